@@ -1,0 +1,145 @@
+/**
+ * One authenticated session with the bank server: TLS verified against the bank's CA, the handshake, then
+ * one request at a time over the sealed channel. Every wait is bounded.
+ *
+ * @module
+ */
+import { isAssertionFailure } from "../protocol/assert.ts";
+import type { AeadFactory } from "../protocol/aead.ts";
+import { fromUtf8, utf8 } from "../protocol/bytes.ts";
+import type { SealedChannel, SealedType } from "../protocol/channel.ts";
+import type { Credential } from "../protocol/credential.ts";
+import { CLIENT_RESPONSE_TIMEOUT_MS, FRAME_BYTES_DEFAULT } from "../protocol/limits.ts";
+import { decodeResponse } from "../protocol/messages.ts";
+import type { StructuredResponse } from "../protocol/messages.ts";
+import { clientHandshake } from "../protocol/session.ts";
+import { FrameTransport } from "../protocol/transport.ts";
+import { decodeErrorBody, FrameType } from "../protocol/wire.ts";
+
+/** A failure to reach, authenticate with or hear from the server, in words for the user. */
+export class ClientError extends Error {
+  override name = "ClientError";
+}
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  /** The CA certificate (PEM) that must have signed the server's certificate. */
+  caPem: string;
+  credential: Credential;
+  timeoutMs?: number;
+  aead?: AeadFactory;
+}
+
+export class BankConnection {
+  readonly #conn: Deno.TlsConn;
+  readonly #transport: FrameTransport;
+  readonly #channel: SealedChannel;
+  readonly #timeoutMs: number;
+  #closed = false;
+
+  private constructor(
+    parts: { conn: Deno.TlsConn; transport: FrameTransport; channel: SealedChannel; timeoutMs: number },
+  ) {
+    this.#conn = parts.conn;
+    this.#transport = parts.transport;
+    this.#channel = parts.channel;
+    this.#timeoutMs = parts.timeoutMs;
+  }
+
+  /** Connects, verifies the server's certificate and authenticates; throws {@link ClientError}. */
+  static async connect(options: ConnectOptions): Promise<BankConnection> {
+    const timeoutMs = options.timeoutMs ?? CLIENT_RESPONSE_TIMEOUT_MS;
+    let conn: Deno.TlsConn;
+    try {
+      conn = await Deno.connectTls({ hostname: options.host, port: options.port, caCerts: [options.caPem] });
+    } catch (error) {
+      throw new ClientError(`cannot connect to ${options.host}:${options.port}: ${messageOf(error)}`);
+    }
+    const transport = new FrameTransport(conn, { frameBytesMax: FRAME_BYTES_DEFAULT });
+    const aead = options.aead === undefined ? {} : { aead: options.aead };
+    const handshake = await withTimeout(conn, timeoutMs, async () => {
+      await conn.handshake();
+      return await clientHandshake(transport, options.credential, aead);
+    });
+    if (!handshake.ok) {
+      closeQuietly(conn);
+      throw new ClientError(`handshake as ${options.credential.identity} failed: ${handshake.error}`);
+    }
+    return new BankConnection({ conn, transport, channel: handshake.channel, timeoutMs });
+  }
+
+  /** Sends a text command and returns the server's text answer. */
+  async sendText(command: string): Promise<string> {
+    const answer = await this.#exchange(FrameType.sealedText, utf8(command));
+    const text = fromUtf8(answer);
+    if (text === null) throw new ClientError("server answered with text that is not UTF-8");
+    return text;
+  }
+
+  /** Sends a structured request (the JSON object of docs/PROTOCOL.md) and returns the response. */
+  async sendStructured(request: Record<string, unknown>): Promise<StructuredResponse> {
+    const answer = await this.#exchange(FrameType.sealedJson, utf8(JSON.stringify(request)));
+    const response = decodeResponse(answer);
+    if (response === null) throw new ClientError("server answered with a malformed structured response");
+    return response;
+  }
+
+  /** Ends the session cleanly: TLS close_notify, then the socket. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#conn.closeWrite();
+    } catch {
+      // The server already closed its side; the socket is released below either way.
+    }
+    closeQuietly(this.#conn);
+  }
+
+  async #exchange(type: SealedType, plaintext: Uint8Array): Promise<Uint8Array> {
+    if (this.#closed) throw new ClientError("connection is closed");
+    return await withTimeout(this.#conn, this.#timeoutMs, async () => {
+      await this.#transport.sendFrame(await this.#channel.seal(type, plaintext));
+      const frame = await this.#transport.next();
+      if (frame.kind === "end") throw new ClientError("server closed the connection without answering");
+      if (frame.kind === "error") throw new ClientError(`server sent a bad frame: ${frame.detail}`);
+      const refusal = decodeErrorBody(frame.body);
+      if (refusal !== null) throw new ClientError(`server ended the session: ${refusal}`);
+      const opened = await this.#channel.open(frame.body);
+      if (!opened.ok) throw new ClientError(`server's answer failed verification (${opened.reason})`);
+      if (opened.type !== type) throw new ClientError("server answered in another format than asked");
+      return opened.plaintext;
+    });
+  }
+}
+
+/** Runs `work`, closing the connection if it takes longer than `timeoutMs`. */
+async function withTimeout<T>(conn: Deno.Conn, timeoutMs: number, work: () => Promise<T>): Promise<T> {
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    closeQuietly(conn);
+  }, timeoutMs);
+  try {
+    return await work();
+  } catch (error) {
+    if (expired) throw new ClientError(`no answer from the server within ${timeoutMs} ms`);
+    if (error instanceof ClientError || isAssertionFailure(error)) throw error;
+    throw new ClientError(`connection failed: ${messageOf(error)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}

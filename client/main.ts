@@ -1,0 +1,194 @@
+/**
+ * bank-client: runs one or more clients against the bank server, each with its own identity, and prints
+ * what the original design printed.
+ *
+ * ```sh
+ * deno task client                       # the seed's Test Case 1 as client-1
+ * deno task client --clients 3           # clients 1 to 3 at once
+ * deno task client --task "Check Balance" --task "Transfer $12.34 to Account XYZ"
+ * ```
+ *
+ * Exit codes: 0 every task succeeded; 1 a task was refused (e.g. `Invalid Request`); 2 usage error;
+ * 3 a client could not connect, authenticate or get an answer.
+ *
+ * @module
+ */
+import { readTextFileLimited } from "../server/files.ts";
+import { decodeCredential } from "../protocol/credential.ts";
+import type { Credential } from "../protocol/credential.ts";
+import {
+  CLIENT_RUN_CLIENTS_MAX,
+  CLIENT_RUN_TASKS_MAX,
+  CREDENTIAL_FILE_BYTES_MAX,
+  TEXT_COMMAND_BYTES_MAX,
+} from "../protocol/limits.ts";
+import { formatOptionHelp, Options, UsageError } from "../protocol/options.ts";
+import type { OptionSpec } from "../protocol/options.ts";
+import { DEFAULT_TASKS, isFailureAnswer } from "../protocol/text.ts";
+import { BankConnection, ClientError } from "./connection.ts";
+import denoConfig from "../deno.json" with { type: "json" };
+
+const CA_FILE_BYTES_MAX = 64 * 1024;
+
+export const EXIT_OK = 0;
+export const EXIT_TASK_REFUSED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_UNREACHABLE = 3;
+
+const CLIENT_OPTIONS: readonly OptionSpec[] = [
+  { name: "host", env: "BANK_HOST", value: "HOST", defaultText: "127.0.0.1", help: "server address" },
+  { name: "port", env: "BANK_PORT", value: "PORT", defaultText: "8443", help: "server TLS port" },
+  {
+    name: "data",
+    env: "BANK_DATA",
+    value: "DIR",
+    defaultText: "./.bank",
+    help: "server data directory (CA, credentials)",
+  },
+  {
+    name: "ca",
+    env: "BANK_CA",
+    value: "FILE",
+    defaultText: "DIR/ca.crt",
+    help: "CA certificate to verify the server",
+  },
+  {
+    name: "identity",
+    env: "BANK_IDENTITY",
+    value: "FILE",
+    defaultText: "DIR/clients/client-N.json",
+    help: "credential file (one client only)",
+  },
+  { name: "clients", value: "N", defaultText: "1", help: "clients to run at once, as client-1 … client-N" },
+  { name: "task", value: "TEXT", repeatable: true, help: "task to send (repeatable; default: Test Case 1)" },
+  { name: "help", boolean: true, help: "show this help" },
+  { name: "version", boolean: true, help: "show the version" },
+];
+
+const USAGE = `bank-client ${denoConfig.version}: sends banking tasks to bank-server
+
+Usage: bank-client [options]
+
+Options:
+${formatOptionHelp(CLIENT_OPTIONS)}
+
+Exit codes: 0 all tasks succeeded, 1 a task was refused, 2 usage error, 3 no connection or no answer.`;
+
+interface ClientRun {
+  host: string;
+  port: number;
+  caPath: string;
+  credentialPaths: string[];
+  tasks: string[];
+}
+
+function parseClientRun(
+  args: string[],
+  env: (name: string) => string | undefined,
+): ClientRun | "help" | "version" {
+  const options = new Options(args, { specs: CLIENT_OPTIONS, env });
+  if (options.boolean("help")) return "help";
+  if (options.boolean("version")) return "version";
+  if (options.positional.length > 0) throw new UsageError(`Unexpected argument "${options.positional[0]}"`);
+  const dataDir = options.string("data") ?? "./.bank";
+  const clients = options.integer("clients", { min: 1, max: CLIENT_RUN_CLIENTS_MAX, fallback: 1 });
+  const identity = options.string("identity");
+  if (identity !== undefined && clients !== 1) {
+    throw new UsageError("--identity names one client: drop --clients");
+  }
+  const tasks = options.strings("task");
+  if (tasks.length > CLIENT_RUN_TASKS_MAX) {
+    throw new UsageError(`At most ${CLIENT_RUN_TASKS_MAX} tasks per run`);
+  }
+  const tooLong = tasks.find((task) => new TextEncoder().encode(task).length > TEXT_COMMAND_BYTES_MAX);
+  if (tooLong !== undefined) throw new UsageError(`A task is longer than ${TEXT_COMMAND_BYTES_MAX} bytes`);
+  const credentialPaths = identity !== undefined
+    ? [identity]
+    : Array.from({ length: clients }, (_, index) => `${dataDir}/clients/client-${index + 1}.json`);
+  return {
+    host: options.string("host") ?? "127.0.0.1",
+    port: options.integer("port", { min: 1, max: 65_535, fallback: 8443 }),
+    caPath: options.string("ca") ?? `${dataDir}/ca.crt`,
+    credentialPaths,
+    tasks: tasks.length > 0 ? tasks : [...DEFAULT_TASKS],
+  };
+}
+
+/** Runs one client through its tasks, printing the seed's lines; returns its exit code. */
+async function runClient(
+  number: number,
+  parts: { run: ClientRun; caPem: string; credential: Credential },
+): Promise<number> {
+  const say = (line: string) => console.log(`Client ${number}: ${line}`);
+  const { run } = parts;
+  let connection: BankConnection;
+  try {
+    connection = await BankConnection.connect({
+      host: run.host,
+      port: run.port,
+      caPem: parts.caPem,
+      credential: parts.credential,
+    });
+  } catch (error) {
+    say(`Error: ${error instanceof ClientError ? error.message : String(error)}`);
+    return EXIT_UNREACHABLE;
+  }
+  say("Connected.");
+  let code = EXIT_OK;
+  try {
+    for (const task of run.tasks) {
+      say(`Sent task: ${task}`);
+      const answer = await connection.sendText(task);
+      say(`Server response: ${answer}`);
+      if (isFailureAnswer(answer)) code = EXIT_TASK_REFUSED;
+    }
+  } catch (error) {
+    if (!(error instanceof ClientError)) throw error;
+    say(`Error: ${error.message}`);
+    code = EXIT_UNREACHABLE;
+  } finally {
+    await connection.close();
+  }
+  return code;
+}
+
+async function loadCredential(path: string): Promise<Credential> {
+  const text = await readTextFileLimited(path, { maxBytes: CREDENTIAL_FILE_BYTES_MAX });
+  const decoded = decodeCredential(text);
+  if (!decoded.ok) throw new Error(`Cannot use credential "${path}": ${decoded.error}`);
+  return decoded.credential;
+}
+
+async function main(args: string[]): Promise<number> {
+  let run: ClientRun;
+  try {
+    const parsed = parseClientRun(args, (name) => Deno.env.get(name));
+    if (parsed === "help" || parsed === "version") {
+      console.log(parsed === "help" ? USAGE : `bank-client ${denoConfig.version}`);
+      return EXIT_OK;
+    }
+    run = parsed;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`bank-client: ${error.message}\nRun "bank-client --help" for the options.`);
+    return EXIT_USAGE;
+  }
+  let caPem: string;
+  let credentials: Credential[];
+  try {
+    caPem = await readTextFileLimited(run.caPath, { maxBytes: CA_FILE_BYTES_MAX });
+    credentials = await Promise.all(run.credentialPaths.map(loadCredential));
+  } catch (error) {
+    console.error(`bank-client: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      "Start the server once (deno task serve) to create the CA and the demo credentials, or pass --ca/--identity.",
+    );
+    return EXIT_UNREACHABLE;
+  }
+  const codes = await Promise.all(
+    credentials.map((credential, index) => runClient(index + 1, { run, caPem, credential })),
+  );
+  return Math.max(EXIT_OK, ...codes.map((code) => (code === EXIT_UNREACHABLE ? 3 : code)));
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

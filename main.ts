@@ -1,0 +1,129 @@
+/**
+ * bank-server: the TLS transaction server and its monitor.
+ *
+ * ```sh
+ * deno task serve                # 127.0.0.1:8443 (TLS), monitor on http://127.0.0.1:5000
+ * deno task serve --help
+ * ```
+ *
+ * Exit codes: 0 after a clean shutdown (SIGINT, SIGTERM), 1 when startup fails, 2 for a usage error.
+ *
+ * @module
+ */
+import { ensureDevCertificates, loadCertificateFiles } from "./certs/mod.ts";
+import { createMonitorApp } from "./monitor/app.ts";
+import { randomBytes } from "./protocol/bytes.ts";
+import { AES_KEY_BYTES } from "./protocol/limits.ts";
+import { formatOptionHelp, UsageError } from "./protocol/options.ts";
+import { parseServerConfig, SERVER_OPTIONS } from "./server/config.ts";
+import type { ServerConfig } from "./server/config.ts";
+import { openDemoAccounts } from "./server/demo.ts";
+import { ensurePrivateDir } from "./server/files.ts";
+import { IdentityStore } from "./server/identities.ts";
+import { MemoryLedger } from "./server/ledger/memory.ts";
+import { startBankListener } from "./server/listener.ts";
+import { configureLogging, serverLogger } from "./server/log.ts";
+import { ServerStats } from "./server/stats.ts";
+import denoConfig from "./deno.json" with { type: "json" };
+
+const USAGE = `bank-server ${denoConfig.version}: a TLS banking transaction server
+
+Usage: bank-server [options]
+
+Options:
+${formatOptionHelp(SERVER_OPTIONS)}
+
+Exit codes: 0 clean shutdown, 1 startup failure, 2 usage error.`;
+
+const log = serverLogger("main");
+
+async function main(args: string[]): Promise<number> {
+  let config: ServerConfig;
+  try {
+    config = parseServerConfig(args, (name) => Deno.env.get(name));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`bank-server: ${error.message}\nRun "bank-server --help" for the options.`);
+    return 2;
+  }
+  if (config.help) return print(USAGE);
+  if (config.version) return print(`bank-server ${denoConfig.version}`);
+  await configureLogging(config.logLevel);
+  try {
+    return await serve(config);
+  } catch (error) {
+    if (error instanceof Error && !error.name.startsWith("Assertion")) {
+      log.error("Cannot start: {message}", { message: error.message });
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function serve(config: ServerConfig): Promise<number> {
+  await ensurePrivateDir(config.dataDir);
+  const tls = config.certPath !== undefined && config.keyPath !== undefined
+    ? await loadCertificateFiles(config.certPath, config.keyPath)
+    : await ensureDevCertificates(config.dataDir);
+  const identities = await IdentityStore.open(config.dataDir, { demoClients: config.demoClients });
+  const ledger = new MemoryLedger();
+  await openDemoAccounts(ledger, identities.names());
+  const stats = new ServerStats();
+  const listener = startBankListener({
+    hostname: config.host,
+    port: config.port,
+    certPem: tls.certPem,
+    keyPem: tls.keyPem,
+    maxConnections: config.maxConnections,
+  }, {
+    settings: config,
+    ledger,
+    lookupAuthKey: (name) => identities.lookupAuthKey(name),
+    decoyAuthKey: randomBytes(AES_KEY_BYTES),
+    stats,
+  });
+  const monitorAbort = new AbortController();
+  const monitor = Deno.serve({
+    hostname: config.monitorHost,
+    port: config.monitorPort,
+    signal: monitorAbort.signal,
+    onListen: () => {},
+  }, createMonitorApp({ stats }).fetch);
+  const { hostname, port } = listener.addr;
+  log.info("Bank server listening on {address} (TLS, {identities} identities, CA {ca})", {
+    address: `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,
+    identities: identities.names().length,
+    ca: tls.caPath,
+  });
+  log.info("Monitor listening on http://{address}/status", {
+    address: `${
+      monitor.addr.hostname.includes(":") ? `[${monitor.addr.hostname}]` : monitor.addr.hostname
+    }:${monitor.addr.port}`,
+  });
+  await waitForSignal();
+  log.info("Shutting down");
+  await listener.close();
+  monitorAbort.abort();
+  await monitor.finished;
+  await ledger.close();
+  return 0;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      Deno.removeSignalListener("SIGINT", stop);
+      Deno.removeSignalListener("SIGTERM", stop);
+      resolve();
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  });
+}
+
+function print(text: string): number {
+  console.log(text);
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,65 @@
+/**
+ * Small byte helpers shared by both sides of the wire.
+ *
+ * @module
+ */
+import { assert } from "./assert.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Encodes a string as UTF-8. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Decodes UTF-8, or returns null for bytes that are not valid UTF-8. */
+export function fromUtf8(bytes: Uint8Array): string | null {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** Joins byte arrays into one. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const total = parts.reduce((sum, part) => sum + part.length, 0);
+  const joined = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  assert(offset === total, "Joined bytes must fill the buffer exactly");
+  return joined;
+}
+
+/** Compares two byte arrays in time that depends only on their length. */
+export function timingSafeEqual(left: Uint8Array, right: Uint8Array): boolean {
+  if (left.length !== right.length) return false;
+  let difference = 0;
+  for (let index = 0; index < left.length; index++) difference |= left[index]! ^ right[index]!;
+  return difference === 0;
+}
+
+/** Fresh random bytes from the platform's CSPRNG. */
+export function randomBytes(count: number): Uint8Array<ArrayBuffer> {
+  assert(Number.isInteger(count) && count > 0 && count <= 65_536, `Cannot make ${count} random bytes`);
+  return crypto.getRandomValues(new Uint8Array(count));
+}
+
+/** Base64url without padding, the form secrets take in credential files. */
+export function toBase64Url(bytes: Uint8Array): string {
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
+}
+
+/** Reads base64url, or returns null when the text is not base64url. */
+export function fromBase64Url(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  try {
+    return Uint8Array.fromBase64(text, { alphabet: "base64url", lastChunkHandling: "loose" });
+  } catch {
+    return null;
+  }
+}

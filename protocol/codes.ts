@@ -1,0 +1,55 @@
+/**
+ * Every result code a structured response can carry. Codes are part of the wire protocol: once shipped,
+ * never renamed or reused. docs/PROTOCOL.md lists what each one means.
+ *
+ * @module
+ */
+import type { AmountCode } from "./money.ts";
+
+/** The request itself could not be understood. */
+export type RequestErrorCode =
+  | "malformed_request"
+  | "unsupported_version"
+  | "unknown_operation"
+  | "invalid_field";
+
+/** A transfer was refused; nothing moved. */
+export type TransferFailureCode =
+  | AmountCode
+  | "key_reused_with_other_fields"
+  | "accounts_must_differ"
+  | "account_not_found"
+  | "account_frozen"
+  | "insufficient_funds";
+
+/** Contact details were refused; nothing changed. */
+export type ContactFailureCode = "contact_invalid";
+
+/** Every error code a structured response may carry. */
+export type ErrorCode = RequestErrorCode | TransferFailureCode | ContactFailureCode;
+
+/** The operations a structured request may name. */
+export type Operation = "balance" | "transfer" | "update_contact";
+
+export const OPERATIONS: readonly Operation[] = ["balance", "transfer", "update_contact"];
+
+const CODE_MESSAGES: Record<ErrorCode, string> = {
+  malformed_request: "the request could not be read",
+  unsupported_version: "unsupported message version",
+  unknown_operation: "unknown operation",
+  invalid_field: "a field is missing or invalid",
+  amount_malformed: "the amount is not a valid amount",
+  amount_must_be_positive: "the amount must be positive",
+  amount_over_limit: "the amount is over the transfer limit",
+  key_reused_with_other_fields: "this idempotency key was already used for a different transfer",
+  accounts_must_differ: "source and target accounts must differ",
+  account_not_found: "account not found",
+  account_frozen: "account is frozen",
+  insufficient_funds: "insufficient funds",
+  contact_invalid: "the contact details are not valid",
+};
+
+/** A short, stable explanation of a code, safe to show to any client. */
+export function describeCode(code: ErrorCode): string {
+  return CODE_MESSAGES[code];
+}

@@ -1,0 +1,102 @@
+/**
+ * Every ceiling in one place: anything that can grow or wait has a named bound here. The relations between
+ * bounds are checked when the module loads, so a bad edit stops the program at startup.
+ *
+ * @module
+ */
+import { assert } from "./assert.ts";
+
+/** Bytes of the big-endian length that precedes every frame body. */
+export const FRAME_HEADER_BYTES = 4;
+/** Default largest frame body accepted; `--frame-max-bytes` may lower or raise it within the bounds below. */
+export const FRAME_BYTES_DEFAULT = 64 * 1024;
+/** Smallest configurable frame body: a handshake frame must always fit. */
+export const FRAME_BYTES_MIN = 1024;
+/** Largest configurable frame body. */
+export const FRAME_BYTES_MAX = 1024 * 1024;
+
+/** Longest identity name, in bytes of UTF-8 (names are ASCII, so also characters). */
+export const IDENTITY_NAME_BYTES_MAX = 64;
+/** Bytes of a client secret and of each handshake nonce. */
+export const SECRET_BYTES = 32;
+export const HANDSHAKE_NONCE_BYTES = 32;
+/** Bytes of an HMAC-SHA-256 proof. */
+export const PROOF_BYTES = 32;
+/** AES-256-GCM: key, nonce and tag sizes, spelled out rather than trusted to defaults. */
+export const AES_KEY_BYTES = 32;
+export const GCM_NONCE_BYTES = 12;
+export const GCM_TAG_BYTES = 16;
+/** Bytes of a sealed frame's header inside the body: type (1) and sequence number (8). */
+export const SEALED_HEADER_BYTES = 9;
+/**
+ * Frames one direction of one session may seal. Each session derives fresh keys, so the sequence number
+ * is the nonce; the session ends well before the 64-bit counter could wrap.
+ */
+export const SESSION_FRAMES_MAX = 2n ** 48n;
+
+/** Connections the server holds at once; one more is closed on accept. */
+export const CONNECTIONS_MAX_DEFAULT = 10_000;
+/** Requests one connection may send before the server ends the session (a new handshake is cheap). */
+export const SESSION_REQUESTS_MAX = 1_000_000;
+
+/** Waits, in milliseconds. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+export const HANDSHAKE_TIMEOUT_MS_DEFAULT = 10_000;
+export const FRAME_TIMEOUT_MS_DEFAULT = 10_000;
+export const IDLE_TIMEOUT_MS_DEFAULT = 5 * 60_000;
+export const TIMEOUT_MS_MIN = 50;
+export const TIMEOUT_MS_MAX = 24 * 60 * 60_000;
+/** How long the client waits for each answer before giving up on the connection. */
+export const CLIENT_RESPONSE_TIMEOUT_MS = 30_000;
+
+/** Text commands and structured requests. */
+export const TEXT_COMMAND_BYTES_MAX = 4 * 1024;
+export const CONTACT_FIELD_BYTES_MAX = 256;
+export const CONTACT_BYTES_MAX = 2 * 1024;
+export const ACCOUNT_ID_BYTES_MAX = 32;
+export const IDEMPOTENCY_KEY_BYTES_MAX = 64;
+export const REQUEST_ID_BYTES_MAX = 64;
+
+/** Money: the largest amount of one transfer, in minor units ($10,000,000.00), and of one balance. */
+export const TRANSFER_MINOR_MAX = 1_000_000_000n;
+export const TRANSFER_MINOR_LIMIT_DEFAULT = 100_000_000n;
+export const BALANCE_MINOR_MAX = 10n ** 17n;
+/** Digits a wire amount may have: 10^17 fits comfortably in a signed 64-bit column. */
+export const AMOUNT_DIGITS_MAX = 18;
+
+/** Demo identities provisioned on first start. */
+export const DEMO_CLIENTS_DEFAULT = 100;
+export const DEMO_CLIENTS_MAX = 10_000;
+export const DEMO_DEPOSIT_MINOR = 50_000n;
+/** Clients one `bank-client` run may drive at once, and tasks per client. */
+export const CLIENT_RUN_CLIENTS_MAX = 10_000;
+export const CLIENT_RUN_TASKS_MAX = 1_000;
+/** Identities the server will load from its store. */
+export const IDENTITIES_MAX = 100_000;
+/** Largest credential or identity-store file read from disk. */
+export const CREDENTIAL_FILE_BYTES_MAX = 4 * 1024;
+export const IDENTITY_STORE_BYTES_MAX = 32 * 1024 * 1024;
+
+assert(FRAME_BYTES_MIN <= FRAME_BYTES_DEFAULT, "Default frame size must be at least the minimum");
+assert(FRAME_BYTES_DEFAULT <= FRAME_BYTES_MAX, "Default frame size must be at most the maximum");
+assert(FRAME_BYTES_MAX < 2 ** 32, "Frame size must fit the 4-byte length");
+assert(
+  1 + 1 + 1 + IDENTITY_NAME_BYTES_MAX + HANDSHAKE_NONCE_BYTES < FRAME_BYTES_MIN,
+  "A hello frame must fit the smallest frame",
+);
+assert(
+  SEALED_HEADER_BYTES + TEXT_COMMAND_BYTES_MAX + GCM_TAG_BYTES < FRAME_BYTES_DEFAULT,
+  "A text command must fit one default frame",
+);
+assert(CONTACT_BYTES_MAX + 1024 < FRAME_BYTES_DEFAULT, "Contact details must fit in one frame");
+assert(3 * CONTACT_FIELD_BYTES_MAX < CONTACT_BYTES_MAX, "Three contact fields must fit the contact limit");
+assert(TRANSFER_MINOR_LIMIT_DEFAULT <= TRANSFER_MINOR_MAX, "Default transfer limit must be within the cap");
+assert(TRANSFER_MINOR_MAX < BALANCE_MINOR_MAX, "One transfer must be smaller than the largest balance");
+assert(BALANCE_MINOR_MAX < 2n ** 63n, "Balances must fit a signed 64-bit column");
+assert(BALANCE_MINOR_MAX < 10n ** BigInt(AMOUNT_DIGITS_MAX), "Balances must print within the digit limit");
+assert(DEMO_CLIENTS_DEFAULT <= DEMO_CLIENTS_MAX, "Default demo clients must be within the cap");
+assert(DEMO_CLIENTS_MAX <= IDENTITIES_MAX, "Demo clients must fit the identity store");
+assert(BigInt(DEMO_CLIENTS_MAX) * DEMO_DEPOSIT_MINOR < BALANCE_MINOR_MAX, "Demo deposits must fit a balance");
+assert(TIMEOUT_MS_MIN < HANDSHAKE_TIMEOUT_MS_DEFAULT, "Handshake timeout must be above the minimum");
+assert(IDLE_TIMEOUT_MS_DEFAULT <= TIMEOUT_MS_MAX, "Idle timeout must be within the maximum");
+assert(BigInt(SESSION_REQUESTS_MAX) < SESSION_FRAMES_MAX, "Session requests must fit the frame counter");

@@ -1,0 +1,98 @@
+/**
+ * Reading command-line options and `BANK_...` environment variables into checked values, for both binaries.
+ * A flag wins over its environment variable, which wins over the default.
+ *
+ * @module
+ */
+import { parseArgs } from "@std/cli/parse-args";
+
+/** A mistake in how a program was called: printed with the usage, exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** One option's documentation, for `--help`. */
+export interface OptionSpec {
+  name: string;
+  env?: string;
+  value?: string;
+  defaultText?: string;
+  help: string;
+  repeatable?: boolean;
+  boolean?: boolean;
+}
+
+/** Parsed flags plus the environment, with typed readers. */
+export class Options {
+  readonly #flags: Record<string, unknown>;
+  readonly #env: (name: string) => string | undefined;
+  readonly #specs: ReadonlyMap<string, OptionSpec>;
+  readonly positional: string[];
+
+  constructor(
+    args: string[],
+    options: { specs: readonly OptionSpec[]; env: (name: string) => string | undefined },
+  ) {
+    const specs = new Map(options.specs.map((spec) => [spec.name, spec]));
+    const unknown: string[] = [];
+    const flags = parseArgs(args, {
+      string: options.specs.filter((spec) => !spec.boolean).map((spec) => spec.name),
+      boolean: options.specs.filter((spec) => spec.boolean).map((spec) => spec.name),
+      collect: options.specs.filter((spec) => spec.repeatable).map((spec) => spec.name),
+      unknown: (flag: string) => {
+        if (flag.startsWith("-")) unknown.push(flag);
+        return !flag.startsWith("-");
+      },
+    }) as Record<string, unknown>;
+    if (unknown.length > 0) throw new UsageError(`Unknown option ${unknown[0]}`);
+    this.#flags = flags;
+    this.#env = options.env;
+    this.#specs = specs;
+    this.positional = ((flags._ as unknown[]) ?? []).map(String);
+  }
+
+  /** A string option: the flag, else its environment variable, else undefined. */
+  string(name: string): string | undefined {
+    const spec = this.#specs.get(name);
+    if (spec === undefined) throw new UsageError(`Option --${name} is not defined`);
+    const flag = this.#flags[name];
+    if (Array.isArray(flag)) throw new UsageError(`Option --${name} may be given once`);
+    if (typeof flag === "string") return flag;
+    return spec.env === undefined ? undefined : this.#env(spec.env);
+  }
+
+  /** A repeatable string option's values (flags only). */
+  strings(name: string): string[] {
+    const flag = this.#flags[name];
+    return Array.isArray(flag) ? flag.map(String) : [];
+  }
+
+  boolean(name: string): boolean {
+    return this.#flags[name] === true;
+  }
+
+  /** An integer option within [min, max]; the error names the option and the bounds. */
+  integer(name: string, bounds: { min: number; max: number; fallback: number }): number {
+    const text = this.string(name);
+    if (text === undefined) return bounds.fallback;
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(text)) {
+      throw new UsageError(`--${name} must be a whole number, got "${text}"`);
+    }
+    const value = Number(text);
+    if (value < bounds.min || value > bounds.max) {
+      throw new UsageError(`--${name} must be between ${bounds.min} and ${bounds.max}, got ${value}`);
+    }
+    return value;
+  }
+}
+
+/** Formats option specs as the help text's option list. */
+export function formatOptionHelp(specs: readonly OptionSpec[]): string {
+  const lines = specs.map((spec) => {
+    const flag = `--${spec.name}${spec.value === undefined ? "" : ` ${spec.value}`}`;
+    const env = spec.env === undefined ? "" : ` [env ${spec.env}]`;
+    const fallback = spec.defaultText === undefined ? "" : ` (default: ${spec.defaultText})`;
+    return `  ${flag.padEnd(28)} ${spec.help}${fallback}${env}`;
+  });
+  return lines.join("\n");
+}

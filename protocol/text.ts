@@ -1,0 +1,27 @@
+/**
+ * The fixed words of the text protocol (the original design's commands and answers), shared by the server
+ * that writes them and the client that reads them.
+ *
+ * @module
+ */
+
+export const CHECK_BALANCE = "Check Balance";
+export const UPDATE_CONTACT = "Update Contact Information";
+export const INVALID_REQUEST = "Invalid Request";
+export const TRANSACTION_SUCCESSFUL = "Transaction Successful";
+export const TRANSACTION_FAILED_PREFIX = "Transaction Failed: ";
+export const CONTACT_UPDATED = "Contact Information Updated";
+export const CONTACT_FAILED_PREFIX = "Contact Information Update Failed: ";
+
+/** The seed's Test Case 1: what `bank-client` sends when given no tasks. */
+export const DEFAULT_TASKS: readonly string[] = [
+  CHECK_BALANCE,
+  "Transfer $100 to Account XYZ",
+  UPDATE_CONTACT,
+];
+
+/** Tells whether a text answer reports that the task was refused. */
+export function isFailureAnswer(answer: string): boolean {
+  return answer === INVALID_REQUEST || answer.startsWith(TRANSACTION_FAILED_PREFIX) ||
+    answer.startsWith(CONTACT_FAILED_PREFIX);
+}

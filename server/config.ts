@@ -1,0 +1,211 @@
+/**
+ * The server's configuration: every option by flag or `BANK_...` environment variable, checked once at
+ * startup so that a bad value stops the server with a clear message (exit code 2).
+ *
+ * @module
+ */
+import {
+  CONNECTIONS_MAX_DEFAULT,
+  DEMO_CLIENTS_DEFAULT,
+  DEMO_CLIENTS_MAX,
+  FRAME_BYTES_DEFAULT,
+  FRAME_BYTES_MAX,
+  FRAME_BYTES_MIN,
+  FRAME_TIMEOUT_MS_DEFAULT,
+  HANDSHAKE_TIMEOUT_MS_DEFAULT,
+  IDLE_TIMEOUT_MS_DEFAULT,
+  TIMEOUT_MS_MAX,
+  TIMEOUT_MS_MIN,
+  TRANSFER_MINOR_LIMIT_DEFAULT,
+  TRANSFER_MINOR_MAX,
+} from "../protocol/limits.ts";
+import { formatDollars, parseDollars } from "../protocol/money.ts";
+import { Options, UsageError } from "../protocol/options.ts";
+import type { OptionSpec } from "../protocol/options.ts";
+
+export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
+export type LogLevelName = typeof LOG_LEVELS[number];
+
+export interface ServerConfig {
+  help: boolean;
+  version: boolean;
+  host: string;
+  port: number;
+  dataDir: string;
+  certPath?: string;
+  keyPath?: string;
+  monitorHost: string;
+  monitorPort: number;
+  demoClients: number;
+  frameBytesMax: number;
+  handshakeTimeoutMs: number;
+  frameTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxConnections: number;
+  transferLimitMinor: bigint;
+  logLevel: LogLevelName;
+}
+
+export const SERVER_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "host",
+    env: "BANK_HOST",
+    value: "HOST",
+    defaultText: "127.0.0.1",
+    help: "address to listen on (TLS)",
+  },
+  {
+    name: "port",
+    env: "BANK_PORT",
+    value: "PORT",
+    defaultText: "8443",
+    help: "TLS port; 0 picks a free one",
+  },
+  { name: "data", env: "BANK_DATA", value: "DIR", defaultText: "./.bank", help: "data directory" },
+  { name: "cert", env: "BANK_CERT", value: "FILE", help: "server certificate (PEM) instead of the dev CA's" },
+  { name: "key", env: "BANK_KEY", value: "FILE", help: "private key (PEM) of --cert" },
+  {
+    name: "monitor-host",
+    env: "BANK_MONITOR_HOST",
+    value: "HOST",
+    defaultText: "127.0.0.1",
+    help: "monitor address",
+  },
+  {
+    name: "monitor-port",
+    env: "BANK_MONITOR_PORT",
+    value: "PORT",
+    defaultText: "5000",
+    help: "monitor HTTP port",
+  },
+  {
+    name: "demo-clients",
+    env: "BANK_DEMO_CLIENTS",
+    value: "N",
+    defaultText: String(DEMO_CLIENTS_DEFAULT),
+    help: "demo identities made on first start (0: none)",
+  },
+  {
+    name: "frame-max-bytes",
+    env: "BANK_FRAME_MAX_BYTES",
+    value: "N",
+    defaultText: String(FRAME_BYTES_DEFAULT),
+    help: "largest frame accepted",
+  },
+  {
+    name: "handshake-timeout-ms",
+    env: "BANK_HANDSHAKE_TIMEOUT_MS",
+    value: "MS",
+    defaultText: String(HANDSHAKE_TIMEOUT_MS_DEFAULT),
+    help: "time for TLS and authentication",
+  },
+  {
+    name: "frame-timeout-ms",
+    env: "BANK_FRAME_TIMEOUT_MS",
+    value: "MS",
+    defaultText: String(FRAME_TIMEOUT_MS_DEFAULT),
+    help: "time to finish a started frame",
+  },
+  {
+    name: "idle-timeout-ms",
+    env: "BANK_IDLE_TIMEOUT_MS",
+    value: "MS",
+    defaultText: String(IDLE_TIMEOUT_MS_DEFAULT),
+    help: "idle time before a session is closed",
+  },
+  {
+    name: "max-connections",
+    env: "BANK_MAX_CONNECTIONS",
+    value: "N",
+    defaultText: String(CONNECTIONS_MAX_DEFAULT),
+    help: "connections held at once",
+  },
+  {
+    name: "transfer-limit",
+    env: "BANK_TRANSFER_LIMIT",
+    value: "AMOUNT",
+    defaultText: formatDollars(TRANSFER_MINOR_LIMIT_DEFAULT),
+    help: "largest single transfer",
+  },
+  {
+    name: "log-level",
+    env: "BANK_LOG_LEVEL",
+    value: "LEVEL",
+    defaultText: "info",
+    help: `one of ${LOG_LEVELS.join(", ")}`,
+  },
+  { name: "help", boolean: true, help: "show this help" },
+  { name: "version", boolean: true, help: "show the version" },
+];
+
+/** Reads and checks the server's options. Throws {@link UsageError} with a clear message. */
+export function parseServerConfig(
+  args: string[],
+  env: (name: string) => string | undefined,
+): ServerConfig {
+  const options = new Options(args, { specs: SERVER_OPTIONS, env });
+  if (options.positional.length > 0) throw new UsageError(`Unexpected argument "${options.positional[0]}"`);
+  const certPath = options.string("cert");
+  const keyPath = options.string("key");
+  if ((certPath === undefined) !== (keyPath === undefined)) {
+    throw new UsageError("--cert and --key go together");
+  }
+  const timeout = (name: string, fallback: number) =>
+    options.integer(name, { min: TIMEOUT_MS_MIN, max: TIMEOUT_MS_MAX, fallback });
+  const config: ServerConfig = {
+    help: options.boolean("help"),
+    version: options.boolean("version"),
+    host: nonEmpty(options.string("host") ?? "127.0.0.1", "host"),
+    port: options.integer("port", { min: 0, max: 65_535, fallback: 8443 }),
+    dataDir: nonEmpty(options.string("data") ?? "./.bank", "data"),
+    monitorHost: nonEmpty(options.string("monitor-host") ?? "127.0.0.1", "monitor-host"),
+    monitorPort: options.integer("monitor-port", { min: 0, max: 65_535, fallback: 5000 }),
+    demoClients: options.integer("demo-clients", {
+      min: 0,
+      max: DEMO_CLIENTS_MAX,
+      fallback: DEMO_CLIENTS_DEFAULT,
+    }),
+    frameBytesMax: options.integer("frame-max-bytes", {
+      min: FRAME_BYTES_MIN,
+      max: FRAME_BYTES_MAX,
+      fallback: FRAME_BYTES_DEFAULT,
+    }),
+    handshakeTimeoutMs: timeout("handshake-timeout-ms", HANDSHAKE_TIMEOUT_MS_DEFAULT),
+    frameTimeoutMs: timeout("frame-timeout-ms", FRAME_TIMEOUT_MS_DEFAULT),
+    idleTimeoutMs: timeout("idle-timeout-ms", IDLE_TIMEOUT_MS_DEFAULT),
+    maxConnections: options.integer("max-connections", {
+      min: 1,
+      max: 1_000_000,
+      fallback: CONNECTIONS_MAX_DEFAULT,
+    }),
+    transferLimitMinor: parseTransferLimit(options.string("transfer-limit")),
+    logLevel: parseLogLevel(options.string("log-level") ?? "info"),
+  };
+  return {
+    ...config,
+    ...(certPath === undefined ? {} : { certPath }),
+    ...(keyPath === undefined ? {} : { keyPath }),
+  };
+}
+
+function parseTransferLimit(text: string | undefined): bigint {
+  if (text === undefined) return TRANSFER_MINOR_LIMIT_DEFAULT;
+  const amount = parseDollars(text, TRANSFER_MINOR_MAX);
+  if (!amount.ok) {
+    throw new UsageError(
+      `--transfer-limit must be a dollar amount up to ${formatDollars(TRANSFER_MINOR_MAX)}`,
+    );
+  }
+  return amount.amountMinor;
+}
+
+function parseLogLevel(text: string): LogLevelName {
+  const level = LOG_LEVELS.find((name) => name === text);
+  if (level === undefined) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
+  return level;
+}
+
+function nonEmpty(text: string, name: string): string {
+  if (text.trim() === "") throw new UsageError(`--${name} must not be empty`);
+  return text;
+}

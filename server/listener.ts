@@ -1,0 +1,90 @@
+/**
+ * The TLS listener: accepts connections and serves each one independently and concurrently, so one slow,
+ * broken or hostile client never stalls the others. Beyond the connection limit, new connections are
+ * closed at once.
+ *
+ * @module
+ */
+import { assert } from "../protocol/assert.ts";
+import { serverLogger } from "./log.ts";
+import { serveConnection } from "./session.ts";
+import type { ServerContext } from "./session.ts";
+
+const ACCEPT_RETRY_MS = 100;
+const log = serverLogger("listener");
+
+export interface BankListener {
+  /** Where the listener actually listens (the port is resolved when 0 was asked). */
+  readonly addr: Deno.NetAddr;
+  /** Stops accepting and closes every open connection. */
+  close(): Promise<void>;
+}
+
+/** Starts accepting TLS connections. */
+export function startBankListener(
+  options: { hostname: string; port: number; certPem: string; keyPem: string; maxConnections: number },
+  context: ServerContext,
+): BankListener {
+  assert(options.maxConnections >= 1, `Connection limit ${options.maxConnections} must be at least 1`);
+  const listener = Deno.listenTls({
+    hostname: options.hostname,
+    port: options.port,
+    cert: options.certPem,
+    key: options.keyPem,
+    transport: "tcp",
+  });
+  const open = new Set<Deno.TlsConn>();
+  const sessions = new Set<Promise<void>>();
+  let closing = false;
+
+  const acceptLoop = (async () => {
+    while (!closing) {
+      let conn: Deno.TlsConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (closing) break;
+        log.error("Accepting a connection failed: {error}; retrying", { error: String(error) });
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+        continue;
+      }
+      if (open.size >= options.maxConnections) {
+        refuse(conn, context);
+        continue;
+      }
+      open.add(conn);
+      const session = serveConnection(conn, context).finally(() => {
+        open.delete(conn);
+        sessions.delete(session);
+      });
+      sessions.add(session);
+    }
+  })();
+
+  return {
+    addr: listener.addr as Deno.NetAddr,
+    async close() {
+      closing = true;
+      listener.close();
+      await acceptLoop;
+      for (const conn of open) closeQuietly(conn);
+      await Promise.allSettled([...sessions]);
+    },
+  };
+}
+
+function refuse(conn: Deno.TlsConn, context: ServerContext): void {
+  const connection = context.stats.connectionOpened();
+  context.stats.connectionRejected();
+  context.stats.connectionClosed();
+  closeQuietly(conn);
+  log.warn("Connection {connection} rejected: server_busy (connection limit reached)", { connection });
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}

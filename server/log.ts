@@ -1,0 +1,31 @@
+/**
+ * Logging through LogTape: one line per event on stderr, so stdout stays free for command output.
+ * Nothing secret is ever passed to a logger: no keys, secrets, nonces or contact details.
+ *
+ * @module
+ */
+import { configure, getLogger, getTextFormatter } from "@logtape/logtape";
+import type { Logger, LogRecord } from "@logtape/logtape";
+import { utf8 } from "../protocol/bytes.ts";
+import type { LogLevelName } from "./config.ts";
+
+/** Sends the server's log lines to stderr at `level` and above. */
+export async function configureLogging(level: LogLevelName): Promise<void> {
+  const format = getTextFormatter({ timestamp: "date-time-timezone", category: ".", value: "bare" });
+  const stderr = (record: LogRecord) => {
+    Deno.stderr.writeSync(utf8(format(record)));
+  };
+  await configure({
+    reset: true,
+    sinks: { stderr },
+    loggers: [
+      { category: ["bank"], lowestLevel: level, sinks: ["stderr"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
+    ],
+  });
+}
+
+/** The logger of one part of the server, e.g. `serverLogger("session")`. */
+export function serverLogger(part: string): Logger {
+  return getLogger(["bank", part]);
+}

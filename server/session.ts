@@ -1,0 +1,285 @@
+/**
+ * One client connection, from TLS handshake to close: authenticate, then answer sealed requests one at a
+ * time until the client leaves, misbehaves or goes idle. Every wait is bounded. Whatever happens, the
+ * connection ends with exactly one log line, and a misbehaving peer learns no more than a generic code.
+ *
+ * @module
+ */
+import { isAssertionFailure } from "../protocol/assert.ts";
+import type { AeadFactory } from "../protocol/aead.ts";
+import { fromUtf8, utf8 } from "../protocol/bytes.ts";
+import type { OpenResult, SealedChannel } from "../protocol/channel.ts";
+import { SESSION_REQUESTS_MAX, TEXT_COMMAND_BYTES_MAX } from "../protocol/limits.ts";
+import { decodeRequest } from "../protocol/messages.ts";
+import type { AuthKeyLookup } from "../protocol/session.ts";
+import { serverHandshake } from "../protocol/session.ts";
+import { FrameTransport } from "../protocol/transport.ts";
+import { FrameType } from "../protocol/wire.ts";
+import type { Failure, Outcome } from "./handlers/types.ts";
+import type { Ledger } from "./ledger/ledger.ts";
+import { serverLogger } from "./log.ts";
+import { route } from "./router.ts";
+import type { ServerStats } from "./stats.ts";
+import { fromStructured, toStructured } from "./structured.ts";
+import { formatTextOutcome, parseTextCommand } from "./text_commands.ts";
+
+/** The per-connection limits, from the server's configuration. */
+export interface SessionSettings {
+  frameBytesMax: number;
+  handshakeTimeoutMs: number;
+  frameTimeoutMs: number;
+  idleTimeoutMs: number;
+  transferLimitMinor: bigint;
+}
+
+/** What every session shares. */
+export interface ServerContext {
+  settings: SessionSettings;
+  ledger: Ledger;
+  lookupAuthKey: AuthKeyLookup;
+  /** Answers handshakes for unknown identities, so they look like wrong secrets. */
+  decoyAuthKey: Uint8Array;
+  stats: ServerStats;
+  aead?: AeadFactory;
+}
+
+type Phase = "tls" | "handshake" | "session";
+
+/** Where a session got to; read when it ends to write its one log line. */
+interface Progress {
+  connection: number;
+  peer: string;
+  phase: Phase;
+  identity: string | null;
+  requests: number;
+  inFrame: boolean;
+}
+
+type SessionEnd =
+  | { kind: "closed"; reason: string }
+  | { kind: "rejected"; reason: string; detail: string };
+
+const log = serverLogger("session");
+
+/** Serves one accepted TLS connection until it ends. Never throws, except for a broken invariant. */
+export async function serveConnection(conn: Deno.TlsConn, context: ServerContext): Promise<void> {
+  const progress: Progress = {
+    connection: context.stats.connectionOpened(),
+    peer: describeAddress(conn.remoteAddr),
+    phase: "tls",
+    identity: null,
+    requests: 0,
+    inFrame: false,
+  };
+  const guard = new ConnectionGuard(conn);
+  let end: SessionEnd;
+  try {
+    end = await runSession(conn, { guard, context, progress });
+  } catch (error) {
+    if (isAssertionFailure(error)) throw error;
+    end = describeFailure(error, { expired: guard.expired, progress });
+  } finally {
+    guard.close();
+    context.stats.connectionClosed();
+  }
+  if (end.kind === "rejected") context.stats.connectionRejected();
+  report(end, progress);
+}
+
+async function runSession(
+  conn: Deno.TlsConn,
+  parts: { guard: ConnectionGuard; context: ServerContext; progress: Progress },
+): Promise<SessionEnd> {
+  const { guard, context, progress } = parts;
+  const { settings } = context;
+  guard.arm(settings.handshakeTimeoutMs);
+  await conn.handshake();
+  progress.phase = "handshake";
+  const transport = new FrameTransport(conn, {
+    frameBytesMax: settings.frameBytesMax,
+    onFrameStart: () => {
+      if (progress.phase !== "session") return;
+      progress.inFrame = true;
+      guard.arm(settings.frameTimeoutMs);
+    },
+  });
+  const handshake = await serverHandshake(transport, {
+    lookupAuthKey: context.lookupAuthKey,
+    decoyAuthKey: context.decoyAuthKey,
+    ...(context.aead === undefined ? {} : { aead: context.aead }),
+  });
+  if (handshake.identity !== undefined) progress.identity = handshake.identity;
+  if (!handshake.ok) {
+    if (handshake.reason !== "closed_before_hello") await transport.sendError("handshake_failed");
+    return {
+      kind: "rejected",
+      reason: "handshake_failed",
+      detail: `${handshake.reason}: ${handshake.detail}`,
+    };
+  }
+  progress.phase = "session";
+  log.info("Connection {connection} from {peer} authenticated as {identity}", { ...progress });
+  return await serveRequests({ transport, channel: handshake.channel, identity: handshake.identity }, parts);
+}
+
+async function serveRequests(
+  session: { transport: FrameTransport; channel: SealedChannel; identity: string },
+  parts: { guard: ConnectionGuard; context: ServerContext; progress: Progress },
+): Promise<SessionEnd> {
+  const { transport, channel } = session;
+  const { guard, context, progress } = parts;
+  while (progress.requests < SESSION_REQUESTS_MAX) {
+    progress.inFrame = false;
+    guard.arm(context.settings.idleTimeoutMs);
+    const frame = await transport.next();
+    guard.disarm();
+    if (frame.kind === "end") return { kind: "closed", reason: "client closed the connection" };
+    if (frame.kind === "error") {
+      await transport.sendError("bad_frame");
+      return { kind: "rejected", reason: frame.code, detail: frame.detail };
+    }
+    const opened = await channel.open(frame.body);
+    if (!opened.ok) {
+      await transport.sendError("channel_error");
+      return { kind: "rejected", reason: opened.reason, detail: `frame ${channel.receivedFrames}` };
+    }
+    const answer = await answerRequest(opened, { context, identity: session.identity });
+    guard.arm(context.settings.frameTimeoutMs);
+    await transport.sendFrame(await channel.seal(answer.type, answer.bytes));
+    guard.disarm();
+    progress.requests += 1;
+    context.stats.taskProcessed(answer.ok);
+    log.debug("Connection {connection} answered {operation}: {code}", { ...progress, ...answer.summary });
+  }
+  await transport.sendError("session_limit");
+  return { kind: "closed", reason: `session reached ${SESSION_REQUESTS_MAX} requests` };
+}
+
+interface Answer {
+  type: typeof FrameType.sealedText | typeof FrameType.sealedJson;
+  bytes: Uint8Array;
+  ok: boolean;
+  summary: { operation: string; code: string };
+}
+
+/** Decodes a text command or structured request, runs it, and renders the outcome in the same format. */
+async function answerRequest(
+  opened: Extract<OpenResult, { ok: true }>,
+  parts: { context: ServerContext; identity: string },
+): Promise<Answer> {
+  const { settings, ledger } = parts.context;
+  const handlerContext = { identity: parts.identity, ledger };
+  const limits = { transferLimitMinor: settings.transferLimitMinor };
+  if (opened.type === FrameType.sealedText) {
+    const text = opened.plaintext.length <= TEXT_COMMAND_BYTES_MAX ? fromUtf8(opened.plaintext) : null;
+    const request = text === null ? unreadable("command is not UTF-8 text within the size limit") : (
+      parseTextCommand(text, limits)
+    );
+    const outcome = "ok" in request ? request : await route(request, handlerContext);
+    return { type: FrameType.sealedText, bytes: utf8(formatTextOutcome(outcome)), ...summarize(outcome) };
+  }
+  const decoded = decodeRequest(opened.plaintext);
+  const id = decoded.ok ? decoded.request.id : decoded.id;
+  const request = decoded.ok ? fromStructured(decoded.request, limits) : {
+    operation: null,
+    ok: false as const,
+    code: decoded.code,
+    message: decoded.message,
+  };
+  const outcome = "ok" in request ? request : await route(request, handlerContext);
+  const response = JSON.stringify(toStructured(id, outcome));
+  return { type: FrameType.sealedJson, bytes: utf8(response), ...summarize(outcome) };
+}
+
+function unreadable(message: string): Failure {
+  return { operation: null, ok: false, code: "malformed_request", message };
+}
+
+function summarize(outcome: Outcome): { ok: boolean; summary: { operation: string; code: string } } {
+  const code = outcome.ok ? (outcome.operation === "transfer" ? outcome.code : "ok") : outcome.code;
+  return { ok: outcome.ok, summary: { operation: outcome.operation ?? "unknown", code } };
+}
+
+/** Turns an exception that ended a session into its log line's words. */
+function describeFailure(error: unknown, state: { expired: boolean; progress: Progress }): SessionEnd {
+  const { phase, inFrame } = state.progress;
+  const name = error instanceof Error ? error.name : "Error";
+  if (state.expired) {
+    if (phase !== "session") {
+      return { kind: "rejected", reason: "timeout", detail: `no complete ${phase} in time` };
+    }
+    if (inFrame) return { kind: "rejected", reason: "frame_timeout", detail: "frame not completed in time" };
+    return { kind: "closed", reason: "idle timeout" };
+  }
+  if (phase === "tls") {
+    const message = error instanceof Error ? error.message.slice(0, 120) : "";
+    return { kind: "rejected", reason: "tls_failed", detail: `${name}: ${message}` };
+  }
+  if (phase === "handshake") return { kind: "rejected", reason: "connection_lost", detail: name };
+  if (name === "UnexpectedEof") {
+    return { kind: "closed", reason: "client closed the connection without close_notify" };
+  }
+  return { kind: "closed", reason: `connection lost (${name})` };
+}
+
+function report(end: SessionEnd, progress: Progress): void {
+  const fields = { ...progress, identity: progress.identity ?? "-", ...end };
+  if (end.kind === "rejected") {
+    log.warn(
+      "Connection {connection} from {peer} rejected: {reason} ({detail}); identity {identity}",
+      fields,
+    );
+  } else {
+    log.info(
+      "Connection {connection} from {peer} closed: {reason}; identity {identity}, {requests} requests",
+      fields,
+    );
+  }
+}
+
+function describeAddress(address: Deno.Addr): string {
+  if (address.transport !== "tcp") return address.transport;
+  return address.hostname.includes(":")
+    ? `[${address.hostname}]:${address.port}`
+    : `${address.hostname}:${address.port}`;
+}
+
+/** Holds one deadline at a time over a connection; when it passes, the connection is closed. */
+class ConnectionGuard {
+  readonly #conn: Deno.Conn;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #expired = false;
+  #closed = false;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  get expired(): boolean {
+    return this.#expired;
+  }
+
+  arm(timeoutMs: number): void {
+    this.disarm();
+    this.#timer = setTimeout(() => {
+      this.#expired = true;
+      this.close();
+    }, timeoutMs);
+  }
+
+  disarm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  close(): void {
+    this.disarm();
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the peer or the runtime: nothing left to release.
+    }
+  }
+}
