@@ -20,7 +20,7 @@ export const IDENTITY_NAME_BYTES_MAX = 64;
 /** Bytes of a client secret and of each handshake nonce. */
 export const SECRET_BYTES = 32;
 export const HANDSHAKE_NONCE_BYTES = 32;
-/** Bytes of an HMAC-SHA-256 proof. */
+/** Bytes of a handshake proof (an HKDF-SHA-256 output). */
 export const PROOF_BYTES = 32;
 /** AES-256-GCM: key, nonce and tag sizes, spelled out rather than trusted to defaults. */
 export const AES_KEY_BYTES = 32;
@@ -39,8 +39,7 @@ export const CONNECTIONS_MAX_DEFAULT = 10_000;
 /** Requests one connection may send before the server ends the session (a new handshake is cheap). */
 export const SESSION_REQUESTS_MAX = 1_000_000;
 
-/** Waits, in milliseconds. */
-export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Waits, in milliseconds. The handshake timeout covers TLS and authentication together. */
 export const HANDSHAKE_TIMEOUT_MS_DEFAULT = 10_000;
 export const FRAME_TIMEOUT_MS_DEFAULT = 10_000;
 export const IDLE_TIMEOUT_MS_DEFAULT = 5 * 60_000;

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { fromUtf8 } from "./bytes.ts";
+import { fromUtf8, utf8 } from "./bytes.ts";
 import { OPERATIONS } from "./codes.ts";
 import type { ErrorCode, Operation, RequestErrorCode } from "./codes.ts";
 import {
@@ -116,7 +116,7 @@ function decodeContact(id: string, fields: Record<string, unknown>): DecodeReque
   for (const name of ["email", "phone", "address"] as const) {
     const value = fields[name];
     if (value === undefined) continue;
-    if (typeof value !== "string" || value.length > CONTACT_FIELD_BYTES_MAX) {
+    if (typeof value !== "string" || utf8(value).length > CONTACT_FIELD_BYTES_MAX) {
       return failure(
         id,
         "invalid_field",

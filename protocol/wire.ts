@@ -19,21 +19,16 @@ export const FrameType = {
 } as const;
 export type FrameType = typeof FrameType[keyof typeof FrameType];
 
-/** The only thing a rejected peer learns: one of these codes, in a plaintext error frame, then the close. */
-export type WireErrorCode =
-  | "bad_frame"
-  | "handshake_failed"
-  | "channel_error"
-  | "timeout"
-  | "server_busy"
-  | "session_limit";
+/**
+ * The most a rejected peer learns: one of these codes in a plaintext error frame, then the close. A peer
+ * that times out, or arrives when the server is full, is closed without one.
+ */
+export type WireErrorCode = "bad_frame" | "handshake_failed" | "channel_error" | "session_limit";
 
 const WIRE_ERROR_CODES: ReadonlySet<string> = new Set<WireErrorCode>([
   "bad_frame",
   "handshake_failed",
   "channel_error",
-  "timeout",
-  "server_busy",
   "session_limit",
 ]);
 

@@ -1,4 +1,5 @@
 import { assert } from "../../protocol/assert.ts";
+import { utf8 } from "../../protocol/bytes.ts";
 import { CONTACT_FIELD_BYTES_MAX } from "../../protocol/limits.ts";
 import type { ContactDetails } from "../ledger/ledger.ts";
 import type { BankRequest, HandlerContext, Outcome } from "./types.ts";
@@ -23,7 +24,7 @@ export function contactProblem(details: ContactDetails): string | null {
   if (details.address !== undefined) {
     const address = details.address;
     const tooShort = address.trim().length < ADDRESS_CHARACTERS_MIN;
-    if (tooShort || address.length > CONTACT_FIELD_BYTES_MAX || hasControlCharacter(address)) {
+    if (tooShort || utf8(address).length > CONTACT_FIELD_BYTES_MAX || hasControlCharacter(address)) {
       return "address is not valid";
     }
   }

@@ -1,0 +1,227 @@
+/**
+ * Test harness: starts the real server process on free loopback ports and runs the real client, so the
+ * end-to-end tests exercise the same code paths a user does. Every wait is bounded.
+ *
+ * @module
+ */
+import { TextLineStream } from "@std/streams/text-line-stream";
+import { decodeCredential } from "../protocol/credential.ts";
+import type { Credential } from "../protocol/credential.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const STARTUP_TIMEOUT_MS = 30_000;
+const LOG_WAIT_TIMEOUT_MS = 10_000;
+const LOG_LINES_MAX = 100_000;
+const SERVER_PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env=BANK_*"];
+const CLIENT_PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env=BANK_*"];
+
+export interface ServerHandle extends AsyncDisposable {
+  port: number;
+  monitorPort: number;
+  dataDir: string;
+  /** Every stderr line so far. */
+  logs(): string[];
+  /** Waits until a log line matches; throws after a bounded wait. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  status(): Promise<Record<string, number>>;
+  credential(name: string): Promise<Credential>;
+  caPem(): Promise<string>;
+  /** Sends a signal and waits for the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+  /** True while the server process runs. */
+  alive(): boolean;
+}
+
+/** How to start a program: `deno run` of a source file by default, or a compiled binary. */
+export interface Program {
+  executable: string;
+  args: string[];
+}
+
+export const SERVER_SOURCE: Program = {
+  executable: Deno.execPath(),
+  args: ["run", ...SERVER_PERMISSIONS, `${ROOT}main.ts`],
+};
+export const CLIENT_SOURCE: Program = {
+  executable: Deno.execPath(),
+  args: ["run", ...CLIENT_PERMISSIONS, `${ROOT}client/main.ts`],
+};
+
+/** Starts the server with a fresh data directory (unless one is given) and the given extra flags. */
+export async function startServer(
+  options: { args?: string[]; dataDir?: string; program?: Program } = {},
+): Promise<ServerHandle> {
+  const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "bank-test-" });
+  const ownsDataDir = options.dataDir === undefined;
+  const program = options.program ?? SERVER_SOURCE;
+  const args = [...program.args, "--data", dataDir, "--port", "0", "--monitor-port", "0"];
+  const child = new Deno.Command(program.executable, {
+    args: [...args, ...(options.args ?? [])],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const lines: string[] = [];
+  const waiters = new Set<() => void>();
+  let running = true;
+  const exit = child.status.then((status) => {
+    running = false;
+    for (const wake of waiters) wake();
+    return status.code;
+  });
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const reader = stream.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream());
+    for await (const line of reader) {
+      if (lines.length < LOG_LINES_MAX) lines.push(String(line));
+      for (const wake of waiters) wake();
+    }
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+
+  const waitForLog = async (pattern: RegExp, timeoutMs = LOG_WAIT_TIMEOUT_MS): Promise<string> => {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const found = lines.find((line) => pattern.test(line));
+      if (found !== undefined) return found;
+      if (!running) throw new Error(`Server exited before logging ${pattern}:\n${lines.join("\n")}`);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new Error(`No log line matched ${pattern} within ${timeoutMs} ms:\n${lines.join("\n")}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(remaining, 200));
+        function done() {
+          clearTimeout(timer);
+          waiters.delete(done);
+          resolve();
+        }
+        waiters.add(done);
+      });
+    }
+  };
+
+  const listeningPattern = /Bank server listening on \S+:(\d+) /;
+  const monitorPattern = /Monitor listening on http:\/\/\S+:(\d+)\/status/;
+  const port = Number(listeningPattern.exec(await waitForLog(listeningPattern, STARTUP_TIMEOUT_MS))![1]);
+  const monitorPort = Number(monitorPattern.exec(await waitForLog(monitorPattern, STARTUP_TIMEOUT_MS))![1]);
+
+  const stop = async (signal: Deno.Signal = "SIGTERM"): Promise<number> => {
+    if (running) child.kill(signal);
+    const code = await exit;
+    await pumps;
+    return code;
+  };
+  return {
+    port,
+    monitorPort,
+    dataDir,
+    logs: () => [...lines],
+    waitForLog,
+    status: async () => {
+      const response = await fetch(`http://127.0.0.1:${monitorPort}/status`);
+      return await response.json();
+    },
+    credential: async (name) => {
+      const decoded = decodeCredential(await Deno.readTextFile(`${dataDir}/clients/${name}.json`));
+      if (!decoded.ok) throw new Error(decoded.error);
+      return decoded.credential;
+    },
+    caPem: () => Deno.readTextFile(`${dataDir}/ca.crt`),
+    stop,
+    alive: () => running,
+    async [Symbol.asyncDispose]() {
+      await stop("SIGKILL");
+      if (ownsDataDir) await Deno.remove(dataDir, { recursive: true });
+    },
+  };
+}
+
+export interface ClientRunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  lines: string[];
+}
+
+/** Runs the client (`client/main.ts` unless another program is given) against a server. */
+export async function runClient(
+  server: ServerHandle,
+  args: string[],
+  options: { program?: Program } = {},
+): Promise<ClientRunResult> {
+  const program = options.program ?? CLIENT_SOURCE;
+  const output = await new Deno.Command(program.executable, {
+    args: [...program.args, "--data", server.dataDir, "--port", `${server.port}`, ...args],
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  return {
+    code: output.code,
+    stdout,
+    stderr: new TextDecoder().decode(output.stderr),
+    lines: stdout.split("\n").filter((line) => line !== ""),
+  };
+}
+
+/** The lines of one client in a multi-client run, in order. */
+export function linesOf(result: ClientRunResult, client: number): string[] {
+  return result.lines.filter((line) => line.startsWith(`Client ${client}: `));
+}
+
+/** A raw TLS connection to the server, verified against its CA, for crafting frames by hand. */
+export async function connectRaw(server: ServerHandle): Promise<Deno.TlsConn> {
+  const conn = await Deno.connectTls({
+    hostname: "127.0.0.1",
+    port: server.port,
+    caCerts: [await server.caPem()],
+  });
+  await conn.handshake();
+  return conn;
+}
+
+/** Reads until the peer closes the connection; returns everything it sent. Bounded in time and size. */
+export async function readUntilClosed(
+  conn: Deno.Conn,
+  options: { timeoutMs?: number } = {},
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    conn.close();
+  }, options.timeoutMs ?? LOG_WAIT_TIMEOUT_MS);
+  try {
+    const buffer = new Uint8Array(4096);
+    while (total < 1024 * 1024) {
+      const count = await conn.read(buffer);
+      if (count === null) break;
+      chunks.push(buffer.slice(0, count));
+      total += count;
+    }
+  } catch {
+    // A reset is also the server closing the connection.
+  } finally {
+    clearTimeout(timer);
+  }
+  if (expired) throw new Error("The server did not close the connection in time");
+  try {
+    conn.close();
+  } catch {
+    // Closed by the server already.
+  }
+  const joined = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return joined;
+}
+
+/** The port a connection uses on our side, to find its line in the server log. */
+export function localPort(conn: Deno.Conn): number {
+  return (conn.localAddr as Deno.NetAddr).port;
+}

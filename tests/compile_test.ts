@@ -1,0 +1,45 @@
+/**
+ * The two standalone binaries: `deno task compile` builds them, and they pass Test Case 1 against each other.
+ * `deno compile` embeds the `denort` runtime, which it downloads unless `DENORT_BIN` points at one; build
+ * machines without internet skip this test, and say so.
+ */
+import { assertEquals } from "@std/assert";
+import { runClient, startServer } from "./_harness.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const denortBin = Deno.env.get("DENORT_BIN");
+const forced = Deno.env.get("BANK_COMPILE_TEST") === "1";
+const enabled = denortBin !== undefined || forced;
+
+if (!enabled) {
+  console.warn(
+    "SKIPPED compile test: set DENORT_BIN to a denort binary (or BANK_COMPILE_TEST=1 to let deno download one)",
+  );
+}
+
+Deno.test({
+  name: "deno task compile builds bank-server and bank-client that pass Test Case 1",
+  ignore: !enabled,
+  async fn() {
+    const build = await new Deno.Command(Deno.execPath(), { args: ["task", "compile"], cwd: ROOT }).output();
+    assertEquals(build.code, 0, new TextDecoder().decode(build.stderr));
+    await using server = await startServer({
+      args: ["--demo-clients", "1"],
+      program: { executable: `${ROOT}dist/bank-server`, args: [] },
+    });
+    const result = await runClient(server, [], {
+      program: { executable: `${ROOT}dist/bank-client`, args: [] },
+    });
+    assertEquals(result.lines, [
+      "Client 1: Connected.",
+      "Client 1: Sent task: Check Balance",
+      "Client 1: Server response: Balance: $500",
+      "Client 1: Sent task: Transfer $100 to Account XYZ",
+      "Client 1: Server response: Transaction Successful",
+      "Client 1: Sent task: Update Contact Information",
+      "Client 1: Server response: Contact Information Updated",
+    ]);
+    const help = await new Deno.Command(`${ROOT}dist/bank-server`, { args: ["--help"] }).output();
+    assertEquals(help.code, 0);
+  },
+});
