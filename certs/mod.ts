@@ -7,6 +7,15 @@
 import "reflect-metadata"; // @peculiar/x509 2.x needs it loaded first
 import * as x509 from "@peculiar/x509";
 import { assert, isAssertionFailure } from "../protocol/assert.ts";
+import { fromUtf8 } from "../protocol/bytes.ts";
+import {
+  ensurePrivateDir,
+  fileExists,
+  PRIVATE_FILE_MODE,
+  PUBLIC_FILE_MODE,
+  readFileLimited,
+  writeFileAtomic,
+} from "../server/files.ts";
 
 x509.cryptoProvider.set(crypto);
 
@@ -22,10 +31,6 @@ export const LEAF_RENEWAL_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CLOCK_SKEW_MS = 5 * 60 * 1000; // notBefore is back-dated by this much
 const SERIAL_BYTES = 16;
-const TEMP_SUFFIX_BYTES = 8;
-const DIRECTORY_MODE = 0o700;
-const PUBLIC_FILE_MODE = 0o644;
-const PRIVATE_FILE_MODE = 0o600;
 const CA_SUBJECT = "CN=Bank Development CA";
 const LEAF_SUBJECT = "CN=localhost";
 const LEAF_NAMES: x509.JsonGeneralNames = [
@@ -102,7 +107,7 @@ export async function ensureDevCertificates(
   const now = options.now ?? new Date();
   assert(Number.isFinite(now.getTime()), "Current time must be a valid date");
 
-  await Deno.mkdir(dataDir, { recursive: true, mode: DIRECTORY_MODE });
+  await ensurePrivateDir(dataDir);
   const paths: DevPaths = {
     caCert: joinPath(dataDir, "ca.crt"),
     caKey: joinPath(dataDir, "ca.key"),
@@ -332,42 +337,13 @@ function firstPemBlock(pem: string): { type: string; rawData: ArrayBuffer } | nu
 
 /** Reads a PEM file of at most {@link PEM_BYTES_MAX} bytes; `what` names it in errors. */
 async function readPemFile(path: string, what: string): Promise<string> {
-  const bytes = await readFileBounded(path, what);
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new Error(`Cannot read ${what} "${path}": not PEM (not UTF-8 text)`);
-  }
+  const bytes = await readFileLimited(path, { maxBytes: PEM_BYTES_MAX, what });
+  const text = fromUtf8(bytes);
+  if (text === null) throw new Error(`Cannot read ${what} "${path}": not PEM (not UTF-8 text)`);
   if (firstPemBlock(text) === null) {
     throw new Error(`Cannot read ${what} "${path}": not PEM (no "-----BEGIN" block)`);
   }
   return text;
-}
-
-async function readFileBounded(path: string, what: string): Promise<Uint8Array> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`Cannot read ${what} "${path}": file not found`, { cause: error });
-    }
-    throw new Error(`Cannot read ${what} "${path}": ${errorReason(error)}`, { cause: error });
-  }
-  using _file = file;
-  const buffer = new Uint8Array(PEM_BYTES_MAX + 1);
-  let length = 0;
-  for (let reads = 0; reads <= PEM_BYTES_MAX && length < buffer.length; reads += 1) {
-    const count = await file.read(buffer.subarray(length));
-    if (count === null) break;
-    assert(count > 0, "A read that is not at end of file must return bytes");
-    length += count;
-  }
-  if (length > PEM_BYTES_MAX) {
-    throw new Error(`Cannot read ${what} "${path}": file is over ${PEM_BYTES_MAX} bytes`);
-  }
-  return buffer.slice(0, length);
 }
 
 /** Writes the key first: a crash between the two writes leaves a mismatch that the next start repairs. */
@@ -375,30 +351,8 @@ async function writeKeyAndCertificate(
   issued: Issued,
   paths: { keyPath: string; certPath: string },
 ): Promise<void> {
-  await writeFileAtomic(paths.keyPath, { text: issued.keyPem, mode: PRIVATE_FILE_MODE });
-  await writeFileAtomic(paths.certPath, { text: issued.certPem, mode: PUBLIC_FILE_MODE });
-}
-
-async function writeFileAtomic(path: string, file: { text: string; mode: number }): Promise<void> {
-  const temporaryPath = `${path}.tmp-${randomHex(TEMP_SUFFIX_BYTES)}`;
-  try {
-    await Deno.writeTextFile(temporaryPath, file.text, { mode: file.mode, createNew: true });
-    await Deno.chmod(temporaryPath, file.mode); // the umask may have narrowed or the OS ignored `mode`
-    await Deno.rename(temporaryPath, path);
-  } catch (error) {
-    await Deno.remove(temporaryPath).catch(() => {});
-    throw new Error(`Cannot write "${path}": ${errorReason(error)}`, { cause: error });
-  }
-}
-
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    const info = await Deno.lstat(path);
-    return info.isFile;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw new Error(`Cannot inspect "${path}": ${errorReason(error)}`, { cause: error });
-  }
+  await writeFileAtomic(paths.keyPath, issued.keyPem, { mode: PRIVATE_FILE_MODE });
+  await writeFileAtomic(paths.certPath, issued.certPem, { mode: PUBLIC_FILE_MODE });
 }
 
 /** A positive serial of {@link SERIAL_BYTES} random bytes as hex (RFC 5280 allows up to 20 octets). */
@@ -408,19 +362,10 @@ function randomSerialNumber(): string {
   return toHex(bytes);
 }
 
-function randomHex(byteCount: number): string {
-  assert(byteCount > 0, "Random hex needs at least one byte");
-  return toHex(crypto.getRandomValues(new Uint8Array(byteCount)));
-}
-
 function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 function joinPath(directory: string, name: string): string {
   return directory.endsWith("/") ? `${directory}${name}` : `${directory}/${name}`;
-}
-
-function errorReason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -9,7 +9,12 @@ import type { AeadFactory } from "../protocol/aead.ts";
 import { fromUtf8, utf8 } from "../protocol/bytes.ts";
 import type { SealedChannel, SealedType } from "../protocol/channel.ts";
 import type { Credential } from "../protocol/credential.ts";
-import { CLIENT_RESPONSE_TIMEOUT_MS, FRAME_BYTES_DEFAULT } from "../protocol/limits.ts";
+import {
+  CLIENT_RESPONSE_TIMEOUT_MS,
+  FRAME_BYTES_DEFAULT,
+  GCM_TAG_BYTES,
+  SEALED_HEADER_BYTES,
+} from "../protocol/limits.ts";
 import { decodeResponse } from "../protocol/messages.ts";
 import type { StructuredResponse } from "../protocol/messages.ts";
 import { clientHandshake } from "../protocol/session.ts";
@@ -37,6 +42,8 @@ export class BankConnection {
   readonly #channel: SealedChannel;
   readonly #timeoutMs: number;
   #closed = false;
+  /** Exchanges run one at a time: sealed frames must go out, and answers be read, in sequence order. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     parts: { conn: Deno.TlsConn; transport: FrameTransport; channel: SealedChannel; timeoutMs: number },
@@ -97,8 +104,17 @@ export class BankConnection {
     closeQuietly(this.#conn);
   }
 
-  async #exchange(type: SealedType, plaintext: Uint8Array): Promise<Uint8Array> {
+  #exchange(type: SealedType, plaintext: Uint8Array): Promise<Uint8Array> {
+    const turn = this.#queue.then(() => this.#exchangeNow(type, plaintext));
+    this.#queue = turn.catch(() => {});
+    return turn;
+  }
+
+  async #exchangeNow(type: SealedType, plaintext: Uint8Array): Promise<Uint8Array> {
     if (this.#closed) throw new ClientError("connection is closed");
+    if (SEALED_HEADER_BYTES + plaintext.length + GCM_TAG_BYTES > FRAME_BYTES_DEFAULT) {
+      throw new ClientError(`request of ${plaintext.length} bytes does not fit one frame`);
+    }
     return await withTimeout(this.#conn, this.#timeoutMs, async () => {
       await this.#transport.sendFrame(await this.#channel.seal(type, plaintext));
       const frame = await this.#transport.next();

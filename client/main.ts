@@ -153,7 +153,7 @@ async function runClient(
 }
 
 async function loadCredential(path: string): Promise<Credential> {
-  const text = await readTextFileLimited(path, { maxBytes: CREDENTIAL_FILE_BYTES_MAX });
+  const text = await readTextFileLimited(path, { maxBytes: CREDENTIAL_FILE_BYTES_MAX, what: "credential" });
   const decoded = decodeCredential(text);
   if (!decoded.ok) throw new Error(`Cannot use credential "${path}": ${decoded.error}`);
   return decoded.credential;
@@ -176,7 +176,7 @@ async function main(args: string[]): Promise<number> {
   let caPem: string;
   let credentials: Credential[];
   try {
-    caPem = await readTextFileLimited(run.caPath, { maxBytes: CA_FILE_BYTES_MAX });
+    caPem = await readTextFileLimited(run.caPath, { maxBytes: CA_FILE_BYTES_MAX, what: "CA certificate" });
     credentials = await Promise.all(run.credentialPaths.map(loadCredential));
   } catch (error) {
     console.error(`bank-client: ${error instanceof Error ? error.message : String(error)}`);

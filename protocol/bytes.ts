@@ -54,11 +54,12 @@ export function toBase64Url(bytes: Uint8Array): string {
   return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
-/** Reads base64url, or returns null when the text is not base64url. */
+/** Reads canonical unpadded base64url, or returns null: every value has exactly one accepted spelling. */
 export function fromBase64Url(text: string): Uint8Array | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
   try {
-    return Uint8Array.fromBase64(text, { alphabet: "base64url", lastChunkHandling: "loose" });
+    const bytes = Uint8Array.fromBase64(text, { alphabet: "base64url", lastChunkHandling: "loose" });
+    return toBase64Url(bytes) === text ? bytes : null;
   } catch {
     return null;
   }

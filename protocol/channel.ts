@@ -13,6 +13,7 @@
  * @module
  */
 import { assert } from "./assert.ts";
+import { timingSafeEqual } from "./bytes.ts";
 import type { AeadFactory } from "./aead.ts";
 import type { Aead } from "./aead.ts";
 import { webCryptoAead } from "./aead.ts";
@@ -69,7 +70,7 @@ export class SealedChannel {
     const isClient = options.role === "client";
     const sendKey = isClient ? secrets.clientToServerKey : secrets.serverToClientKey;
     const receiveKey = isClient ? secrets.serverToClientKey : secrets.clientToServerKey;
-    assert(sendKey !== receiveKey, "Each direction must have its own key");
+    assert(!timingSafeEqual(sendKey, receiveKey), "Each direction must have its own key");
     const [send, receive] = await Promise.all([makeAead(sendKey), makeAead(receiveKey)]);
     return new SealedChannel({ send, receive, role: options.role });
   }

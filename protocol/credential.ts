@@ -8,7 +8,7 @@
  * @module
  */
 import { assert } from "./assert.ts";
-import { fromBase64Url, toBase64Url } from "./bytes.ts";
+import { fromBase64Url, toBase64Url, utf8 } from "./bytes.ts";
 import { CREDENTIAL_FILE_BYTES_MAX, IDENTITY_NAME_BYTES_MAX, SECRET_BYTES } from "./limits.ts";
 
 /** A client's name and its 256-bit secret. */
@@ -36,7 +36,7 @@ export function encodeCredential(credential: Credential): string {
 export function decodeCredential(
   text: string,
 ): { ok: true; credential: Credential } | { ok: false; error: string } {
-  if (text.length > CREDENTIAL_FILE_BYTES_MAX) return { ok: false, error: "file is too large" };
+  if (utf8(text).length > CREDENTIAL_FILE_BYTES_MAX) return { ok: false, error: "file is too large" };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -1,7 +1,8 @@
 /**
  * Length-prefixed framing: every message on the stream is a 4-byte big-endian length followed by that many
- * bytes. The length is checked before a single body byte is read, so a peer cannot make us buffer more than
- * the configured frame limit, and message boundaries never depend on how the stream was split by `read`.
+ * bytes. The length is checked before the buffer grows for the body, so a peer cannot make us buffer more
+ * than the configured frame limit (or the 4 KiB read buffer, whichever is larger), and message boundaries
+ * never depend on how the stream was split by `read`.
  *
  * @module
  */
@@ -28,6 +29,8 @@ export type FrameResult =
   | { kind: "error"; code: FrameErrorCode; detail: string };
 
 const BUFFER_BYTES_INITIAL = 4 * 1024;
+/** Reads in a row that return no bytes before the source is declared broken (a socket never does this). */
+const EMPTY_READS_MAX = 16;
 
 /**
  * Prefixes a body with its length.
@@ -128,9 +131,15 @@ export class FrameReader {
     assert(wanted <= FRAME_HEADER_BYTES + this.#frameBytesMax, `Cannot buffer ${wanted} bytes`);
     if (this.pendingBytes >= wanted) return true;
     this.#makeRoom(wanted);
+    let emptyReads = 0;
     while (this.pendingBytes < wanted) {
+      assert(this.#end < this.#buffer.length, "The buffer must have room for the wanted bytes");
       const count = await this.#source.read(this.#buffer.subarray(this.#end));
       if (count === null) return false;
+      emptyReads = count === 0 ? emptyReads + 1 : 0;
+      if (emptyReads >= EMPTY_READS_MAX) {
+        throw new Error(`Source returned no bytes ${emptyReads} times in a row`);
+      }
       this.#end += count;
       this.#noteProgress();
     }

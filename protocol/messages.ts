@@ -128,6 +128,10 @@ function decodeContact(id: string, fields: Record<string, unknown>): DecodeReque
   return { ok: true, request: { op: "update_contact", id, details } };
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 function isToken(value: unknown, maxLength: number): value is string {
   return typeof value === "string" && value.length <= maxLength && TOKEN_PATTERN.test(value);
 }
@@ -142,10 +146,12 @@ export function decodeResponse(bytes: Uint8Array): StructuredResponse | null {
   if (text === null) return null;
   try {
     const parsed = JSON.parse(text) as StructuredResponse;
-    if (typeof parsed !== "object" || parsed === null || parsed.v !== MESSAGE_VERSION) return null;
-    if (parsed.ok === true && typeof parsed.result === "object") return parsed;
-    if (parsed.ok === false && typeof parsed.error?.code === "string") return parsed;
-    return null;
+    if (!isObject(parsed) || parsed.v !== MESSAGE_VERSION) return null;
+    if (parsed.id !== null && typeof parsed.id !== "string") return null;
+    if (parsed.ok === true && isObject(parsed.result)) return parsed;
+    if (parsed.ok !== false || !isObject(parsed.error)) return null;
+    const { code, message } = parsed.error;
+    return typeof code === "string" && typeof message === "string" ? parsed : null;
   } catch {
     return null;
   }

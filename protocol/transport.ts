@@ -3,7 +3,9 @@
  *
  * @module
  */
+import { assert } from "./assert.ts";
 import { encodeFrame, FrameReader, writeAll } from "./frame.ts";
+import { FRAME_BYTES_MAX, FRAME_HEADER_BYTES } from "./limits.ts";
 import type { ByteSink, ByteSource, FrameResult } from "./frame.ts";
 import { encodeErrorBody } from "./wire.ts";
 import type { WireErrorCode } from "./wire.ts";
@@ -38,6 +40,10 @@ export class FrameTransport {
 
   /** Writes bytes that are already a complete frame (a sealed frame). */
   sendFrame(frame: Uint8Array): Promise<void> {
+    assert(frame.length > FRAME_HEADER_BYTES, "A frame must have a body");
+    const length = new DataView(frame.buffer, frame.byteOffset, FRAME_HEADER_BYTES).getUint32(0, false);
+    assert(length === frame.length - FRAME_HEADER_BYTES, "A frame's length prefix must match its body");
+    assert(length <= FRAME_BYTES_MAX, `Cannot send a frame of ${length} bytes`);
     return writeAll(this.#conn, frame);
   }
 

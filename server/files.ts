@@ -1,30 +1,35 @@
 /**
- * Writing files that hold secrets or state: whole or not at all, with their mode set explicitly.
+ * Files that hold secrets or state: read with a size ceiling, written whole or not at all with their mode
+ * set explicitly.
  *
  * @module
  */
 import { assert } from "../protocol/assert.ts";
-import { randomBytes, toBase64Url } from "../protocol/bytes.ts";
+import { fromUtf8, randomBytes, toBase64Url } from "../protocol/bytes.ts";
 
 /** Mode of files only the server's user may read: private keys, secrets, credential files. */
 export const PRIVATE_FILE_MODE = 0o600;
+/** Mode of files anyone on the machine may read: certificates. */
+export const PUBLIC_FILE_MODE = 0o644;
 /** Mode of directories only the server's user may enter. */
 export const PRIVATE_DIR_MODE = 0o700;
 
+const TEMPORARY_SUFFIX_BYTES = 6;
+
 /**
  * Writes a file atomically: a temporary file with the final mode, then a rename over the target, so a
- * crash leaves either the old file or the new one.
+ * crash leaves either the old file or the new one. The mode is set again after writing, whatever the umask.
  */
 export async function writeFileAtomic(path: string, text: string, options: { mode: number }): Promise<void> {
   assert(options.mode >= 0 && options.mode <= 0o777, `Mode ${options.mode.toString(8)} is out of range`);
-  const temporary = `${path}.tmp-${toBase64Url(randomBytes(6))}`;
+  const temporary = `${path}.tmp-${toBase64Url(randomBytes(TEMPORARY_SUFFIX_BYTES))}`;
   try {
     await Deno.writeTextFile(temporary, text, { mode: options.mode, createNew: true });
     await Deno.chmod(temporary, options.mode);
     await Deno.rename(temporary, path);
   } catch (error) {
     await Deno.remove(temporary).catch(() => {});
-    throw error;
+    throw new Error(`Cannot write "${path}": ${reasonOf(error)}`, { cause: error });
   }
 }
 
@@ -33,14 +38,57 @@ export async function ensurePrivateDir(path: string): Promise<void> {
   await Deno.mkdir(path, { recursive: true, mode: PRIVATE_DIR_MODE });
 }
 
-/** Reads a text file no larger than `maxBytes`; the error names the file and the problem. */
-export async function readTextFileLimited(path: string, options: { maxBytes: number }): Promise<string> {
-  const info = await Deno.stat(path).catch((error: unknown) => {
-    throw new Error(`Cannot read "${path}": ${error instanceof Error ? error.message : String(error)}`);
-  });
-  if (!info.isFile) throw new Error(`Cannot read "${path}": not a file`);
-  if (info.size > options.maxBytes) {
-    throw new Error(`Cannot read "${path}": ${info.size} bytes is over the limit of ${options.maxBytes}`);
+/**
+ * Reads at most `maxBytes` of a file, however large it claims or grows to be.
+ *
+ * @param options.what Names the file in errors, e.g. `"certificate"`.
+ */
+export async function readFileLimited(
+  path: string,
+  options: { maxBytes: number; what: string },
+): Promise<Uint8Array> {
+  assert(Number.isInteger(options.maxBytes) && options.maxBytes > 0, `Bad read limit ${options.maxBytes}`);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound ? "file not found" : reasonOf(error);
+    throw new Error(`Cannot read ${options.what} "${path}": ${reason}`, { cause: error });
   }
-  return await Deno.readTextFile(path);
+  using _file = file;
+  const buffer = new Uint8Array(options.maxBytes + 1);
+  let length = 0;
+  for (let reads = 0; reads <= options.maxBytes && length < buffer.length; reads += 1) {
+    const count = await file.read(buffer.subarray(length));
+    if (count === null) break;
+    length += count;
+  }
+  if (length > options.maxBytes) {
+    throw new Error(`Cannot read ${options.what} "${path}": file is over ${options.maxBytes} bytes`);
+  }
+  return buffer.slice(0, length);
+}
+
+/** Reads a UTF-8 text file of at most `maxBytes`. */
+export async function readTextFileLimited(
+  path: string,
+  options: { maxBytes: number; what: string },
+): Promise<string> {
+  const text = fromUtf8(await readFileLimited(path, options));
+  if (text === null) throw new Error(`Cannot read ${options.what} "${path}": not UTF-8 text`);
+  return text;
+}
+
+/** Whether a regular file exists at `path` (a link or directory does not count). */
+export async function fileExists(path: string): Promise<boolean> {
+  try {
+    return (await Deno.lstat(path)).isFile;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw new Error(`Cannot inspect "${path}": ${reasonOf(error)}`, { cause: error });
+  }
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -53,7 +53,10 @@ export class IdentityStore {
     const path = `${dataDir}/${STORE_FILE}`;
     const exists = await Deno.stat(path).then(() => true, () => false);
     if (!exists) await provisionDemoIdentities(dataDir, options.demoClients);
-    const text = await readTextFileLimited(path, { maxBytes: IDENTITY_STORE_BYTES_MAX });
+    const text = await readTextFileLimited(path, {
+      maxBytes: IDENTITY_STORE_BYTES_MAX,
+      what: "identity store",
+    });
     return new IdentityStore(parseStore(text, path));
   }
 

@@ -212,7 +212,7 @@ function describeFailure(error: unknown, state: { expired: boolean; progress: Pr
     return { kind: "closed", reason: "idle timeout" };
   }
   if (phase === "tls") {
-    const message = error instanceof Error ? error.message.slice(0, 120) : "";
+    const message = error instanceof Error ? error.message.slice(0, 120).replace(/[^\x20-\x7e]/g, "?") : "";
     return { kind: "rejected", reason: "tls_failed", detail: `${name}: ${message}` };
   }
   if (phase === "handshake") return { kind: "rejected", reason: "connection_lost", detail: name };

@@ -15,6 +15,16 @@ const LOG_LINES_MAX = 100_000;
 const SERVER_PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env=BANK_*"];
 const CLIENT_PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env=BANK_*"];
 
+/** What the seed's Test Case 1 prints for client 1 after `Client 1: Connected.`. */
+export const TEST_CASE_1_LINES: readonly string[] = [
+  "Client 1: Sent task: Check Balance",
+  "Client 1: Server response: Balance: $500",
+  "Client 1: Sent task: Transfer $100 to Account XYZ",
+  "Client 1: Server response: Transaction Successful",
+  "Client 1: Sent task: Update Contact Information",
+  "Client 1: Server response: Contact Information Updated",
+];
+
 export interface ServerHandle extends AsyncDisposable {
   port: number;
   monitorPort: number;

@@ -3,21 +3,12 @@
  */
 import { assertEquals } from "@std/assert";
 import { BankConnection } from "../client/connection.ts";
-import { linesOf, runClient, startServer } from "./_harness.ts";
-
-const TEST_CASE_1 = [
-  "Client 1: Sent task: Check Balance",
-  "Client 1: Server response: Balance: $500",
-  "Client 1: Sent task: Transfer $100 to Account XYZ",
-  "Client 1: Server response: Transaction Successful",
-  "Client 1: Sent task: Update Contact Information",
-  "Client 1: Server response: Contact Information Updated",
-];
+import { linesOf, runClient, startServer, TEST_CASE_1_LINES } from "./_harness.ts";
 
 Deno.test("Test Case 1: Single Client gets the three expected answers", async () => {
   await using server = await startServer({ args: ["--demo-clients", "3"] });
   const result = await runClient(server, []);
-  assertEquals(result.lines, ["Client 1: Connected.", ...TEST_CASE_1]);
+  assertEquals(result.lines, ["Client 1: Connected.", ...TEST_CASE_1_LINES]);
   assertEquals(result.code, 0);
 });
 
@@ -25,7 +16,7 @@ Deno.test("Test Case 2: Multiple Clients all complete their tasks concurrently",
   await using server = await startServer({ args: ["--demo-clients", "3"] });
   const result = await runClient(server, ["--clients", "3"]);
   for (const client of [1, 2, 3]) {
-    const expected = TEST_CASE_1.map((line) => line.replace("Client 1:", `Client ${client}:`));
+    const expected = TEST_CASE_1_LINES.map((line) => line.replace("Client 1:", `Client ${client}:`));
     assertEquals(linesOf(result, client), [`Client ${client}: Connected.`, ...expected]);
   }
   assertEquals(result.lines.length, 21);
