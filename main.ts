@@ -53,7 +53,7 @@ async function main(args: string[]): Promise<number> {
     return await serve(config);
   } catch (error) {
     if (error instanceof Error && !error.name.startsWith("Assertion")) {
-      log.error("Cannot start: {message}", { message: error.message });
+      log.error("Startup failed: {message}", { message: error.message });
       return 1;
     }
     throw error;
@@ -69,26 +69,31 @@ async function serve(config: ServerConfig): Promise<number> {
   const ledger = new MemoryLedger();
   await openDemoAccounts(ledger, identities.names());
   const stats = new ServerStats();
-  const listener = startBankListener({
-    hostname: config.host,
-    port: config.port,
-    certPem: tls.certPem,
-    keyPem: tls.keyPem,
-    maxConnections: config.maxConnections,
-  }, {
-    settings: config,
-    ledger,
-    lookupAuthKey: (name) => identities.lookupAuthKey(name),
-    decoyAuthKey: randomBytes(AES_KEY_BYTES),
-    stats,
-  });
+  const listener = withContext(`Cannot listen on ${config.host}:${config.port}`, () =>
+    startBankListener({
+      hostname: config.host,
+      port: config.port,
+      certPem: tls.certPem,
+      keyPem: tls.keyPem,
+      maxConnections: config.maxConnections,
+    }, {
+      settings: config,
+      ledger,
+      lookupAuthKey: (name) => identities.lookupAuthKey(name),
+      decoyAuthKey: randomBytes(AES_KEY_BYTES),
+      stats,
+    }));
   const monitorAbort = new AbortController();
-  const monitor = Deno.serve({
-    hostname: config.monitorHost,
-    port: config.monitorPort,
-    signal: monitorAbort.signal,
-    onListen: () => {},
-  }, createMonitorApp({ stats }).fetch);
+  const monitor = withContext(
+    `Cannot serve the monitor on ${config.monitorHost}:${config.monitorPort}`,
+    () =>
+      Deno.serve({
+        hostname: config.monitorHost,
+        port: config.monitorPort,
+        signal: monitorAbort.signal,
+        onListen: () => {},
+      }, createMonitorApp({ stats }).fetch),
+  );
   const { hostname, port } = listener.addr;
   log.info("Bank server listening on {address} (TLS, {identities} identities, CA {ca})", {
     address: `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,
@@ -107,6 +112,17 @@ async function serve(config: ServerConfig): Promise<number> {
   await monitor.finished;
   await ledger.close();
   return 0;
+}
+
+/** Runs `start`, prefixing a failure's message with what was being attempted. */
+function withContext<T>(attempt: string, start: () => T): T {
+  try {
+    return start();
+  } catch (error) {
+    throw new Error(`${attempt}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
 }
 
 function waitForSignal(): Promise<void> {
