@@ -76,6 +76,21 @@ export const IDENTITIES_MAX = 100_000;
 export const CREDENTIAL_FILE_BYTES_MAX = 4 * 1024;
 export const IDENTITY_STORE_BYTES_MAX = 32 * 1024 * 1024;
 
+/** Ledger: pages, retries and waits. */
+export const HISTORY_PAGE_MAX = 100;
+export const HISTORY_PAGE_DEFAULT = 20;
+export const ACCOUNTS_PAGE_MAX = 1_000;
+export const CONTACT_HISTORY_PAGE_MAX = 100;
+/** Attempts of one ledger transaction that hit a conflict (serialization failure, duplicate key race). */
+export const LEDGER_ATTEMPTS_MAX = 8;
+export const LEDGER_RETRY_DELAY_MS_MAX = 50;
+/** How long SQLite waits for another process's write lock before giving up. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+/** PostgreSQL: connections per server process, and the longest a statement or a connect may take. */
+export const DATABASE_POOL_MAX = 10;
+export const DATABASE_STATEMENT_TIMEOUT_MS = 10_000;
+export const DATABASE_CONNECT_TIMEOUT_S = 10;
+
 assert(FRAME_BYTES_MIN <= FRAME_BYTES_DEFAULT, "Default frame size must be at least the minimum");
 assert(FRAME_BYTES_DEFAULT <= FRAME_BYTES_MAX, "Default frame size must be at most the maximum");
 assert(FRAME_BYTES_MAX < 2 ** 32, "Frame size must fit the 4-byte length");
@@ -98,4 +113,7 @@ assert(DEMO_CLIENTS_MAX <= IDENTITIES_MAX, "Demo clients must fit the identity s
 assert(BigInt(DEMO_CLIENTS_MAX) * DEMO_DEPOSIT_MINOR < BALANCE_MINOR_MAX, "Demo deposits must fit a balance");
 assert(TIMEOUT_MS_MIN < HANDSHAKE_TIMEOUT_MS_DEFAULT, "Handshake timeout must be above the minimum");
 assert(IDLE_TIMEOUT_MS_DEFAULT <= TIMEOUT_MS_MAX, "Idle timeout must be within the maximum");
+assert(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX, "Default history page must fit the maximum");
+assert(HISTORY_PAGE_MAX * 200 < FRAME_BYTES_DEFAULT, "A history page must fit one frame");
+assert(LEDGER_ATTEMPTS_MAX * LEDGER_RETRY_DELAY_MS_MAX < DATABASE_STATEMENT_TIMEOUT_MS, "Retries must be quick");
 assert(BigInt(SESSION_REQUESTS_MAX) < SESSION_FRAMES_MAX, "Session requests must fit the frame counter");

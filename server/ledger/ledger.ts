@@ -1,20 +1,37 @@
 /**
- * The ledger interface handlers work over. Implementations: {@link MemoryLedger} (tests and development);
- * durable stores implement the same interface and behaviour.
+ * The ledger interface handlers work over, and the rules every implementation keeps:
  *
- * Money is `bigint` minor units everywhere. Every operation returns a result whose `code` comes from a
- * closed union; codes are part of the wire protocol, never renamed or reused.
+ * - Double entry: every journal entry has exactly two postings, a debit and a credit of the same amount.
+ *   Money enters only through the system account `EXTERNAL` (opening deposits), so the sum of all balances
+ *   is always zero, and a customer balance is never below zero.
+ * - Balances and journal agree at every commit: {@link Ledger.verify} recomputes each balance from the
+ *   postings.
+ * - Exactly once: a transfer is identified by its caller and idempotency key. The same key with the same
+ *   fields returns the original transfer (`exists`) without moving money again; with other fields it is a
+ *   conflict. Refused transfers move nothing and are not remembered, so a retry is judged afresh.
+ * - Durable: a method resolves only after its commit is durable.
+ *
+ * Implementations: `sqlite.ts` (embedded default) and `postgres.ts` (scale-out). One behaviour suite,
+ * `_ledger_cases.ts`, runs against both. Money is `bigint` minor units everywhere.
  *
  * @module
  */
 import type { TransferFailureCode } from "../../protocol/codes.ts";
 
+export type { TransferFailureCode };
 export type Currency = "USD";
 export type AccountStatus = "open" | "frozen";
+export type AccountKind = "customer" | "system";
+
+/** The system account that money enters and leaves the bank through; it alone may be negative. */
+export const EXTERNAL_ACCOUNT_ID = "EXTERNAL";
+/** The owner of the bank's own accounts. */
+export const BANK_OWNER = "bank";
 
 export interface Account {
   id: string;
   owner: string;
+  kind: AccountKind;
   currency: Currency;
   balanceMinor: bigint;
   status: AccountStatus;
@@ -32,7 +49,7 @@ export interface Transfer {
   createdAt: Date;
 }
 
-/** What a caller asks to move. Without `sourceAccountId` the caller's first account pays. */
+/** What a caller asks to move. Without `sourceAccountId` the caller's oldest account pays. */
 export interface TransferInput {
   identity: string;
   sourceAccountId?: string;
@@ -41,17 +58,33 @@ export interface TransferInput {
   idempotencyKey: string;
 }
 
-export type { TransferFailureCode };
-
 export type TransferCode = "ok" | "exists" | TransferFailureCode;
 
-/**
- * `ok`: journaled now. `exists`: this idempotency key was journaled before with the same fields; nothing
- * moved again. Failures move nothing and are not remembered, so a retry is evaluated afresh.
- */
 export type TransferResult =
   | { code: "ok" | "exists"; transfer: Transfer }
   | { code: TransferFailureCode };
+
+/** One line of an account's history, newest first; `entry` is the paging cursor. */
+export interface HistoryItem {
+  entry: bigint;
+  transferId: string;
+  kind: "deposit" | "transfer";
+  accountId: string;
+  counterpartyAccountId: string;
+  /** Positive when money came in, negative when it went out. */
+  amountMinor: bigint;
+  createdAt: Date;
+}
+
+export interface HistoryQuery {
+  /** One of the caller's accounts; all of them when absent. */
+  accountId?: string;
+  limit: number;
+  /** Only entries older than this cursor. */
+  beforeEntry?: bigint;
+}
+
+export type HistoryResult = { code: "ok"; items: HistoryItem[] } | { code: "account_not_found" };
 
 export interface ContactDetails {
   email?: string;
@@ -61,37 +94,54 @@ export interface ContactDetails {
 
 export type ContactField = keyof ContactDetails;
 
-export type ContactCode = "ok";
-
 export interface ContactResult {
-  code: ContactCode;
+  code: "ok";
   /** Fields whose value changed; empty when the caller confirmed the details already on file. */
   changed: ContactField[];
 }
 
+/** One recorded contact update, newest first: which fields changed and when (values are not returned). */
+export interface ContactChange {
+  changed: ContactField[];
+  at: Date;
+}
+
 export interface OpenAccountInput {
   owner: string;
-  id: string;
+  /** Chosen by the ledger when absent. */
+  id?: string;
   depositMinor: bigint;
 }
 
 export type OpenAccountResult = { code: "ok"; account: Account } | { code: "account_exists" };
 
+export type StatusResult = { code: "ok"; account: Account } | { code: "account_not_found" };
+
 /** What a full recomputation of balances from the journal found. */
 export interface VerifyReport {
   ok: boolean;
   accounts: number;
+  entries: number;
   totalMinor: bigint;
   problems: string[];
 }
 
 export interface Ledger extends AsyncDisposable {
+  /** `sqlite` or `postgres`, for logs and reports. */
+  readonly store: string;
   /** The accounts an identity owns, oldest first. */
   accountsOf(owner: string): Promise<Account[]>;
-  transfer(input: TransferInput): Promise<TransferResult>;
-  updateContact(owner: string, details: ContactDetails): Promise<ContactResult>;
+  /** Accounts for administration, by id, at most `limit`, after the id `after`. */
+  listAccounts(query: { owner?: string; limit: number; after?: string }): Promise<Account[]>;
   openAccount(input: OpenAccountInput): Promise<OpenAccountResult>;
-  /** Recomputes every balance from the journal and compares. */
+  setAccountStatus(accountId: string, status: AccountStatus): Promise<StatusResult>;
+  transfer(input: TransferInput): Promise<TransferResult>;
+  /** The transfer journaled for a caller's idempotency key, or null. */
+  findTransfer(identity: string, idempotencyKey: string): Promise<Transfer | null>;
+  history(owner: string, query: HistoryQuery): Promise<HistoryResult>;
+  updateContact(owner: string, details: ContactDetails): Promise<ContactResult>;
+  contactHistory(owner: string, query: { limit: number }): Promise<ContactChange[]>;
+  /** Recomputes every balance from the journal and checks every invariant. */
   verify(): Promise<VerifyReport>;
   close(): Promise<void>;
 }

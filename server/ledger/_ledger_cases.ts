@@ -1,0 +1,303 @@
+/**
+ * The ledger's behaviour suite: every store must pass every case. `sqlite_test.ts` runs it always,
+ * `postgres_test.ts` whenever `DATABASE_URL` is set.
+ *
+ * @module
+ */
+import { assert, assertEquals, assertNotEquals } from "@std/assert";
+import { EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
+import type { Ledger, TransferInput, TransferResult } from "./ledger.ts";
+
+/** A fresh, empty ledger for one case, and a way to run raw SQL against its database. */
+export interface LedgerUnderTest extends AsyncDisposable {
+  ledger: Ledger;
+  /** Runs one statement directly on the database, bypassing the ledger (to simulate tampering). */
+  execute(sql: string): Promise<void>;
+}
+
+export interface LedgerCase {
+  name: string;
+  fn: (subject: LedgerUnderTest) => Promise<void>;
+}
+
+const DEPOSIT = 50_000n;
+
+async function openPair(ledger: Ledger): Promise<void> {
+  for (const [owner, id] of [["alice", "A1"], ["bob", "B1"]]) {
+    const opened = await ledger.openAccount({ owner: owner!, id: id!, depositMinor: DEPOSIT });
+    assertEquals(opened.code, "ok");
+  }
+}
+
+function transfer(amountMinor: bigint, key: string, fields: Partial<TransferInput> = {}): TransferInput {
+  return { identity: "alice", targetAccountId: "B1", amountMinor, idempotencyKey: key, ...fields };
+}
+
+async function balances(ledger: Ledger, owners: string[]): Promise<bigint[]> {
+  const result: bigint[] = [];
+  for (const owner of owners) result.push(...(await ledger.accountsOf(owner)).map((a) => a.balanceMinor));
+  return result;
+}
+
+async function assertVerified(ledger: Ledger): Promise<void> {
+  const report = await ledger.verify();
+  assertEquals(report.problems, []);
+  assertEquals(report.ok, true);
+  assertEquals(report.totalMinor, 0n, "all balances, EXTERNAL included, add up to zero");
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing random run can be replayed from its seed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = state;
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export const LEDGER_CASES: readonly LedgerCase[] = [
+  {
+    name: "openAccount() journals the deposit from EXTERNAL and refuses a duplicate id",
+    async fn({ ledger }) {
+      await openPair(ledger);
+      assertEquals(
+        (await ledger.openAccount({ owner: "carol", id: "A1", depositMinor: 1n })).code,
+        "account_exists",
+      );
+      const [alice] = await ledger.accountsOf("alice");
+      assertEquals(alice?.balanceMinor, DEPOSIT);
+      assertEquals(alice?.kind, "customer");
+      const generated = await ledger.openAccount({ owner: "alice", depositMinor: 0n });
+      assertEquals(generated.code, "ok");
+      assertEquals((await ledger.accountsOf("alice")).map((a) => a.id), [
+        "A1",
+        generated.code === "ok" ? generated.account.id : "",
+      ]);
+      const external = await ledger.listAccounts({ owner: "bank", limit: 10 });
+      assertEquals(external.map((a) => [a.id, a.balanceMinor]), [[EXTERNAL_ACCOUNT_ID, -2n * DEPOSIT]]);
+      const report = await ledger.verify();
+      assertEquals(report.entries, 2);
+      await assertVerified(ledger);
+    },
+  },
+  {
+    name: "transfer() moves exactly the amount and journals one entry with two postings",
+    async fn({ ledger }) {
+      await openPair(ledger);
+      const result = await ledger.transfer(transfer(1_234n, "k1"));
+      assertEquals(result.code, "ok");
+      assertEquals(await balances(ledger, ["alice", "bob"]), [DEPOSIT - 1_234n, DEPOSIT + 1_234n]);
+      const found = await ledger.findTransfer("alice", "k1");
+      assertEquals(found?.amountMinor, 1_234n);
+      assertEquals(found?.sourceAccountId, "A1");
+      assertEquals(found?.id, result.code === "ok" ? result.transfer.id : "");
+      assertEquals(await ledger.findTransfer("bob", "k1"), null, "keys belong to their caller");
+      await assertVerified(ledger);
+    },
+  },
+  {
+    name: "transfer() is exactly once per idempotency key",
+    async fn({ ledger }) {
+      await openPair(ledger);
+      const first = await ledger.transfer(transfer(100n, "same"));
+      const again = await ledger.transfer(transfer(100n, "same"));
+      assertEquals(again.code, "exists");
+      assertEquals(again.code === "exists" && again.transfer.id, first.code === "ok" && first.transfer.id);
+      assertEquals((await ledger.transfer(transfer(101n, "same"))).code, "key_reused_with_other_fields");
+      const otherTarget = await ledger.transfer(
+        transfer(100n, "same", { targetAccountId: EXTERNAL_ACCOUNT_ID }),
+      );
+      assertEquals(otherTarget.code, "key_reused_with_other_fields");
+      assertEquals(await balances(ledger, ["alice", "bob"]), [DEPOSIT - 100n, DEPOSIT + 100n]);
+      const bob = await ledger.transfer({ ...transfer(7n, "same"), identity: "bob", targetAccountId: "A1" });
+      assertEquals(bob.code, "ok", "another caller's key is another transfer");
+      await assertVerified(ledger);
+    },
+  },
+  {
+    name: "transfer() refuses, in order, with a code for each problem and moves nothing",
+    async fn({ ledger }) {
+      await openPair(ledger);
+      await ledger.openAccount({ owner: "alice", id: "A2", depositMinor: 0n });
+      await ledger.openAccount({ owner: "carol", id: "C1", depositMinor: 10n });
+      await ledger.setAccountStatus("C1", "frozen");
+      const cases: [TransferInput, TransferResult["code"]][] = [
+        [transfer(0n, "z"), "amount_must_be_positive"],
+        [transfer(-5n, "n"), "amount_must_be_positive"],
+        [transfer(10n ** 12n, "big"), "amount_over_limit"],
+        [transfer(DEPOSIT + 1n, "over"), "insufficient_funds"],
+        [transfer(1n, "self", { targetAccountId: "A1" }), "accounts_must_differ"],
+        [transfer(1n, "self2", { sourceAccountId: "A1", targetAccountId: "A1" }), "accounts_must_differ"],
+        [transfer(1n, "nobody", { targetAccountId: "NOPE" }), "account_not_found"],
+        [transfer(1n, "theirs", { sourceAccountId: "B1", targetAccountId: "A1" }), "account_not_found"],
+        [transfer(1n, "system", { targetAccountId: EXTERNAL_ACCOUNT_ID }), "account_not_found"],
+        [transfer(1n, "empty", { sourceAccountId: "A2" }), "insufficient_funds"],
+        [transfer(1n, "frozen", { targetAccountId: "C1" }), "account_frozen"],
+        [{ ...transfer(1n, "frozen-src"), identity: "carol", targetAccountId: "A1" }, "account_frozen"],
+        [{ ...transfer(1n, "stranger"), identity: "mallory" }, "account_not_found"],
+      ];
+      for (const [input, code] of cases) {
+        assertEquals((await ledger.transfer(input)).code, code, input.idempotencyKey);
+        assertEquals(
+          await ledger.findTransfer(input.identity, input.idempotencyKey),
+          null,
+          "refusals are not kept",
+        );
+      }
+      assertEquals(await balances(ledger, ["alice", "bob", "carol"]), [DEPOSIT, 0n, DEPOSIT, 10n]);
+      await ledger.setAccountStatus("C1", "open");
+      const unfrozen = await ledger.transfer(transfer(1n, "frozen", { targetAccountId: "C1" }));
+      assertEquals(unfrozen.code, "ok", "a refused key may be retried and judged afresh");
+      assertEquals((await ledger.setAccountStatus("NOPE", "frozen")).code, "account_not_found");
+      assertEquals((await ledger.setAccountStatus(EXTERNAL_ACCOUNT_ID, "frozen")).code, "account_not_found");
+      await assertVerified(ledger);
+    },
+  },
+  {
+    name: "history() pages the caller's postings newest first and hides other accounts",
+    async fn({ ledger }) {
+      await openPair(ledger);
+      for (let index = 1; index <= 5; index++) await ledger.transfer(transfer(BigInt(index), `h${index}`));
+      const first = await ledger.history("alice", { limit: 2 });
+      if (first.code !== "ok") throw new Error(first.code);
+      assertEquals(first.items.map((item) => item.amountMinor), [-5n, -4n]);
+      assertEquals(first.items[0]?.counterpartyAccountId, "B1");
+      const next = await ledger.history("alice", { limit: 10, beforeEntry: first.items[1]!.entry });
+      if (next.code !== "ok") throw new Error(next.code);
+      assertEquals(next.items.map((item) => [item.kind, item.amountMinor]), [
+        ["transfer", -3n],
+        ["transfer", -2n],
+        ["transfer", -1n],
+        ["deposit", DEPOSIT],
+      ]);
+      const bob = await ledger.history("bob", { limit: 1, accountId: "B1" });
+      assertEquals(bob.code === "ok" && bob.items.map((item) => item.amountMinor), [5n]);
+      assertEquals((await ledger.history("alice", { limit: 5, accountId: "B1" })).code, "account_not_found");
+      assertEquals(await ledger.history("mallory", { limit: 5 }), { code: "ok", items: [] });
+    },
+  },
+  {
+    name: "updateContact() reports changed fields and keeps the history of changes",
+    async fn({ ledger }) {
+      assertEquals(await ledger.updateContact("alice", {}), { code: "ok", changed: [] });
+      assertEquals(await ledger.updateContact("alice", { email: "a@example.com", phone: "+1 555 0100" }), {
+        code: "ok",
+        changed: ["email", "phone"],
+      });
+      assertEquals(await ledger.updateContact("alice", { email: "a@example.com", address: "1 Main St" }), {
+        code: "ok",
+        changed: ["address"],
+      });
+      const history = await ledger.contactHistory("alice", { limit: 10 });
+      assertEquals(history.map((change) => change.changed), [["address"], ["email", "phone"], []]);
+      assertEquals(await ledger.contactHistory("bob", { limit: 10 }), []);
+    },
+  },
+  {
+    name: "listAccounts() pages by id and filters by owner",
+    async fn({ ledger }) {
+      await openPair(ledger);
+      await ledger.openAccount({ owner: "alice", id: "A0", depositMinor: 0n });
+      const page = await ledger.listAccounts({ limit: 2 });
+      assertEquals(page.map((a) => a.id), ["A0", "A1"]);
+      const rest = await ledger.listAccounts({ limit: 10, after: "A1" });
+      assertEquals(rest.map((a) => a.id), ["B1", EXTERNAL_ACCOUNT_ID]);
+      assertEquals((await ledger.listAccounts({ owner: "alice", limit: 10 })).map((a) => a.id), ["A0", "A1"]);
+      assertEquals(
+        (await ledger.accountsOf("alice")).map((a) => a.id),
+        ["A1", "A0"],
+        "accountsOf is oldest first",
+      );
+    },
+  },
+  {
+    name: "a seeded run of random transfers keeps every invariant after every step",
+    async fn({ ledger }) {
+      const owners = ["alice", "bob", "carol", "dave"];
+      const model = new Map<string, bigint>();
+      for (const [index, owner] of owners.entries()) {
+        await ledger.openAccount({ owner, id: `R${index}`, depositMinor: 1_000n });
+        model.set(`R${index}`, 1_000n);
+      }
+      const random = seededRandom(20261127);
+      for (let step = 0; step < 120; step++) {
+        const from = Math.floor(random() * owners.length);
+        const to = Math.floor(random() * owners.length);
+        const amountMinor = BigInt(Math.floor(random() * 700));
+        const key = `step-${Math.floor(random() * 100)}`;
+        const input = {
+          identity: owners[from]!,
+          targetAccountId: `R${to}`,
+          amountMinor,
+          idempotencyKey: key,
+        };
+        const result = await ledger.transfer(input);
+        if (result.code === "ok") {
+          model.set(`R${from}`, model.get(`R${from}`)! - amountMinor);
+          model.set(`R${to}`, model.get(`R${to}`)! + amountMinor);
+        }
+        const seen = await balances(ledger, owners);
+        assertEquals(seen, [...model.values()], `step ${step}: ${result.code}`);
+        await assertVerified(ledger);
+      }
+    },
+  },
+  {
+    name: "concurrent transfers on shared accounts neither lose updates nor apply twice",
+    async fn({ ledger }) {
+      const owners = ["alice", "bob", "carol"];
+      for (const [index, owner] of owners.entries()) {
+        await ledger.openAccount({ owner, id: `S${index}`, depositMinor: 300n });
+      }
+      const random = seededRandom(7);
+      const inputs = Array.from({ length: 150 }, (_, index) => {
+        const from = index % owners.length;
+        const to = (from + 1 + Math.floor(random() * (owners.length - 1))) % owners.length;
+        return {
+          identity: owners[from]!,
+          targetAccountId: `S${to}`,
+          amountMinor: 7n,
+          idempotencyKey: `c${index % 100}`,
+        };
+      });
+      const results = await Promise.all(inputs.map((input) => ledger.transfer(input)));
+      const accepted = results.filter((result) => result.code === "ok");
+      assert(accepted.length > 0, "some transfers go through");
+      for (const result of results) assertNotEquals(result.code, "amount_must_be_positive");
+      const ids = new Set(accepted.map((result) => result.code === "ok" ? result.transfer.id : ""));
+      assertEquals(ids.size, accepted.length, "every accepted transfer is its own entry");
+      for (const result of accepted) {
+        if (result.code !== "ok") continue;
+        const found = await ledger.findTransfer(result.transfer.identity, result.transfer.idempotencyKey);
+        assertEquals(found?.id, result.transfer.id, "accepted transfers are journaled exactly once");
+      }
+      const total = (await balances(ledger, owners)).reduce((sum, value) => sum + value, 0n);
+      assertEquals(total, 900n);
+      const report = await ledger.verify();
+      assertEquals(report.entries, 3 + accepted.length);
+      await assertVerified(ledger);
+    },
+  },
+  {
+    name: "verify() fails on a database altered by hand",
+    async fn({ ledger, execute }) {
+      await openPair(ledger);
+      await ledger.transfer(transfer(10n, "t"));
+      await assertVerified(ledger);
+      await execute("UPDATE accounts SET balance_minor = balance_minor + 1 WHERE id = 'B1'");
+      const report = await ledger.verify();
+      assertEquals(report.ok, false);
+      assert(
+        report.problems.some((problem) => problem.startsWith("Account B1: balance")),
+        report.problems.join("\n"),
+      );
+      assert(
+        report.problems.some((problem) => problem.startsWith("All balances add up to 1")),
+        report.problems.join("\n"),
+      );
+    },
+  },
+];

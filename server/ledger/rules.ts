@@ -1,0 +1,105 @@
+/**
+ * The decisions every ledger store makes the same way, kept apart from SQL so both stores share them:
+ * the order of a transfer's checks, what an idempotent replay returns, and how a verification reads.
+ *
+ * @module
+ */
+import { assert } from "../../protocol/assert.ts";
+import { isAccountId } from "../../protocol/messages.ts";
+import { BALANCE_MINOR_MAX, TRANSFER_MINOR_MAX } from "../../protocol/limits.ts";
+import { randomBytes, toBase64Url } from "../../protocol/bytes.ts";
+import type {
+  Account,
+  Transfer,
+  TransferFailureCode,
+  TransferInput,
+  TransferResult,
+  VerifyReport,
+} from "./ledger.ts";
+
+const GENERATED_ID_BYTES = 6;
+
+/** What an earlier transfer under the same key means for this one: a replay or a conflict. */
+export function judgeReplay(previous: Transfer, input: TransferInput): TransferResult {
+  assert(previous.identity === input.identity, "Idempotency keys are scoped to their caller");
+  assert(previous.idempotencyKey === input.idempotencyKey, "A replay must have the same key");
+  const sourceMatches = input.sourceAccountId === undefined ||
+    input.sourceAccountId === previous.sourceAccountId;
+  const same = sourceMatches && previous.targetAccountId === input.targetAccountId &&
+    previous.amountMinor === input.amountMinor;
+  return same ? { code: "exists", transfer: previous } : { code: "key_reused_with_other_fields" };
+}
+
+/** Checks that need no account: run before any row is read or locked. */
+export function judgeAmount(input: TransferInput): TransferFailureCode | null {
+  if (input.amountMinor <= 0n) return "amount_must_be_positive";
+  if (input.amountMinor > TRANSFER_MINOR_MAX) return "amount_over_limit";
+  if (input.sourceAccountId === input.targetAccountId) return "accounts_must_differ";
+  return null;
+}
+
+/**
+ * Checks on the two (locked) accounts, in a fixed order. `source` is the caller's account, or undefined
+ * when the caller owns no such account; a system account is never a party to a customer transfer.
+ */
+export function judgeAccounts(
+  input: TransferInput,
+  accounts: { source: Account | undefined; target: Account | undefined },
+): TransferFailureCode | null {
+  const { source, target } = accounts;
+  if (source === undefined || source.owner !== input.identity || source.kind !== "customer") {
+    return "account_not_found";
+  }
+  if (source.id === input.targetAccountId) return "accounts_must_differ";
+  if (target === undefined || target.kind !== "customer") return "account_not_found";
+  if (source.status === "frozen" || target.status === "frozen") return "account_frozen";
+  if (source.balanceMinor < input.amountMinor) return "insufficient_funds";
+  assert(target.balanceMinor + input.amountMinor <= BALANCE_MINOR_MAX, `Account ${target.id} would overflow`);
+  return null;
+}
+
+/** A new account id, `ACC-` and 8 random base64url characters in upper case where letters. */
+export function newAccountId(): string {
+  const id = `ACC-${toBase64Url(randomBytes(GENERATED_ID_BYTES)).replace(/[-_]/g, "X").toUpperCase()}`;
+  assert(isAccountId(id), `Generated account id ${id} must be valid`);
+  return id;
+}
+
+/** A new transfer id. */
+export function newTransferId(): string {
+  return crypto.randomUUID();
+}
+
+/** Raw facts a store gathers for {@link Ledger.verify}, each a list of offending rows. */
+export interface VerifyFacts {
+  accounts: number;
+  entries: number;
+  totalMinor: bigint;
+  /** Accounts whose stored balance differs from the sum of their postings. */
+  balanceMismatches: { accountId: string; balanceMinor: bigint; postedMinor: bigint }[];
+  /** Entries whose postings are not exactly one debit and one credit of the entry's amount. */
+  unbalancedEntries: { entry: bigint; postings: number; sumMinor: bigint }[];
+  /** Customer accounts below zero. */
+  negativeAccounts: string[];
+}
+
+/** Turns gathered facts into a report; any problem fails it. */
+export function reportFromFacts(facts: VerifyFacts): VerifyReport {
+  const problems = [
+    ...facts.balanceMismatches.map((row) =>
+      `Account ${row.accountId}: balance ${row.balanceMinor}, postings add up to ${row.postedMinor}`
+    ),
+    ...facts.unbalancedEntries.map((row) =>
+      `Entry ${row.entry}: ${row.postings} postings adding up to ${row.sumMinor}, expected 2 adding up to 0`
+    ),
+    ...facts.negativeAccounts.map((id) => `Account ${id}: negative balance`),
+  ];
+  if (facts.totalMinor !== 0n) problems.push(`All balances add up to ${facts.totalMinor}, expected 0`);
+  return {
+    ok: problems.length === 0,
+    accounts: facts.accounts,
+    entries: facts.entries,
+    totalMinor: facts.totalMinor,
+    problems,
+  };
+}

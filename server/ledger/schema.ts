@@ -1,0 +1,96 @@
+/**
+ * The ledger's schema, as versioned migrations applied in order at startup. Both stores get the same
+ * tables, columns and constraints; only the dialect differs. A migration, once shipped, never changes:
+ * a new version is added instead.
+ *
+ * @module
+ */
+import { assert } from "../../protocol/assert.ts";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sqlite: string;
+  postgres: string;
+}
+
+const V1_TABLES = (dialect: "sqlite" | "postgres") => {
+  const serial = dialect === "sqlite" ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
+  const sequence = dialect === "sqlite" ? "INTEGER" : "BIGSERIAL";
+  const time = dialect === "sqlite" ? "TEXT" : "TIMESTAMPTZ";
+  const now = dialect === "sqlite" ? "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')" : "now()";
+  return `
+CREATE TABLE accounts (
+  id            TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 32),
+  seq           ${sequence} NOT NULL UNIQUE,
+  owner         TEXT NOT NULL CHECK (length(owner) BETWEEN 1 AND 64),
+  kind          TEXT NOT NULL CHECK (kind IN ('customer', 'system')),
+  currency      TEXT NOT NULL CHECK (currency = 'USD'),
+  balance_minor BIGINT NOT NULL CHECK (kind = 'system' OR balance_minor >= 0),
+  status        TEXT NOT NULL CHECK (status IN ('open', 'frozen')),
+  created_at    ${time} NOT NULL
+);
+CREATE INDEX accounts_by_owner ON accounts (owner, seq);
+
+CREATE TABLE journal (
+  entry             ${serial},
+  transfer_id       TEXT NOT NULL UNIQUE,
+  kind              TEXT NOT NULL CHECK (kind IN ('deposit', 'transfer')),
+  identity          TEXT NOT NULL,
+  idempotency_key   TEXT NOT NULL,
+  source_account_id TEXT NOT NULL REFERENCES accounts (id),
+  target_account_id TEXT NOT NULL REFERENCES accounts (id),
+  amount_minor      BIGINT NOT NULL CHECK (amount_minor > 0),
+  created_at        ${time} NOT NULL,
+  CHECK (source_account_id <> target_account_id),
+  UNIQUE (identity, idempotency_key)
+);
+
+CREATE TABLE postings (
+  entry        BIGINT NOT NULL REFERENCES journal (entry),
+  account_id   TEXT NOT NULL REFERENCES accounts (id),
+  amount_minor BIGINT NOT NULL CHECK (amount_minor <> 0),
+  PRIMARY KEY (entry, account_id)
+);
+CREATE INDEX postings_by_account ON postings (account_id, entry);
+
+CREATE TABLE contacts (
+  owner      TEXT PRIMARY KEY,
+  email      TEXT,
+  phone      TEXT,
+  address    TEXT,
+  updated_at ${time} NOT NULL
+);
+
+CREATE TABLE contact_changes (
+  id         ${serial},
+  owner      TEXT NOT NULL,
+  fields     TEXT NOT NULL,
+  email      TEXT,
+  phone      TEXT,
+  address    TEXT,
+  changed_at ${time} NOT NULL
+);
+CREATE INDEX contact_changes_by_owner ON contact_changes (owner, id);
+
+INSERT INTO accounts (id, seq, owner, kind, currency, balance_minor, status, created_at)
+VALUES ('EXTERNAL', 0, 'bank', 'system', 'USD', 0, 'open', ${now});
+`;
+};
+
+/** Every migration, oldest first. Versions are consecutive from 1. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "accounts, journal, postings, contacts",
+    sqlite: V1_TABLES("sqlite"),
+    postgres: V1_TABLES("postgres"),
+  },
+];
+
+MIGRATIONS.forEach((migration, index) => {
+  assert(migration.version === index + 1, `Migration ${migration.version} must be number ${index + 1}`);
+});
+
+/** The table that records which migrations a database has. */
+export const MIGRATIONS_TABLE = "schema_migrations";

@@ -1,0 +1,472 @@
+/**
+ * The embedded ledger: one SQLite file through Deno's built-in `node:sqlite`, in WAL mode with
+ * `synchronous=FULL`, so a method resolves only after its commit is on disk. Writes take the database's
+ * write lock up front (`BEGIN IMMEDIATE`), so several processes may share the file safely.
+ *
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import type { SQLInputValue, StatementSync } from "node:sqlite";
+import { assert } from "../../protocol/assert.ts";
+import {
+  ACCOUNTS_PAGE_MAX,
+  CONTACT_HISTORY_PAGE_MAX,
+  HISTORY_PAGE_MAX,
+  SQLITE_BUSY_TIMEOUT_MS,
+} from "../../protocol/limits.ts";
+import { BANK_OWNER, EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
+import type {
+  Account,
+  AccountStatus,
+  ContactChange,
+  ContactDetails,
+  ContactField,
+  ContactResult,
+  HistoryItem,
+  HistoryQuery,
+  HistoryResult,
+  Ledger,
+  OpenAccountInput,
+  OpenAccountResult,
+  StatusResult,
+  Transfer,
+  TransferInput,
+  TransferResult,
+  VerifyReport,
+} from "./ledger.ts";
+import {
+  judgeAccounts,
+  judgeAmount,
+  judgeReplay,
+  newAccountId,
+  newTransferId,
+  reportFromFacts,
+} from "./rules.ts";
+import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
+
+type Row = Record<string, SQLInputValue>;
+
+const CONTACT_FIELDS: readonly ContactField[] = ["email", "phone", "address"];
+const PROBLEM_ROWS_MAX = 100;
+
+export class SqliteLedger implements Ledger {
+  readonly store = "sqlite";
+  readonly #db: DatabaseSync;
+  readonly #now: () => Date;
+  readonly #statements = new Map<string, StatementSync>();
+  #closed = false;
+
+  private constructor(db: DatabaseSync, now: () => Date) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** Opens (creating if needed) the ledger file at `path`, or `:memory:`, and applies pending migrations. */
+  static open(path: string, options: { now?: () => Date } = {}): SqliteLedger {
+    const db = new DatabaseSync(path);
+    try {
+      db.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = FULL");
+      db.exec("PRAGMA foreign_keys = ON");
+      const ledger = new SqliteLedger(db, options.now ?? (() => new Date()));
+      ledger.#migrate();
+      return ledger;
+    } catch (error) {
+      db.close();
+      throw new Error(
+        `Cannot open ledger "${path}": ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  #migrate(): void {
+    this.#db.exec(
+      `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
+    );
+    this.#write(() => {
+      const applied = this.#all(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`).map((row) =>
+        Number(row.version)
+      );
+      for (const migration of MIGRATIONS) {
+        if (applied.includes(migration.version)) continue;
+        this.#db.exec(migration.sqlite);
+        this.#run(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`, [
+          migration.version,
+          migration.name,
+          this.#now().toISOString(),
+        ]);
+      }
+      const newest = Math.max(0, ...applied);
+      assert(newest <= MIGRATIONS.length, `Ledger schema ${newest} is newer than this program knows`);
+    });
+  }
+
+  accountsOf(owner: string): Promise<Account[]> {
+    return this.#read(() =>
+      this.#all("SELECT * FROM accounts WHERE owner = ? AND kind = 'customer' ORDER BY seq", [owner]).map(
+        toAccount,
+      )
+    );
+  }
+
+  listAccounts(query: { owner?: string; limit: number; after?: string }): Promise<Account[]> {
+    assert(
+      query.limit >= 1 && query.limit <= ACCOUNTS_PAGE_MAX,
+      `Account page of ${query.limit} is out of range`,
+    );
+    return this.#read(() =>
+      this.#all(
+        "SELECT * FROM accounts WHERE (?1 IS NULL OR owner = ?1) AND id > ?2 ORDER BY id LIMIT ?3",
+        [query.owner ?? null, query.after ?? "", query.limit],
+      ).map(toAccount)
+    );
+  }
+
+  openAccount(input: OpenAccountInput): Promise<OpenAccountResult> {
+    assert(input.depositMinor >= 0n, `Opening deposit ${input.depositMinor} must not be negative`);
+    return this.#writeAsync(() => {
+      const id = input.id ?? newAccountId();
+      if (this.#get("SELECT id FROM accounts WHERE id = ?", [id]) !== undefined) {
+        return { code: "account_exists" };
+      }
+      const createdAt = this.#now().toISOString();
+      this.#run(
+        `INSERT INTO accounts (id, seq, owner, kind, currency, balance_minor, status, created_at)
+         VALUES (?, (SELECT MAX(seq) + 1 FROM accounts), ?, 'customer', 'USD', 0, 'open', ?)`,
+        [id, input.owner, createdAt],
+      );
+      if (input.depositMinor > 0n) {
+        this.#journal({
+          kind: "deposit",
+          identity: BANK_OWNER,
+          idempotencyKey: `open:${id}`,
+          sourceAccountId: EXTERNAL_ACCOUNT_ID,
+          targetAccountId: id,
+          amountMinor: input.depositMinor,
+        });
+      }
+      const account = this.#account(id);
+      assert(
+        account !== undefined && account.balanceMinor === input.depositMinor,
+        "New account holds its deposit",
+      );
+      return { code: "ok", account };
+    });
+  }
+
+  setAccountStatus(accountId: string, status: AccountStatus): Promise<StatusResult> {
+    return this.#writeAsync(() => {
+      const changed = this.#run("UPDATE accounts SET status = ? WHERE id = ? AND kind = 'customer'", [
+        status,
+        accountId,
+      ]);
+      if (changed === 0) return { code: "account_not_found" };
+      const account = this.#account(accountId);
+      assert(account?.status === status, `Account ${accountId} must now be ${status}`);
+      return { code: "ok", account };
+    });
+  }
+
+  transfer(input: TransferInput): Promise<TransferResult> {
+    return this.#writeAsync(() => {
+      const previous = this.#findTransfer(input.identity, input.idempotencyKey);
+      if (previous !== null) return judgeReplay(previous, input);
+      const amountProblem = judgeAmount(input);
+      if (amountProblem !== null) return { code: amountProblem };
+      const source = input.sourceAccountId === undefined
+        ? this.#all("SELECT * FROM accounts WHERE owner = ? AND kind = 'customer' ORDER BY seq LIMIT 1", [
+          input.identity,
+        ]).map(toAccount)[0]
+        : this.#account(input.sourceAccountId);
+      const target = this.#account(input.targetAccountId);
+      const problem = judgeAccounts(input, { source, target });
+      if (problem !== null) return { code: problem };
+      assert(source !== undefined, "A judged source exists");
+      const transfer = this.#journal({ kind: "transfer", ...input, sourceAccountId: source.id });
+      const after = this.#account(source.id);
+      assert(
+        after?.balanceMinor === source.balanceMinor - input.amountMinor,
+        "Source must lose exactly the amount",
+      );
+      return { code: "ok", transfer };
+    });
+  }
+
+  /** Writes one journal entry, its two postings and both balances. Runs inside a write transaction. */
+  #journal(entry: Omit<Transfer, "id" | "createdAt"> & { kind: "deposit" | "transfer" }): Transfer {
+    const transfer: Transfer = {
+      id: newTransferId(),
+      identity: entry.identity,
+      idempotencyKey: entry.idempotencyKey,
+      sourceAccountId: entry.sourceAccountId,
+      targetAccountId: entry.targetAccountId,
+      amountMinor: entry.amountMinor,
+      createdAt: this.#now(),
+    };
+    const debited = this.#run(
+      "UPDATE accounts SET balance_minor = balance_minor - ?1 WHERE id = ?2 AND (kind = 'system' OR balance_minor >= ?1)",
+      [entry.amountMinor, entry.sourceAccountId],
+    );
+    assert(debited === 1, `Debit of ${entry.sourceAccountId} must change one row`);
+    const credited = this.#run("UPDATE accounts SET balance_minor = balance_minor + ? WHERE id = ?", [
+      entry.amountMinor,
+      entry.targetAccountId,
+    ]);
+    assert(credited === 1, `Credit of ${entry.targetAccountId} must change one row`);
+    const row = this.#get(
+      `INSERT INTO journal (transfer_id, kind, identity, idempotency_key, source_account_id, target_account_id,
+         amount_minor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING entry`,
+      [
+        transfer.id,
+        entry.kind,
+        transfer.identity,
+        transfer.idempotencyKey,
+        transfer.sourceAccountId,
+        transfer.targetAccountId,
+        transfer.amountMinor,
+        transfer.createdAt.toISOString(),
+      ],
+    );
+    assert(row !== undefined, "Journal insert must return its entry");
+    const posting = "INSERT INTO postings (entry, account_id, amount_minor) VALUES (?, ?, ?)";
+    this.#run(posting, [row.entry!, transfer.sourceAccountId, -transfer.amountMinor]);
+    this.#run(posting, [row.entry!, transfer.targetAccountId, transfer.amountMinor]);
+    return transfer;
+  }
+
+  findTransfer(identity: string, idempotencyKey: string): Promise<Transfer | null> {
+    return this.#read(() => this.#findTransfer(identity, idempotencyKey));
+  }
+
+  #findTransfer(identity: string, idempotencyKey: string): Transfer | null {
+    const row = this.#get("SELECT * FROM journal WHERE identity = ? AND idempotency_key = ?", [
+      identity,
+      idempotencyKey,
+    ]);
+    return row === undefined ? null : toTransfer(row);
+  }
+
+  history(owner: string, query: HistoryQuery): Promise<HistoryResult> {
+    assert(
+      query.limit >= 1 && query.limit <= HISTORY_PAGE_MAX,
+      `History page of ${query.limit} is out of range`,
+    );
+    return this.#read(() => {
+      if (query.accountId !== undefined) {
+        const account = this.#account(query.accountId);
+        if (account === undefined || account.owner !== owner) return { code: "account_not_found" as const };
+      }
+      const rows = this.#all(
+        `SELECT p.entry, j.transfer_id, j.kind, p.account_id, p.amount_minor, j.created_at,
+           CASE WHEN p.account_id = j.source_account_id THEN j.target_account_id ELSE j.source_account_id END
+             AS counterparty
+         FROM postings p JOIN journal j ON j.entry = p.entry JOIN accounts a ON a.id = p.account_id
+         WHERE a.owner = ?1 AND a.kind = 'customer' AND (?2 IS NULL OR p.account_id = ?2)
+           AND (?3 IS NULL OR p.entry < ?3)
+         ORDER BY p.entry DESC, p.account_id LIMIT ?4`,
+        [owner, query.accountId ?? null, query.beforeEntry ?? null, query.limit],
+      );
+      return { code: "ok" as const, items: rows.map(toHistoryItem) };
+    });
+  }
+
+  updateContact(owner: string, details: ContactDetails): Promise<ContactResult> {
+    return this.#writeAsync(() => {
+      const current = this.#get("SELECT email, phone, address FROM contacts WHERE owner = ?", [owner]) ?? {};
+      const submitted = CONTACT_FIELDS.filter((field) => details[field] !== undefined);
+      const changed = submitted.filter((field) => current[field] !== details[field]);
+      const merged = Object.fromEntries(
+        CONTACT_FIELDS.map((field) => [field, details[field] ?? current[field] ?? null]),
+      );
+      const at = this.#now().toISOString();
+      this.#run(
+        `INSERT INTO contacts (owner, email, phone, address, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (owner) DO UPDATE SET email = ?2, phone = ?3, address = ?4, updated_at = ?5`,
+        [owner, merged.email!, merged.phone!, merged.address!, at],
+      );
+      this.#run(
+        "INSERT INTO contact_changes (owner, fields, email, phone, address, changed_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [owner, changed.join(","), details.email ?? null, details.phone ?? null, details.address ?? null, at],
+      );
+      return { code: "ok", changed };
+    });
+  }
+
+  contactHistory(owner: string, query: { limit: number }): Promise<ContactChange[]> {
+    assert(
+      query.limit >= 1 && query.limit <= CONTACT_HISTORY_PAGE_MAX,
+      `Page of ${query.limit} is out of range`,
+    );
+    return this.#read(() =>
+      this.#all("SELECT fields, changed_at FROM contact_changes WHERE owner = ? ORDER BY id DESC LIMIT ?", [
+        owner,
+        query.limit,
+      ]).map((row) => ({
+        changed: String(row.fields).split(",").filter((field) => field !== "") as ContactField[],
+        at: new Date(String(row.changed_at)),
+      }))
+    );
+  }
+
+  verify(): Promise<VerifyReport> {
+    return this.#read(() => {
+      const totals = this.#get(
+        "SELECT COUNT(*) AS accounts, COALESCE(SUM(balance_minor), 0) AS total, (SELECT COUNT(*) FROM journal) AS entries FROM accounts",
+      )!;
+      const balanceMismatches = this.#all(
+        `SELECT a.id, a.balance_minor, COALESCE(SUM(p.amount_minor), 0) AS posted
+         FROM accounts a LEFT JOIN postings p ON p.account_id = a.id GROUP BY a.id
+         HAVING a.balance_minor <> COALESCE(SUM(p.amount_minor), 0) ORDER BY a.id LIMIT ${PROBLEM_ROWS_MAX}`,
+      ).map((row) => ({
+        accountId: String(row.id),
+        balanceMinor: BigInt(row.balance_minor as bigint),
+        postedMinor: BigInt(row.posted as bigint),
+      }));
+      const unbalancedEntries = this.#all(
+        `SELECT j.entry, COUNT(p.account_id) AS postings, COALESCE(SUM(p.amount_minor), 0) AS total
+         FROM journal j LEFT JOIN postings p ON p.entry = j.entry GROUP BY j.entry
+         HAVING COUNT(p.account_id) <> 2 OR COALESCE(SUM(p.amount_minor), 0) <> 0
+           OR SUM(CASE WHEN p.account_id = j.target_account_id THEN p.amount_minor ELSE 0 END) <> j.amount_minor
+         ORDER BY j.entry LIMIT ${PROBLEM_ROWS_MAX}`,
+      ).map((row) => ({
+        entry: BigInt(row.entry as bigint),
+        postings: Number(row.postings),
+        sumMinor: BigInt(row.total as bigint),
+      }));
+      const negativeAccounts = this.#all(
+        `SELECT id FROM accounts WHERE kind = 'customer' AND balance_minor < 0 ORDER BY id LIMIT ${PROBLEM_ROWS_MAX}`,
+      ).map((row) => String(row.id));
+      return reportFromFacts({
+        accounts: Number(totals.accounts),
+        entries: Number(totals.entries),
+        totalMinor: BigInt(totals.total as bigint),
+        balanceMismatches,
+        unbalancedEntries,
+        negativeAccounts,
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #account(id: string): Account | undefined {
+    const row = this.#get("SELECT * FROM accounts WHERE id = ?", [id]);
+    return row === undefined ? undefined : toAccount(row);
+  }
+
+  /** Runs `work` in a transaction holding the write lock; commits only if it returns. */
+  #write<T>(work: () => T): T {
+    assert(!this.#closed, "Cannot use a closed ledger");
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  #writeAsync<T>(work: () => T): Promise<T> {
+    try {
+      return Promise.resolve(this.#write(work));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Runs `work` in a read transaction: one consistent snapshot. */
+  #read<T>(work: () => T): Promise<T> {
+    assert(!this.#closed, "Cannot use a closed ledger");
+    try {
+      this.#db.exec("BEGIN");
+      try {
+        return Promise.resolve(work());
+      } finally {
+        this.#db.exec("COMMIT");
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      statement.setReadBigInts(true);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #all(sql: string, parameters: SQLInputValue[] = []): Row[] {
+    return this.#statement(sql).all(...parameters) as Row[];
+  }
+
+  #get(sql: string, parameters: SQLInputValue[] = []): Row | undefined {
+    return this.#statement(sql).get(...parameters) as Row | undefined;
+  }
+
+  /** Runs a statement and returns how many rows it changed. */
+  #run(sql: string, parameters: SQLInputValue[] = []): number {
+    return Number(this.#statement(sql).run(...parameters).changes);
+  }
+}
+
+function toAccount(row: Row): Account {
+  const status = String(row.status);
+  const kind = String(row.kind);
+  assert(status === "open" || status === "frozen", `Account ${row.id} has status ${status}`);
+  assert(kind === "customer" || kind === "system", `Account ${row.id} has kind ${kind}`);
+  return {
+    id: String(row.id),
+    owner: String(row.owner),
+    kind,
+    currency: "USD",
+    balanceMinor: BigInt(row.balance_minor as bigint),
+    status,
+    createdAt: new Date(String(row.created_at)),
+  };
+}
+
+function toTransfer(row: Row): Transfer {
+  return {
+    id: String(row.transfer_id),
+    identity: String(row.identity),
+    idempotencyKey: String(row.idempotency_key),
+    sourceAccountId: String(row.source_account_id),
+    targetAccountId: String(row.target_account_id),
+    amountMinor: BigInt(row.amount_minor as bigint),
+    createdAt: new Date(String(row.created_at)),
+  };
+}
+
+function toHistoryItem(row: Row): HistoryItem {
+  const kind = String(row.kind);
+  assert(kind === "deposit" || kind === "transfer", `Journal entry ${row.entry} has kind ${kind}`);
+  return {
+    entry: BigInt(row.entry as bigint),
+    transferId: String(row.transfer_id),
+    kind,
+    accountId: String(row.account_id),
+    counterpartyAccountId: String(row.counterparty),
+    amountMinor: BigInt(row.amount_minor as bigint),
+    createdAt: new Date(String(row.created_at)),
+  };
+}

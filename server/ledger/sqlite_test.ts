@@ -1,0 +1,49 @@
+import { DatabaseSync } from "node:sqlite";
+import { assertEquals } from "@std/assert";
+import { LEDGER_CASES } from "./_ledger_cases.ts";
+import { SqliteLedger } from "./sqlite.ts";
+
+for (const ledgerCase of LEDGER_CASES) {
+  Deno.test(`SqliteLedger: ${ledgerCase.name}`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "ledger-" });
+    const path = `${dir}/bank.db`;
+    const ledger = SqliteLedger.open(path);
+    try {
+      await ledgerCase.fn({
+        ledger,
+        execute: (sql) => {
+          const raw = new DatabaseSync(path);
+          try {
+            raw.exec(sql);
+          } finally {
+            raw.close();
+          }
+          return Promise.resolve();
+        },
+        [Symbol.asyncDispose]: () => ledger.close(),
+      });
+    } finally {
+      await ledger.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("SqliteLedger.open() keeps data across reopening and applies migrations once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-" });
+  try {
+    const first = SqliteLedger.open(`${dir}/bank.db`);
+    await first.openAccount({ owner: "alice", id: "A1", depositMinor: 500n });
+    await first.close();
+    const second = SqliteLedger.open(`${dir}/bank.db`);
+    assertEquals((await second.accountsOf("alice")).map((a) => a.balanceMinor), [500n]);
+    assertEquals((await second.verify()).ok, true);
+    await second.close();
+    const raw = new DatabaseSync(`${dir}/bank.db`);
+    assertEquals(raw.prepare("SELECT COUNT(*) AS n FROM schema_migrations").get(), { n: 1 });
+    assertEquals(raw.prepare("PRAGMA journal_mode").get(), { journal_mode: "wal" });
+    raw.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
