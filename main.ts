@@ -7,11 +7,13 @@
  * ```
  *
  * Exit codes: 0 after a clean shutdown (SIGINT, SIGTERM), 1 when startup fails, 2 for a usage error.
+ * `bank-server accounts …` and `bank-server ledger verify` administer the ledger (server/admin.ts).
  *
  * @module
  */
 import { ensureDevCertificates, loadCertificateFiles } from "./certs/mod.ts";
 import { createMonitorApp } from "./monitor/app.ts";
+import { isAssertionFailure } from "./protocol/assert.ts";
 import { randomBytes } from "./protocol/bytes.ts";
 import { AES_KEY_BYTES } from "./protocol/limits.ts";
 import { formatOptionHelp, UsageError } from "./protocol/options.ts";
@@ -20,7 +22,8 @@ import type { ServerConfig } from "./server/config.ts";
 import { openDemoAccounts } from "./server/demo.ts";
 import { ensurePrivateDir } from "./server/files.ts";
 import { IdentityStore } from "./server/identities.ts";
-import { MemoryLedger } from "./server/ledger/memory.ts";
+import { describeStore, openLedger } from "./server/ledger/mod.ts";
+import { ADMIN_COMMANDS, ADMIN_USAGE, runAdmin } from "./server/admin.ts";
 import { startBankListener } from "./server/listener.ts";
 import { configureLogging, serverLogger } from "./server/log.ts";
 import { ServerStats } from "./server/stats.ts";
@@ -29,18 +32,23 @@ import denoConfig from "./deno.json" with { type: "json" };
 const USAGE = `bank-server ${denoConfig.version}: a TLS banking transaction server
 
 Usage: bank-server [options]
+       bank-server accounts|ledger … (see below)
 
 Options:
 ${formatOptionHelp(SERVER_OPTIONS)}
 
-Exit codes: 0 clean shutdown, 1 startup failure, 2 usage error.`;
+Exit codes: 0 clean shutdown, 1 startup failure, 2 usage error.
+
+${ADMIN_USAGE}`;
 
 const log = serverLogger("main");
 
 async function main(args: string[]): Promise<number> {
+  const env = (name: string) => Deno.env.get(name);
+  if ((ADMIN_COMMANDS as readonly string[]).includes(args[0] ?? "")) return await admin(args, env);
   let config: ServerConfig;
   try {
-    config = parseServerConfig(args, (name) => Deno.env.get(name));
+    config = parseServerConfig(args, env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`bank-server: ${error.message}\nRun "bank-server --help" for the options.`);
@@ -52,7 +60,7 @@ async function main(args: string[]): Promise<number> {
   try {
     return await serve(config);
   } catch (error) {
-    if (error instanceof Error && !error.name.startsWith("Assertion")) {
+    if (error instanceof Error && !isAssertionFailure(error)) {
       log.error("Startup failed: {message}", { message: error.message });
       return 1;
     }
@@ -66,8 +74,13 @@ async function serve(config: ServerConfig): Promise<number> {
     ? await loadCertificateFiles(config.certPath, config.keyPath)
     : await ensureDevCertificates(config.dataDir);
   const identities = await IdentityStore.open(config.dataDir, { demoClients: config.demoClients });
-  const ledger = new MemoryLedger();
-  await openDemoAccounts(ledger, identities.names());
+  const store = {
+    dataDir: config.dataDir,
+    ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
+  };
+  const ledger = await openLedger(store);
+  const opened = await openDemoAccounts(ledger, identities.names());
+  log.info("Ledger: {store}; {opened} demo accounts opened", { store: describeStore(store), opened });
   const stats = new ServerStats();
   const listener = withContext(`Cannot listen on ${config.host}:${config.port}`, () =>
     startBankListener({
@@ -135,6 +148,22 @@ function waitForSignal(): Promise<void> {
     Deno.addSignalListener("SIGINT", stop);
     Deno.addSignalListener("SIGTERM", stop);
   });
+}
+
+async function admin(args: string[], env: (name: string) => string | undefined): Promise<number> {
+  try {
+    return await runAdmin(args, env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`bank-server: ${error.message}\nRun "bank-server accounts --help" for the commands.`);
+      return 2;
+    }
+    if (error instanceof Error && !isAssertionFailure(error)) {
+      console.error(`bank-server: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
 }
 
 function print(text: string): number {

@@ -21,6 +21,6 @@ export function assert(condition: boolean, message: string): asserts condition {
 }
 
 /** Tells whether an error is a broken invariant that must never be swallowed. */
-export function isAssertionFailure(error: unknown): error is AssertionFailure {
+export function isAssertionFailure(error: unknown): boolean {
   return error instanceof AssertionFailure;
 }

@@ -25,13 +25,24 @@ export type TransferFailureCode =
 /** Contact details were refused; nothing changed. */
 export type ContactFailureCode = "contact_invalid";
 
+/** History was refused. */
+export type HistoryFailureCode = "account_not_found";
+
+/** The bank could not complete the request (its store failed); a transfer may be retried with its key. */
+export type ServiceErrorCode = "unavailable";
+
 /** Every error code a structured response may carry. */
-export type ErrorCode = RequestErrorCode | TransferFailureCode | ContactFailureCode;
+export type ErrorCode =
+  | RequestErrorCode
+  | TransferFailureCode
+  | ContactFailureCode
+  | HistoryFailureCode
+  | ServiceErrorCode;
 
 /** The operations a structured request may name. */
-export type Operation = "balance" | "transfer" | "update_contact";
+export type Operation = "balance" | "transfer" | "history" | "update_contact";
 
-export const OPERATIONS: readonly Operation[] = ["balance", "transfer", "update_contact"];
+export const OPERATIONS: readonly Operation[] = ["balance", "transfer", "history", "update_contact"];
 
 const CODE_MESSAGES: Record<ErrorCode, string> = {
   malformed_request: "the request could not be read",
@@ -47,6 +58,8 @@ const CODE_MESSAGES: Record<ErrorCode, string> = {
   account_frozen: "account is frozen",
   insufficient_funds: "insufficient funds",
   contact_invalid: "the contact details are not valid",
+  unavailable:
+    "the bank could not complete the request; try again (a transfer with the same idempotency key)",
 };
 
 /** A short, stable explanation of a code, safe to show to any client. */

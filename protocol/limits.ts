@@ -90,6 +90,8 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 export const DATABASE_POOL_MAX = 10;
 export const DATABASE_STATEMENT_TIMEOUT_MS = 10_000;
 export const DATABASE_CONNECT_TIMEOUT_S = 10;
+/** How long closing the database pool waits for queries in flight. */
+export const DATABASE_CLOSE_TIMEOUT_S = 10;
 
 assert(FRAME_BYTES_MIN <= FRAME_BYTES_DEFAULT, "Default frame size must be at least the minimum");
 assert(FRAME_BYTES_DEFAULT <= FRAME_BYTES_MAX, "Default frame size must be at most the maximum");
@@ -115,5 +117,8 @@ assert(TIMEOUT_MS_MIN < HANDSHAKE_TIMEOUT_MS_DEFAULT, "Handshake timeout must be
 assert(IDLE_TIMEOUT_MS_DEFAULT <= TIMEOUT_MS_MAX, "Idle timeout must be within the maximum");
 assert(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX, "Default history page must fit the maximum");
 assert(HISTORY_PAGE_MAX * 200 < FRAME_BYTES_DEFAULT, "A history page must fit one frame");
-assert(LEDGER_ATTEMPTS_MAX * LEDGER_RETRY_DELAY_MS_MAX < DATABASE_STATEMENT_TIMEOUT_MS, "Retries must be quick");
+assert(
+  LEDGER_ATTEMPTS_MAX * LEDGER_RETRY_DELAY_MS_MAX < DATABASE_STATEMENT_TIMEOUT_MS,
+  "Retries must be quick",
+);
 assert(BigInt(SESSION_REQUESTS_MAX) < SESSION_FRAMES_MAX, "Session requests must fit the frame counter");

@@ -4,7 +4,8 @@
  * ```json
  * {"v":1,"id":"r1","op":"balance"}
  * {"v":1,"id":"r2","op":"transfer","to":"XYZ","amount_minor":"10000","idempotency_key":"k-1"}
- * {"v":1,"id":"r3","op":"update_contact","email":"ada@example.com"}
+ * {"v":1,"id":"r3","op":"history","limit":20}
+ * {"v":1,"id":"r4","op":"update_contact","email":"ada@example.com"}
  * {"v":1,"id":"r2","ok":true,"result":{...}}
  * {"v":1,"id":"r2","ok":false,"error":{"code":"insufficient_funds","message":"..."}}
  * ```
@@ -19,6 +20,8 @@ import type { ErrorCode, Operation, RequestErrorCode } from "./codes.ts";
 import {
   ACCOUNT_ID_BYTES_MAX,
   CONTACT_FIELD_BYTES_MAX,
+  HISTORY_PAGE_DEFAULT,
+  HISTORY_PAGE_MAX,
   IDEMPOTENCY_KEY_BYTES_MAX,
   REQUEST_ID_BYTES_MAX,
 } from "./limits.ts";
@@ -35,6 +38,7 @@ export type StructuredRequest =
     amountMinorText: string;
     idempotencyKey: string;
   }
+  | { op: "history"; id: string; accountId?: string; limit: number; beforeEntry?: bigint }
   | { op: "update_contact"; id: string; details: { email?: string; phone?: string; address?: string } };
 
 export type DecodeRequestResult =
@@ -50,8 +54,10 @@ const TOKEN_PATTERN = /^[\x21-\x7e]+$/;
 const FIELDS_BY_OPERATION: Record<Operation, readonly string[]> = {
   balance: [],
   transfer: ["from", "to", "amount_minor", "idempotency_key"],
+  history: ["account", "limit", "before"],
   update_contact: ["email", "phone", "address"],
 };
+const CURSOR_PATTERN = /^(0|[1-9][0-9]{0,18})$/;
 
 /** Tells whether text is a well-formed account id. */
 export function isAccountId(text: string): boolean {
@@ -84,6 +90,7 @@ export function decodeRequest(bytes: Uint8Array): DecodeRequestResult {
   if (unknown !== undefined) return failure(id, "invalid_field", `unknown field "${unknown.slice(0, 32)}"`);
   if (operation === "balance") return { ok: true, request: { op: "balance", id } };
   if (operation === "transfer") return decodeTransfer(id, fields);
+  if (operation === "history") return decodeHistory(id, fields);
   return decodeContact(id, fields);
 }
 
@@ -109,6 +116,26 @@ function decodeTransfer(id: string, fields: Record<string, unknown>): DecodeRequ
     idempotencyKey: key,
   };
   return { ok: true, request: from === undefined ? base : { ...base, sourceAccountId: from } };
+}
+
+function decodeHistory(id: string, fields: Record<string, unknown>): DecodeRequestResult {
+  const { account, limit, before } = fields;
+  if (account !== undefined && (typeof account !== "string" || !isAccountId(account))) {
+    return failure(id, "invalid_field", "account must be an account id");
+  }
+  const pageSize = limit ?? HISTORY_PAGE_DEFAULT;
+  if (
+    typeof pageSize !== "number" || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > HISTORY_PAGE_MAX
+  ) {
+    return failure(id, "invalid_field", `limit must be a whole number from 1 to ${HISTORY_PAGE_MAX}`);
+  }
+  if (before !== undefined && (typeof before !== "string" || !CURSOR_PATTERN.test(before))) {
+    return failure(id, "invalid_field", "before must be a cursor from a previous page");
+  }
+  const request: StructuredRequest = { op: "history", id, limit: pageSize };
+  if (account !== undefined) request.accountId = account as string;
+  if (before !== undefined) request.beforeEntry = BigInt(before as string);
+  return { ok: true, request };
 }
 
 function decodeContact(id: string, fields: Record<string, unknown>): DecodeRequestResult {

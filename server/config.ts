@@ -32,6 +32,7 @@ export interface ServerConfig {
   host: string;
   port: number;
   dataDir: string;
+  databaseUrl?: string;
   certPath?: string;
   keyPath?: string;
   monitorHost: string;
@@ -45,6 +46,22 @@ export interface ServerConfig {
   transferLimitMinor: bigint;
   logLevel: LogLevelName;
 }
+
+export const DATA_OPTION: OptionSpec = {
+  name: "data",
+  env: "BANK_DATA",
+  value: "DIR",
+  defaultText: "./.bank",
+  help: "data directory",
+};
+export const DATABASE_OPTION: OptionSpec = {
+  name: "database",
+  env: "DATABASE_URL",
+  value: "URL",
+  defaultText: "SQLite file DIR/bank.db",
+  help: "PostgreSQL ledger, postgres://user@host:port/db",
+};
+export const DATA_DIR_DEFAULT = "./.bank";
 
 export const SERVER_OPTIONS: readonly OptionSpec[] = [
   {
@@ -61,7 +78,8 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     defaultText: "8443",
     help: "TLS port; 0 picks a free one",
   },
-  { name: "data", env: "BANK_DATA", value: "DIR", defaultText: "./.bank", help: "data directory" },
+  DATA_OPTION,
+  DATABASE_OPTION,
   { name: "cert", env: "BANK_CERT", value: "FILE", help: "server certificate (PEM) instead of the dev CA's" },
   { name: "key", env: "BANK_KEY", value: "FILE", help: "private key (PEM) of --cert" },
   {
@@ -157,7 +175,7 @@ export function parseServerConfig(
     version: options.boolean("version"),
     host: nonEmpty(options.string("host") ?? "127.0.0.1", "host"),
     port: options.integer("port", { min: 0, max: 65_535, fallback: 8443 }),
-    dataDir: nonEmpty(options.string("data") ?? "./.bank", "data"),
+    dataDir: nonEmpty(options.string("data") ?? DATA_DIR_DEFAULT, "data"),
     monitorHost: nonEmpty(options.string("monitor-host") ?? "127.0.0.1", "monitor-host"),
     monitorPort: options.integer("monitor-port", { min: 0, max: 65_535, fallback: 5000 }),
     demoClients: options.integer("demo-clients", {
@@ -181,11 +199,28 @@ export function parseServerConfig(
     transferLimitMinor: parseTransferLimit(options.string("transfer-limit")),
     logLevel: parseLogLevel(options.string("log-level") ?? "info"),
   };
+  const databaseUrl = parseDatabaseUrl(options.string("database"));
   return {
     ...config,
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
     ...(certPath === undefined ? {} : { certPath }),
     ...(keyPath === undefined ? {} : { keyPath }),
   };
+}
+
+/** Checks a database URL's shape; the error never repeats the URL, which may hold a password. */
+export function parseDatabaseUrl(text: string | undefined): string | undefined {
+  if (text === undefined || text === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError("--database must be a URL like postgres://user@host:5432/db");
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new UsageError(`--database must be a postgres:// URL, got a ${url.protocol} URL`);
+  }
+  return text;
 }
 
 function parseTransferLimit(text: string | undefined): bigint {

@@ -6,10 +6,9 @@
  */
 import { assert } from "../protocol/assert.ts";
 import { DEMO_DEPOSIT_MINOR } from "../protocol/limits.ts";
+import { BANK_OWNER } from "./ledger/ledger.ts";
 import type { Ledger } from "./ledger/ledger.ts";
 
-/** The owner of accounts that belong to the bank itself. */
-export const BANK_OWNER = "bank";
 export const DEMO_TARGET_ACCOUNT_ID = "XYZ";
 const DEMO_NAME_PATTERN = /^client-([1-9][0-9]*)$/;
 

@@ -5,6 +5,7 @@
  */
 import { handleBalance } from "./handlers/balance.ts";
 import { handleUpdateContact } from "./handlers/contact.ts";
+import { handleHistory } from "./handlers/history.ts";
 import { handleTransfer } from "./handlers/transfer.ts";
 import type { BankRequest, HandlerContext, Outcome } from "./handlers/types.ts";
 
@@ -15,6 +16,8 @@ export function route(request: BankRequest, context: HandlerContext): Promise<Ou
       return handleBalance(request, context);
     case "transfer":
       return handleTransfer(request, context);
+    case "history":
+      return handleHistory(request, context);
     case "update_contact":
       return handleUpdateContact(request, context);
   }

@@ -15,7 +15,8 @@ import type { AuthKeyLookup } from "../protocol/session.ts";
 import { serverHandshake } from "../protocol/session.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import { FrameType } from "../protocol/wire.ts";
-import type { Failure, Outcome } from "./handlers/types.ts";
+import type { BankRequest, Failure, HandlerContext, Outcome } from "./handlers/types.ts";
+import { describeCode } from "../protocol/codes.ts";
 import type { Ledger } from "./ledger/ledger.ts";
 import { serverLogger } from "./log.ts";
 import { route } from "./router.ts";
@@ -175,7 +176,7 @@ async function answerRequest(
     const request = text === null ? unreadable("command is not UTF-8 text within the size limit") : (
       parseTextCommand(text, limits)
     );
-    const outcome = "ok" in request ? request : await route(request, handlerContext);
+    const outcome = "ok" in request ? request : await routeGuarded(request, handlerContext);
     return { type: FrameType.sealedText, bytes: utf8(formatTextOutcome(outcome)), ...summarize(outcome) };
   }
   const decoded = decodeRequest(opened.plaintext);
@@ -186,9 +187,36 @@ async function answerRequest(
     code: decoded.code,
     message: decoded.message,
   };
-  const outcome = "ok" in request ? request : await route(request, handlerContext);
+  const outcome = "ok" in request ? request : await routeGuarded(request, handlerContext);
   const response = JSON.stringify(toStructured(id, outcome));
   return { type: FrameType.sealedJson, bytes: utf8(response), ...summarize(outcome) };
+}
+
+/**
+ * Runs the handler; a failure of the store (database down, disk full, timeout) becomes `unavailable` for
+ * this request instead of ending the session. The log names the error's kind only: database errors can
+ * quote the values of a statement, and those may be contact details.
+ */
+async function routeGuarded(request: BankRequest, context: HandlerContext): Promise<Outcome> {
+  try {
+    return await route(request, context);
+  } catch (error) {
+    if (isAssertionFailure(error)) throw error;
+    const kind = error instanceof Error ? error.name : typeof error;
+    const code = (error as { code?: unknown } | null)?.code;
+    log.error("Ledger failed during {operation} for {identity}: {kind} {code}", {
+      operation: request.operation,
+      identity: context.identity,
+      kind,
+      code: typeof code === "string" ? code : "",
+    });
+    return {
+      operation: request.operation,
+      ok: false,
+      code: "unavailable",
+      message: describeCode("unavailable"),
+    };
+  }
 }
 
 function unreadable(message: string): Failure {

@@ -18,6 +18,10 @@ export function fromStructured(
       return { operation: "balance" };
     case "update_contact":
       return { operation: "update_contact", details: request.details };
+    case "history": {
+      const { op: _op, id: _id, ...query } = request;
+      return { operation: "history", ...query };
+    }
     case "transfer": {
       const amount = parseAmountMinor(request.amountMinorText, options.transferLimitMinor);
       if (!amount.ok) {
@@ -61,6 +65,19 @@ export function toStructured(id: string | null, outcome: Outcome): StructuredRes
         created_at: transfer.createdAt.toISOString(),
       };
       return { v: 1, id, ok: true, result };
+    }
+    case "history": {
+      const items = outcome.items.map((item) => ({
+        entry: item.entry.toString(),
+        transfer_id: item.transferId,
+        kind: item.kind,
+        account_id: item.accountId,
+        counterparty_account_id: item.counterpartyAccountId,
+        amount_minor: item.amountMinor.toString(),
+        created_at: item.createdAt.toISOString(),
+      }));
+      const next = outcome.nextBeforeEntry === null ? null : outcome.nextBeforeEntry.toString();
+      return { v: 1, id, ok: true, result: { items, next_before: next } };
     }
     case "update_contact":
       return { v: 1, id, ok: true, result: { changed: outcome.changed } };

@@ -102,5 +102,7 @@ export function formatTextOutcome(outcome: Outcome): string {
       return TRANSACTION_SUCCESSFUL;
     case "update_contact":
       return CONTACT_UPDATED;
+    case "history":
+      return INVALID_REQUEST;
   }
 }

@@ -7,13 +7,33 @@
 import { TextLineStream } from "@std/streams/text-line-stream";
 import { decodeCredential } from "../protocol/credential.ts";
 import type { Credential } from "../protocol/credential.ts";
+import denoConfig from "../deno.json" with { type: "json" };
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const STARTUP_TIMEOUT_MS = 30_000;
 const LOG_WAIT_TIMEOUT_MS = 10_000;
 const LOG_LINES_MAX = 100_000;
-const SERVER_PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env=BANK_*"];
-const CLIENT_PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env=BANK_*"];
+/** The permissions of a task in deno.json, so tests run the programs exactly as `deno task` does. */
+function taskPermissions(task: string): string[] {
+  const tasks = denoConfig.tasks as Record<string, string>;
+  const command = tasks[task];
+  if (command === undefined) throw new Error(`deno.json has no task ${task}`);
+  return command.split(" ").filter((word) => word.startsWith("--allow-") || word === "--no-prompt");
+}
+
+/**
+ * The environment for a child program: ours, without the database settings (a test names its database
+ * explicitly with --database, so a DATABASE_URL meant for the test runner never leaks into a server).
+ */
+function childEnv(): Record<string, string> {
+  const env = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([name]) => name !== "DATABASE_URL" && !name.startsWith("PG")),
+  );
+  return { ...env, NO_COLOR: "1" };
+}
+
+const SERVER_PERMISSIONS = taskPermissions("serve");
+const CLIENT_PERMISSIONS = taskPermissions("client");
 
 /** What the seed's Test Case 1 prints for client 1 after `Client 1: Connected.`. */
 export const TEST_CASE_1_LINES: readonly string[] = [
@@ -70,7 +90,8 @@ export async function startServer(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    clearEnv: true,
+    env: childEnv(),
   }).spawn();
   const lines: string[] = [];
   const waiters = new Set<() => void>();
@@ -164,7 +185,8 @@ export async function runClient(
   const output = await new Deno.Command(program.executable, {
     args: [...program.args, "--data", server.dataDir, "--port", `${server.port}`, ...args],
     stdin: "null",
-    env: { NO_COLOR: "1" },
+    clearEnv: true,
+    env: childEnv(),
   }).output();
   const stdout = new TextDecoder().decode(output.stdout);
   return {
@@ -234,4 +256,25 @@ export async function readUntilClosed(
 /** The port a connection uses on our side, to find its line in the server log. */
 export function localPort(conn: Deno.Conn): number {
   return (conn.localAddr as Deno.NetAddr).port;
+}
+
+/** Runs `bank-server <args>` (an administration command) against a data directory and database. */
+export async function runAdmin(
+  args: string[],
+  options: { dataDir: string; databaseUrl?: string },
+): Promise<ClientRunResult> {
+  const database = options.databaseUrl === undefined ? [] : ["--database", options.databaseUrl];
+  const output = await new Deno.Command(SERVER_SOURCE.executable, {
+    args: [...SERVER_SOURCE.args, ...args, "--data", options.dataDir, ...database],
+    stdin: "null",
+    clearEnv: true,
+    env: childEnv(),
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  return {
+    code: output.code,
+    stdout,
+    stderr: new TextDecoder().decode(output.stderr),
+    lines: stdout.split("\n").filter((line) => line !== ""),
+  };
 }

@@ -111,3 +111,42 @@ Deno.test("structured requests get stable error codes", async () => {
   ]);
   await connection.close();
 });
+
+Deno.test("structured history pages the caller's own postings, newest first", async () => {
+  await using server = await startServer({ args: ["--demo-clients", "2"] });
+  const connection = await connectAs(server, "client-1");
+  for (const cents of ["100", "200", "300"]) {
+    const sent = await connection.sendStructured({
+      v: 1,
+      id: `t${cents}`,
+      op: "transfer",
+      to: "ACC-0002",
+      amount_minor: cents,
+      idempotency_key: `history-${cents}`,
+    });
+    assertEquals(sent.ok, true);
+  }
+  const first = await connection.sendStructured({ v: 1, id: "h1", op: "history", limit: 2 });
+  if (!first.ok) throw new Error(first.error.code);
+  const items = first.result.items as { amount_minor: string; counterparty_account_id: string }[];
+  assertEquals(items.map((item) => item.amount_minor), ["-300", "-200"]);
+  assertEquals(items[0]?.counterparty_account_id, "ACC-0002");
+  const next = await connection.sendStructured({
+    v: 1,
+    id: "h2",
+    op: "history",
+    before: first.result.next_before,
+  });
+  if (!next.ok) throw new Error(next.error.code);
+  const older = next.result.items as { amount_minor: string; kind: string }[];
+  assertEquals(older.map((item) => [item.kind, item.amount_minor]), [["transfer", "-100"], [
+    "deposit",
+    "50000",
+  ]]);
+  assertEquals(next.result.next_before, null);
+  const theirs = await connection.sendStructured({ v: 1, id: "h3", op: "history", account: "ACC-0002" });
+  assertEquals(!theirs.ok && theirs.error.code, "account_not_found");
+  const bad = await connection.sendStructured({ v: 1, id: "h4", op: "history", limit: 1000 });
+  assertEquals(!bad.ok && bad.error.code, "invalid_field");
+  await connection.close();
+});

@@ -5,7 +5,14 @@
  * @module
  */
 import type { ErrorCode, Operation } from "../../protocol/codes.ts";
-import type { Account, ContactDetails, ContactField, Ledger, Transfer } from "../ledger/ledger.ts";
+import type {
+  Account,
+  ContactDetails,
+  ContactField,
+  HistoryItem,
+  Ledger,
+  Transfer,
+} from "../ledger/ledger.ts";
 
 export type BankRequest =
   | { operation: "balance" }
@@ -16,11 +23,13 @@ export type BankRequest =
     amountMinor: bigint;
     idempotencyKey: string;
   }
+  | { operation: "history"; accountId?: string; limit: number; beforeEntry?: bigint }
   | { operation: "update_contact"; details: ContactDetails };
 
 export type Outcome =
   | { operation: "balance"; ok: true; accounts: Account[] }
   | { operation: "transfer"; ok: true; code: "ok" | "exists"; transfer: Transfer }
+  | { operation: "history"; ok: true; items: HistoryItem[]; nextBeforeEntry: bigint | null }
   | { operation: "update_contact"; ok: true; changed: ContactField[] }
   | Failure;
 

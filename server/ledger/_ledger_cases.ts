@@ -7,6 +7,7 @@
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
 import { EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
 import type { Ledger, TransferInput, TransferResult } from "./ledger.ts";
+import { seededRandom } from "./testing.ts";
 
 /** A fresh, empty ledger for one case, and a way to run raw SQL against its database. */
 export interface LedgerUnderTest extends AsyncDisposable {
@@ -44,18 +45,6 @@ async function assertVerified(ledger: Ledger): Promise<void> {
   assertEquals(report.problems, []);
   assertEquals(report.ok, true);
   assertEquals(report.totalMinor, 0n, "all balances, EXTERNAL included, add up to zero");
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing random run can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 export const LEDGER_CASES: readonly LedgerCase[] = [

@@ -19,11 +19,13 @@ const V1_TABLES = (dialect: "sqlite" | "postgres") => {
   const sequence = dialect === "sqlite" ? "INTEGER" : "BIGSERIAL";
   const time = dialect === "sqlite" ? "TEXT" : "TIMESTAMPTZ";
   const now = dialect === "sqlite" ? "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')" : "now()";
+  // Ids compare byte by byte in both stores (SQLite's default), so pages and lock order agree.
+  const id = dialect === "sqlite" ? "TEXT" : 'TEXT COLLATE "C"';
   return `
 CREATE TABLE accounts (
-  id            TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 32),
+  id            ${id} PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 32),
   seq           ${sequence} NOT NULL UNIQUE,
-  owner         TEXT NOT NULL CHECK (length(owner) BETWEEN 1 AND 64),
+  owner         ${id} NOT NULL CHECK (length(owner) BETWEEN 1 AND 64),
   kind          TEXT NOT NULL CHECK (kind IN ('customer', 'system')),
   currency      TEXT NOT NULL CHECK (currency = 'USD'),
   balance_minor BIGINT NOT NULL CHECK (kind = 'system' OR balance_minor >= 0),
@@ -38,8 +40,8 @@ CREATE TABLE journal (
   kind              TEXT NOT NULL CHECK (kind IN ('deposit', 'transfer')),
   identity          TEXT NOT NULL,
   idempotency_key   TEXT NOT NULL,
-  source_account_id TEXT NOT NULL REFERENCES accounts (id),
-  target_account_id TEXT NOT NULL REFERENCES accounts (id),
+  source_account_id ${id} NOT NULL REFERENCES accounts (id),
+  target_account_id ${id} NOT NULL REFERENCES accounts (id),
   amount_minor      BIGINT NOT NULL CHECK (amount_minor > 0),
   created_at        ${time} NOT NULL,
   CHECK (source_account_id <> target_account_id),
@@ -48,7 +50,7 @@ CREATE TABLE journal (
 
 CREATE TABLE postings (
   entry        BIGINT NOT NULL REFERENCES journal (entry),
-  account_id   TEXT NOT NULL REFERENCES accounts (id),
+  account_id   ${id} NOT NULL REFERENCES accounts (id),
   amount_minor BIGINT NOT NULL CHECK (amount_minor <> 0),
   PRIMARY KEY (entry, account_id)
 );

@@ -7,7 +7,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import type { SQLInputValue, StatementSync } from "node:sqlite";
-import { assert } from "../../protocol/assert.ts";
+import { assert, isAssertionFailure } from "../../protocol/assert.ts";
 import {
   ACCOUNTS_PAGE_MAX,
   CONTACT_HISTORY_PAGE_MAX,
@@ -74,6 +74,7 @@ export class SqliteLedger implements Ledger {
       return ledger;
     } catch (error) {
       db.close();
+      if (isAssertionFailure(error)) throw error;
       throw new Error(
         `Cannot open ledger "${path}": ${error instanceof Error ? error.message : String(error)}`,
         {

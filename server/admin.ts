@@ -1,0 +1,166 @@
+/**
+ * The operator's ledger commands:
+ *
+ * ```sh
+ * bank-server accounts open --owner NAME --deposit AMOUNT [--id ID]
+ * bank-server accounts list [--owner NAME] [--limit N] [--after ID]
+ * bank-server accounts freeze ID
+ * bank-server accounts unfreeze ID
+ * bank-server ledger verify
+ * ```
+ *
+ * Each works on the same store the server uses (`--data`, `--database`), prints to stdout, and exits 0 on
+ * success, 1 when the ledger refused or verification failed, 2 for a usage error.
+ *
+ * @module
+ */
+import { isIdentityName } from "../protocol/credential.ts";
+import { ACCOUNTS_PAGE_MAX, BALANCE_MINOR_MAX } from "../protocol/limits.ts";
+import { isAccountId } from "../protocol/messages.ts";
+import { formatDollars, parseDollars } from "../protocol/money.ts";
+import { formatOptionHelp, Options, UsageError } from "../protocol/options.ts";
+import type { OptionSpec } from "../protocol/options.ts";
+import { DATA_DIR_DEFAULT, DATA_OPTION, DATABASE_OPTION, parseDatabaseUrl } from "./config.ts";
+import type { Account, Ledger } from "./ledger/ledger.ts";
+import { openLedger } from "./ledger/mod.ts";
+
+export const ADMIN_COMMANDS = ["accounts", "ledger"] as const;
+
+const ADMIN_OPTIONS: readonly OptionSpec[] = [
+  DATA_OPTION,
+  DATABASE_OPTION,
+  { name: "owner", value: "NAME", help: "account owner (an identity name)" },
+  { name: "deposit", value: "AMOUNT", defaultText: "$0", help: "opening deposit, e.g. $500 or $12.34" },
+  { name: "id", value: "ID", help: "account id to open (default: generated)" },
+  { name: "limit", value: "N", defaultText: "100", help: `accounts to list (at most ${ACCOUNTS_PAGE_MAX})` },
+  { name: "after", value: "ID", help: "list accounts after this id (paging)" },
+  { name: "help", boolean: true, help: "show this help" },
+];
+
+export const ADMIN_USAGE = `Ledger administration:
+  bank-server accounts open --owner NAME --deposit AMOUNT [--id ID]
+  bank-server accounts list [--owner NAME] [--limit N] [--after ID]
+  bank-server accounts freeze ID
+  bank-server accounts unfreeze ID
+  bank-server ledger verify
+
+Options:
+${formatOptionHelp(ADMIN_OPTIONS)}
+
+Exit codes: 0 done, 1 refused or verification failed, 2 usage error.`;
+
+type Action = (ledger: Ledger, options: Options, subject: string | undefined) => Promise<number>;
+
+const ACTIONS: Record<string, Action> = {
+  "accounts open": openAccount,
+  "accounts list": listAccounts,
+  "accounts freeze": (ledger, _options, subject) => setStatus(ledger, subject, "frozen"),
+  "accounts unfreeze": (ledger, _options, subject) => setStatus(ledger, subject, "open"),
+  "ledger verify": verifyLedger,
+};
+
+/** Runs one administration command; returns the exit code. Throws {@link UsageError} for bad usage. */
+export async function runAdmin(args: string[], env: (name: string) => string | undefined): Promise<number> {
+  const options = new Options(args, { specs: ADMIN_OPTIONS, env });
+  if (options.boolean("help")) {
+    console.log(ADMIN_USAGE);
+    return 0;
+  }
+  const [group, verb, subject, extra] = options.positional;
+  const action = ACTIONS[`${group} ${verb}`];
+  if (action === undefined) throw new UsageError(`Unknown command "${[group, verb].join(" ").trim()}"`);
+  if (extra !== undefined) throw new UsageError(`Unexpected argument "${extra}"`);
+  const databaseUrl = parseDatabaseUrl(options.string("database"));
+  const dataDir = options.string("data") ?? DATA_DIR_DEFAULT;
+  await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await using ledger = await openLedger({ dataDir, ...(databaseUrl === undefined ? {} : { databaseUrl }) });
+  return await action(ledger, options, subject);
+}
+
+async function openAccount(ledger: Ledger, options: Options, subject: string | undefined): Promise<number> {
+  if (subject !== undefined) throw new UsageError(`Unexpected argument "${subject}"`);
+  const owner = options.string("owner");
+  if (owner === undefined || !isIdentityName(owner)) throw new UsageError("--owner must be an identity name");
+  const id = options.string("id");
+  if (id !== undefined && !isAccountId(id)) {
+    throw new UsageError("--id must be 1 to 32 letters, digits, - or _");
+  }
+  const deposit = options.string("deposit") ?? "$0";
+  const amount = deposit === "$0"
+    ? { ok: true as const, amountMinor: 0n }
+    : parseDollars(deposit, BALANCE_MINOR_MAX);
+  if (!amount.ok) {
+    throw new UsageError(`--deposit must be a dollar amount like $500 or $12.34 (${amount.code})`);
+  }
+  const result = await ledger.openAccount({
+    owner,
+    depositMinor: amount.amountMinor,
+    ...(id === undefined ? {} : { id }),
+  });
+  if (result.code !== "ok") {
+    console.error(`Account ${id} already exists`);
+    return 1;
+  }
+  console.log(formatAccount(result.account));
+  return 0;
+}
+
+async function listAccounts(ledger: Ledger, options: Options, subject: string | undefined): Promise<number> {
+  if (subject !== undefined) throw new UsageError(`Unexpected argument "${subject}"`);
+  const limit = options.integer("limit", { min: 1, max: ACCOUNTS_PAGE_MAX, fallback: 100 });
+  const owner = options.string("owner");
+  const after = options.string("after");
+  const accounts = await ledger.listAccounts({
+    limit,
+    ...(owner === undefined ? {} : { owner }),
+    ...(after === undefined ? {} : { after }),
+  });
+  console.log(
+    ["ID".padEnd(14), "OWNER".padEnd(16), "KIND".padEnd(9), "STATUS".padEnd(7), "BALANCE"].join(" "),
+  );
+  for (const account of accounts) console.log(formatAccount(account));
+  return 0;
+}
+
+async function setStatus(
+  ledger: Ledger,
+  subject: string | undefined,
+  status: "open" | "frozen",
+): Promise<number> {
+  if (subject === undefined || !isAccountId(subject)) {
+    throw new UsageError("Name the account: accounts freeze ID");
+  }
+  const result = await ledger.setAccountStatus(subject, status);
+  if (result.code !== "ok") {
+    console.error(`No customer account ${subject}`);
+    return 1;
+  }
+  console.log(formatAccount(result.account));
+  return 0;
+}
+
+async function verifyLedger(ledger: Ledger, _options: Options, subject: string | undefined): Promise<number> {
+  if (subject !== undefined) throw new UsageError(`Unexpected argument "${subject}"`);
+  const report = await ledger.verify();
+  for (const problem of report.problems) console.log(`PROBLEM ${problem}`);
+  const summary =
+    `${report.accounts} accounts, ${report.entries} journal entries, balances total ${report.totalMinor}`;
+  console.log(
+    `${report.ok ? "Ledger verified" : "Ledger verification FAILED"} (${ledger.store}): ${summary}`,
+  );
+  return report.ok ? 0 : 1;
+}
+
+function formatAccount(account: Account): string {
+  const balance = account.balanceMinor < 0n
+    ? `-${formatDollars(-account.balanceMinor)}`
+    : formatDollars(account.balanceMinor);
+  return [
+    account.id.padEnd(14),
+    account.owner.padEnd(16),
+    account.kind.padEnd(9),
+    account.status.padEnd(7),
+    balance,
+  ]
+    .join(" ");
+}

@@ -1,0 +1,31 @@
+/**
+ * Opens the configured ledger store: PostgreSQL when a database URL is given, otherwise the embedded SQLite
+ * file `bank.db` in the data directory.
+ *
+ * @module
+ */
+import type { Ledger } from "./ledger.ts";
+import { PostgresLedger } from "./postgres.ts";
+import { SqliteLedger } from "./sqlite.ts";
+
+export type { Ledger } from "./ledger.ts";
+
+/** The file name of the embedded ledger inside the data directory. */
+export const SQLITE_FILE = "bank.db";
+
+/** Opens the ledger: `databaseUrl` (postgres://…) when given, else SQLite in `dataDir`. */
+export async function openLedger(options: { dataDir: string; databaseUrl?: string }): Promise<Ledger> {
+  if (options.databaseUrl !== undefined) return await PostgresLedger.open(options.databaseUrl);
+  return SqliteLedger.open(`${options.dataDir}/${SQLITE_FILE}`);
+}
+
+/** Describes where a ledger lives without any password, for logs. */
+export function describeStore(options: { dataDir: string; databaseUrl?: string }): string {
+  if (options.databaseUrl === undefined) return `sqlite ${options.dataDir}/${SQLITE_FILE}`;
+  try {
+    const url = new URL(options.databaseUrl);
+    return `postgres ${url.hostname}:${url.port || "5432"}${url.pathname}`;
+  } catch {
+    return "postgres (unparsable URL)";
+  }
+}

@@ -1,0 +1,618 @@
+/**
+ * The scale-out ledger: PostgreSQL through postgres.js, so several server processes can share one ledger.
+ *
+ * - Every write is one READ COMMITTED transaction. A transfer locks both account rows with
+ *   `SELECT … FOR UPDATE` in id order, so concurrent transfers wait for each other but never deadlock.
+ * - A conflict (a concurrent twin with the same idempotency key, a serialization failure or a deadlock)
+ *   rolls back and retries the whole transaction, a bounded number of times with a short random delay.
+ * - `synchronous_commit` is set to `on` for every connection, so a method resolves only after its commit is
+ *   durable. TLS follows the URL's `sslmode`.
+ * - `BIGINT` columns arrive as `bigint`: money never passes through a `number`.
+ *
+ * @module
+ */
+import postgres from "postgres";
+import { assert, isAssertionFailure } from "../../protocol/assert.ts";
+import {
+  ACCOUNTS_PAGE_MAX,
+  CONTACT_HISTORY_PAGE_MAX,
+  DATABASE_CLOSE_TIMEOUT_S,
+  DATABASE_CONNECT_TIMEOUT_S,
+  DATABASE_POOL_MAX,
+  DATABASE_STATEMENT_TIMEOUT_MS,
+  HISTORY_PAGE_MAX,
+  LEDGER_ATTEMPTS_MAX,
+  LEDGER_RETRY_DELAY_MS_MAX,
+} from "../../protocol/limits.ts";
+import { BANK_OWNER, EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
+import type {
+  Account,
+  AccountStatus,
+  ContactChange,
+  ContactDetails,
+  ContactField,
+  ContactResult,
+  HistoryItem,
+  HistoryQuery,
+  HistoryResult,
+  Ledger,
+  OpenAccountInput,
+  OpenAccountResult,
+  StatusResult,
+  Transfer,
+  TransferInput,
+  TransferResult,
+  VerifyReport,
+} from "./ledger.ts";
+import {
+  judgeAccounts,
+  judgeAmount,
+  judgeReplay,
+  newAccountId,
+  newTransferId,
+  reportFromFacts,
+} from "./rules.ts";
+import type { VerifyFacts } from "./rules.ts";
+import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
+
+type Types = { bigint: bigint };
+type Database = postgres.Sql<Types>;
+type Query = postgres.ISql<Types>;
+
+interface AccountRow {
+  id: string;
+  owner: string;
+  kind: string;
+  balance_minor: bigint;
+  status: string;
+  created_at: Date;
+}
+
+interface JournalRow {
+  transfer_id: string;
+  identity: string;
+  idempotency_key: string;
+  source_account_id: string;
+  target_account_id: string;
+  amount_minor: bigint;
+  created_at: Date;
+}
+
+interface HistoryRow {
+  entry: bigint;
+  transfer_id: string;
+  kind: string;
+  account_id: string;
+  counterparty: string;
+  amount_minor: bigint;
+  created_at: Date;
+}
+
+/** A journal entry to write: a deposit from EXTERNAL or a customer transfer. */
+type JournalInput = Omit<Transfer, "id" | "createdAt"> & { kind: "deposit" | "transfer" };
+
+const CONTACT_FIELDS: readonly ContactField[] = ["email", "phone", "address"];
+const PROBLEM_ROWS_MAX = 100;
+/** Key of the advisory lock that lets one process at a time migrate ("bankledg" in ASCII). */
+const MIGRATION_LOCK_KEY = 0x62616e6b6c656467n;
+/** SQLSTATEs after which the whole transaction is retried: serialization failure, deadlock. */
+const RETRY_STATES: readonly string[] = ["40001", "40P01"];
+const UNIQUE_VIOLATION_STATE = "23505";
+/** The unique constraint a concurrent twin (same caller, same idempotency key) trips over. */
+const IDEMPOTENCY_CONSTRAINT = "journal_identity_idempotency_key_key";
+/** Closing waits for statements in flight, which take at most the statement timeout. */
+
+/** Options of {@link PostgresLedger.open}. */
+export interface PostgresLedgerOptions {
+  /** The clock for `created_at` columns. */
+  now?: () => Date;
+  /** Connections in the pool, 1 to `DATABASE_POOL_MAX` (the default). */
+  poolMax?: number;
+}
+
+/** A {@link Ledger} in PostgreSQL; open it with {@link PostgresLedger.open}, close it when done. */
+export class PostgresLedger implements Ledger {
+  readonly store = "postgres";
+  readonly #sql: Database;
+  readonly #now: () => Date;
+  #closed = false;
+
+  private constructor(sql: Database, now: () => Date) {
+    this.#sql = sql;
+    this.#now = now;
+  }
+
+  /**
+   * Connects to the database at `url` and applies pending migrations.
+   *
+   * @param url A `postgres://user:password@host:port/database` URL; the password never appears in errors.
+   * @param options The clock and the pool size.
+   * @returns The ledger, ready for use; close it when done.
+   * @throws Error `Cannot open ledger at postgres://host:port/db: reason` when the database is unusable.
+   */
+  static async open(url: string, options: PostgresLedgerOptions = {}): Promise<PostgresLedger> {
+    const poolMax = options.poolMax ?? DATABASE_POOL_MAX;
+    assert(Number.isInteger(poolMax), `Pool size ${poolMax} must be an integer`);
+    assert(poolMax >= 1 && poolMax <= DATABASE_POOL_MAX, `Pool size ${poolMax} is out of range`);
+    const target = describeTarget(url);
+    if (target === null) throw new Error("Cannot open ledger at an invalid PostgreSQL URL");
+    let sql: Database | undefined;
+    try {
+      sql = connect(url, poolMax);
+      const ledger = new PostgresLedger(sql, options.now ?? (() => new Date()));
+      await ledger.#migrate();
+      return ledger;
+    } catch (error) {
+      await sql?.end({ timeout: 0 }).catch(() => undefined);
+      if (isAssertionFailure(error)) throw error;
+      throw new Error(`Cannot open ledger at ${target.location}: ${redact(error, target.secrets)}`);
+    }
+  }
+
+  /** Applies pending migrations in one transaction, under an advisory lock so that one process migrates. */
+  async #migrate(): Promise<void> {
+    await this.#sql.begin("isolation level read committed", async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
+      await tx.unsafe(
+        `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
+           version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`,
+      );
+      const rows = await tx<{ version: number }[]>`SELECT version FROM ${
+        tx(MIGRATIONS_TABLE)
+      } ORDER BY version`;
+      const applied = rows.map((row) => row.version);
+      const newest = Math.max(0, ...applied);
+      if (newest > MIGRATIONS.length) {
+        throw new Error(`ledger schema ${newest} is newer than this program knows (${MIGRATIONS.length})`);
+      }
+      for (const migration of MIGRATIONS) {
+        if (applied.includes(migration.version)) continue;
+        await tx.unsafe(migration.postgres);
+        await tx`INSERT INTO ${tx(MIGRATIONS_TABLE)} (version, name, applied_at)
+          VALUES (${migration.version}, ${migration.name}, ${this.#now()})`;
+      }
+      const [count] = await tx<{ versions: bigint }[]>`SELECT COUNT(*) AS versions FROM ${
+        tx(MIGRATIONS_TABLE)
+      }`;
+      assert(count?.versions === BigInt(MIGRATIONS.length), "Every migration must be applied exactly once");
+    });
+  }
+
+  accountsOf(owner: string): Promise<Account[]> {
+    return this.#use(async (sql) => {
+      const rows = await sql<AccountRow[]>`
+        SELECT * FROM accounts WHERE owner = ${owner} AND kind = 'customer' ORDER BY seq`;
+      return rows.map(toAccount);
+    });
+  }
+
+  listAccounts(query: { owner?: string; limit: number; after?: string }): Promise<Account[]> {
+    assert(Number.isInteger(query.limit), `Account page of ${query.limit} must be an integer`);
+    assert(
+      query.limit >= 1 && query.limit <= ACCOUNTS_PAGE_MAX,
+      `Account page of ${query.limit} is out of range`,
+    );
+    return this.#use(async (sql) => {
+      const rows = await sql<AccountRow[]>`
+        SELECT * FROM accounts
+        WHERE (${query.owner ?? null}::text IS NULL OR owner = ${query.owner ?? null})
+          AND id COLLATE "C" > ${query.after ?? ""}
+        ORDER BY id COLLATE "C" LIMIT ${query.limit}`;
+      return rows.map(toAccount);
+    });
+  }
+
+  openAccount(input: OpenAccountInput): Promise<OpenAccountResult> {
+    assert(input.depositMinor >= 0n, `Opening deposit ${input.depositMinor} must not be negative`);
+    return this.#write(async (tx): Promise<OpenAccountResult> => {
+      const external = await lockAccounts(tx, [EXTERNAL_ACCOUNT_ID]);
+      assert(external.has(EXTERNAL_ACCOUNT_ID), "The EXTERNAL account must exist");
+      const id = input.id ?? newAccountId();
+      if ((await findAccount(tx, id)) !== undefined) return { code: "account_exists" };
+      await tx`
+        INSERT INTO accounts (id, owner, kind, currency, balance_minor, status, created_at)
+        VALUES (${id}, ${input.owner}, 'customer', 'USD', 0, 'open', ${this.#now()})`;
+      if (input.depositMinor > 0n) {
+        await this.#journal(tx, {
+          kind: "deposit",
+          identity: BANK_OWNER,
+          idempotencyKey: `open:${id}`,
+          sourceAccountId: EXTERNAL_ACCOUNT_ID,
+          targetAccountId: id,
+          amountMinor: input.depositMinor,
+        });
+      }
+      const account = await findAccount(tx, id);
+      assert(account !== undefined, `New account ${id} must exist`);
+      assert(account.balanceMinor === input.depositMinor, `New account ${id} must hold its deposit`);
+      return { code: "ok", account };
+    });
+  }
+
+  setAccountStatus(accountId: string, status: AccountStatus): Promise<StatusResult> {
+    return this.#write(async (tx): Promise<StatusResult> => {
+      const rows = await tx<AccountRow[]>`
+        UPDATE accounts SET status = ${status} WHERE id = ${accountId} AND kind = 'customer' RETURNING *`;
+      assert(rows.length <= 1, `Account ${accountId} must be one row`);
+      const [row] = rows;
+      if (row === undefined) return { code: "account_not_found" };
+      const account = toAccount(row);
+      assert(account.status === status, `Account ${accountId} must now be ${status}`);
+      return { code: "ok", account };
+    });
+  }
+
+  transfer(input: TransferInput): Promise<TransferResult> {
+    return this.#write((tx) => this.#transfer(tx, input));
+  }
+
+  /** One attempt at a transfer, inside a transaction: checks in the fixed order, then the journal. */
+  async #transfer(tx: Query, input: TransferInput): Promise<TransferResult> {
+    const previous = await findTransferIn(tx, input.identity, input.idempotencyKey);
+    if (previous !== null) return judgeReplay(previous, input);
+    const amountProblem = judgeAmount(input);
+    if (amountProblem !== null) return { code: amountProblem };
+    const sourceId = input.sourceAccountId ?? await oldestAccountId(tx, input.identity);
+    const locked = await lockAccounts(tx, [sourceId ?? input.targetAccountId, input.targetAccountId]);
+    const source = sourceId === undefined ? undefined : locked.get(sourceId);
+    const target = locked.get(input.targetAccountId);
+    const problem = judgeAccounts(input, { source, target });
+    if (problem !== null) return { code: problem };
+    assert(source !== undefined, "A judged source exists");
+    const transfer = await this.#journal(tx, { kind: "transfer", ...input, sourceAccountId: source.id });
+    const after = await findAccount(tx, source.id);
+    assert(
+      after?.balanceMinor === source.balanceMinor - input.amountMinor,
+      "Source must lose exactly the amount",
+    );
+    return { code: "ok", transfer };
+  }
+
+  /** Writes one journal entry, its two postings and both balances; the accounts are locked already. */
+  async #journal(tx: Query, entry: JournalInput): Promise<Transfer> {
+    assert(entry.amountMinor > 0n, `Journal amount ${entry.amountMinor} must be positive`);
+    const transfer: Transfer = {
+      id: newTransferId(),
+      identity: entry.identity,
+      idempotencyKey: entry.idempotencyKey,
+      sourceAccountId: entry.sourceAccountId,
+      targetAccountId: entry.targetAccountId,
+      amountMinor: entry.amountMinor,
+      createdAt: this.#now(),
+    };
+    const debited = await tx`
+      UPDATE accounts SET balance_minor = balance_minor - ${entry.amountMinor}
+      WHERE id = ${entry.sourceAccountId} AND (kind = 'system' OR balance_minor >= ${entry.amountMinor})`;
+    assert(debited.count === 1, `Debit of ${entry.sourceAccountId} must change one row`);
+    const credited = await tx`
+      UPDATE accounts SET balance_minor = balance_minor + ${entry.amountMinor}
+      WHERE id = ${entry.targetAccountId}`;
+    assert(credited.count === 1, `Credit of ${entry.targetAccountId} must change one row`);
+    const [row] = await tx<{ entry: bigint }[]>`
+      INSERT INTO journal (transfer_id, kind, identity, idempotency_key, source_account_id,
+        target_account_id, amount_minor, created_at)
+      VALUES (${transfer.id}, ${entry.kind}, ${transfer.identity}, ${transfer.idempotencyKey},
+        ${transfer.sourceAccountId}, ${transfer.targetAccountId}, ${transfer.amountMinor},
+        ${transfer.createdAt})
+      RETURNING entry`;
+    assert(typeof row?.entry === "bigint", "Journal insert must return its entry");
+    const postings = await tx`
+      INSERT INTO postings (entry, account_id, amount_minor)
+      VALUES (${row.entry}, ${transfer.sourceAccountId}, ${-transfer.amountMinor}),
+             (${row.entry}, ${transfer.targetAccountId}, ${transfer.amountMinor})`;
+    assert(postings.count === 2, `Entry ${row.entry} must have two postings`);
+    return transfer;
+  }
+
+  findTransfer(identity: string, idempotencyKey: string): Promise<Transfer | null> {
+    return this.#use((sql) => findTransferIn(sql, identity, idempotencyKey));
+  }
+
+  history(owner: string, query: HistoryQuery): Promise<HistoryResult> {
+    assert(Number.isInteger(query.limit), `History page of ${query.limit} must be an integer`);
+    assert(
+      query.limit >= 1 && query.limit <= HISTORY_PAGE_MAX,
+      `History page of ${query.limit} is out of range`,
+    );
+    return this.#use(async (sql): Promise<HistoryResult> => {
+      if (query.accountId !== undefined) {
+        const account = await findAccount(sql, query.accountId);
+        if (account === undefined || account.owner !== owner) return { code: "account_not_found" };
+      }
+      const accountId = query.accountId ?? null;
+      const beforeEntry = query.beforeEntry ?? null;
+      const rows = await sql<HistoryRow[]>`
+        SELECT p.entry, j.transfer_id, j.kind, p.account_id, p.amount_minor, j.created_at,
+          CASE WHEN p.account_id = j.source_account_id THEN j.target_account_id ELSE j.source_account_id END
+            AS counterparty
+        FROM postings p JOIN journal j ON j.entry = p.entry JOIN accounts a ON a.id = p.account_id
+        WHERE a.owner = ${owner} AND a.kind = 'customer'
+          AND (${accountId}::text IS NULL OR p.account_id = ${accountId})
+          AND (${beforeEntry}::bigint IS NULL OR p.entry < ${beforeEntry})
+        ORDER BY p.entry DESC, p.account_id COLLATE "C" LIMIT ${query.limit}`;
+      assert(rows.length <= query.limit, "History must fit its page");
+      return { code: "ok", items: rows.map(toHistoryItem) };
+    });
+  }
+
+  updateContact(owner: string, details: ContactDetails): Promise<ContactResult> {
+    return this.#write(async (tx): Promise<ContactResult> => {
+      const at = this.#now();
+      // Make sure a row exists, then lock it: concurrent updates of one owner take turns.
+      await tx`
+        INSERT INTO contacts (owner, updated_at) VALUES (${owner}, ${at}) ON CONFLICT (owner) DO NOTHING`;
+      const [current] = await tx<Record<ContactField, string | null>[]>`
+        SELECT email, phone, address FROM contacts WHERE owner = ${owner} FOR UPDATE`;
+      assert(current !== undefined, `Contact row of ${owner} must exist`);
+      const submitted = CONTACT_FIELDS.filter((field) => details[field] !== undefined);
+      const changed = submitted.filter((field) => current[field] !== details[field]);
+      const merged = (field: ContactField) => details[field] ?? current[field] ?? null;
+      await tx`
+        UPDATE contacts SET email = ${merged("email")}, phone = ${merged("phone")},
+          address = ${merged("address")}, updated_at = ${at}
+        WHERE owner = ${owner}`;
+      await tx`
+        INSERT INTO contact_changes (owner, fields, email, phone, address, changed_at)
+        VALUES (${owner}, ${changed.join(",")}, ${details.email ?? null}, ${details.phone ?? null},
+          ${details.address ?? null}, ${at})`;
+      return { code: "ok", changed };
+    });
+  }
+
+  contactHistory(owner: string, query: { limit: number }): Promise<ContactChange[]> {
+    assert(Number.isInteger(query.limit), `Page of ${query.limit} must be an integer`);
+    assert(
+      query.limit >= 1 && query.limit <= CONTACT_HISTORY_PAGE_MAX,
+      `Page of ${query.limit} is out of range`,
+    );
+    return this.#use(async (sql) => {
+      const rows = await sql<{ fields: string; changed_at: Date }[]>`
+        SELECT fields, changed_at FROM contact_changes WHERE owner = ${owner}
+        ORDER BY id DESC LIMIT ${query.limit}`;
+      return rows.map((row) => ({
+        changed: row.fields.split(",").filter((field) => field !== "") as ContactField[],
+        at: row.changed_at,
+      }));
+    });
+  }
+
+  verify(): Promise<VerifyReport> {
+    assert(!this.#closed, "Cannot use a closed ledger");
+    // One snapshot for every query, so transfers committing meanwhile cannot look like mismatches.
+    return this.#sql.begin("isolation level repeatable read read only", async (tx) => {
+      const facts = await gatherFacts(tx);
+      return reportFromFacts(facts);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#sql.end({ timeout: DATABASE_CLOSE_TIMEOUT_S });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Runs `work` on the pool, outside a transaction (each statement sees its own snapshot). */
+  #use<T>(work: (sql: Query) => Promise<T>): Promise<T> {
+    assert(!this.#closed, "Cannot use a closed ledger");
+    return work(this.#sql);
+  }
+
+  /**
+   * Runs `work` in a READ COMMITTED transaction and resolves after COMMIT returns. A conflict rolls back
+   * and runs `work` again, at most `LEDGER_ATTEMPTS_MAX` times in all.
+   */
+  async #write<T>(work: (tx: Query) => Promise<T>): Promise<T> {
+    assert(!this.#closed, "Cannot use a closed ledger");
+    for (let attempt = 1; attempt <= LEDGER_ATTEMPTS_MAX; attempt++) {
+      try {
+        return await this.#sql.begin("isolation level read committed", (tx) => work(tx)) as T;
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        if (attempt === LEDGER_ATTEMPTS_MAX) {
+          throw new Error(`Cannot commit ledger transaction after ${attempt} attempts: ${describe(error)}`, {
+            cause: error,
+          });
+        }
+        await sleep(1 + Math.floor(Math.random() * LEDGER_RETRY_DELAY_MS_MAX));
+      }
+    }
+    assert(false, "The attempt loop always returns or throws");
+  }
+}
+
+/** Creates the bounded pool; no connection is made until the first query. */
+function connect(url: string, poolMax: number): Database {
+  return postgres(url, {
+    max: poolMax,
+    connect_timeout: DATABASE_CONNECT_TIMEOUT_S,
+    onnotice: () => {},
+    types: { bigint: postgres.BigInt },
+    connection: {
+      application_name: "bank-server",
+      statement_timeout: DATABASE_STATEMENT_TIMEOUT_MS,
+      // A stalled process must not hold row locks forever.
+      idle_in_transaction_session_timeout: DATABASE_STATEMENT_TIMEOUT_MS,
+      // Durability is not left to the server's configuration.
+      synchronous_commit: "on",
+    },
+  });
+}
+
+/** Locks the given accounts in id order (the one order every transaction uses) and returns them by id. */
+async function lockAccounts(tx: Query, ids: readonly string[]): Promise<Map<string, Account>> {
+  assert(ids.length >= 1 && ids.length <= 2, `Cannot lock ${ids.length} accounts at once`);
+  const rows = await tx<AccountRow[]>`
+    SELECT * FROM accounts WHERE id IN ${tx(ids)} ORDER BY id COLLATE "C" FOR UPDATE`;
+  assert(rows.length <= ids.length, "Each locked account must be one row");
+  return new Map(rows.map((row) => [row.id, toAccount(row)]));
+}
+
+async function findAccount(sql: Query, id: string): Promise<Account | undefined> {
+  const [row] = await sql<AccountRow[]>`SELECT * FROM accounts WHERE id = ${id}`;
+  return row === undefined ? undefined : toAccount(row);
+}
+
+/** The caller's oldest customer account, which pays when the caller names no source. */
+async function oldestAccountId(sql: Query, owner: string): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    SELECT id FROM accounts WHERE owner = ${owner} AND kind = 'customer' ORDER BY seq LIMIT 1`;
+  return row?.id;
+}
+
+async function findTransferIn(
+  sql: Query,
+  identity: string,
+  idempotencyKey: string,
+): Promise<Transfer | null> {
+  const rows = await sql<JournalRow[]>`
+    SELECT * FROM journal WHERE identity = ${identity} AND idempotency_key = ${idempotencyKey}`;
+  assert(rows.length <= 1, `Key ${idempotencyKey} of ${identity} must name one transfer`);
+  const [row] = rows;
+  return row === undefined ? null : toTransfer(row);
+}
+
+/** Reads, in one snapshot, everything {@link reportFromFacts} judges. Problem lists are bounded. */
+async function gatherFacts(tx: Query): Promise<VerifyFacts> {
+  const [totals] = await tx<{ accounts: bigint; entries: bigint; total: bigint }[]>`
+    SELECT COUNT(*) AS accounts, COALESCE(SUM(balance_minor), 0)::bigint AS total,
+      (SELECT COUNT(*) FROM journal) AS entries
+    FROM accounts`;
+  assert(totals !== undefined, "Totals must be one row");
+  const mismatches = await tx<{ id: string; balance_minor: bigint; posted: bigint }[]>`
+    SELECT a.id, a.balance_minor, COALESCE(SUM(p.amount_minor), 0)::bigint AS posted
+    FROM accounts a LEFT JOIN postings p ON p.account_id = a.id GROUP BY a.id
+    HAVING a.balance_minor <> COALESCE(SUM(p.amount_minor), 0)
+    ORDER BY a.id COLLATE "C" LIMIT ${PROBLEM_ROWS_MAX}`;
+  const unbalanced = await tx<{ entry: bigint; postings: bigint; total: bigint }[]>`
+    SELECT j.entry, COUNT(p.account_id) AS postings, COALESCE(SUM(p.amount_minor), 0)::bigint AS total
+    FROM journal j LEFT JOIN postings p ON p.entry = j.entry GROUP BY j.entry
+    HAVING COUNT(p.account_id) <> 2 OR COALESCE(SUM(p.amount_minor), 0) <> 0
+      OR SUM(CASE WHEN p.account_id = j.target_account_id THEN p.amount_minor ELSE 0 END) <> j.amount_minor
+    ORDER BY j.entry LIMIT ${PROBLEM_ROWS_MAX}`;
+  const negative = await tx<{ id: string }[]>`
+    SELECT id FROM accounts WHERE kind = 'customer' AND balance_minor < 0
+    ORDER BY id COLLATE "C" LIMIT ${PROBLEM_ROWS_MAX}`;
+  assert(typeof totals.total === "bigint", "The total of all balances must be a bigint");
+  return {
+    accounts: Number(totals.accounts),
+    entries: Number(totals.entries),
+    totalMinor: totals.total,
+    balanceMismatches: mismatches.map((row) => ({
+      accountId: row.id,
+      balanceMinor: asMinor(row.balance_minor),
+      postedMinor: asMinor(row.posted),
+    })),
+    unbalancedEntries: unbalanced.map((row) => ({
+      entry: row.entry,
+      postings: Number(row.postings),
+      sumMinor: asMinor(row.total),
+    })),
+    negativeAccounts: negative.map((row) => row.id),
+  };
+}
+
+/** Tells whether a failed transaction lost a race and may simply run again. */
+function isConflict(error: unknown): boolean {
+  if (!(error instanceof postgres.PostgresError)) return false;
+  if (RETRY_STATES.includes(error.code)) return true;
+  return error.code === UNIQUE_VIOLATION_STATE && error.constraint_name === IDEMPOTENCY_CONSTRAINT;
+}
+
+/** Checks that a money column arrived as a bigint (never a number) and passes it on. */
+function asMinor(value: unknown): bigint {
+  assert(typeof value === "bigint", `Money must arrive as a bigint, got ${typeof value}`);
+  return value;
+}
+
+function toAccount(row: AccountRow): Account {
+  const { status, kind } = row;
+  assert(status === "open" || status === "frozen", `Account ${row.id} has status ${status}`);
+  assert(kind === "customer" || kind === "system", `Account ${row.id} has kind ${kind}`);
+  assert(row.created_at instanceof Date, `Account ${row.id} must have a creation time`);
+  return {
+    id: row.id,
+    owner: row.owner,
+    kind,
+    currency: "USD",
+    balanceMinor: asMinor(row.balance_minor),
+    status,
+    createdAt: row.created_at,
+  };
+}
+
+function toTransfer(row: JournalRow): Transfer {
+  assert(row.created_at instanceof Date, `Transfer ${row.transfer_id} must have a creation time`);
+  return {
+    id: row.transfer_id,
+    identity: row.identity,
+    idempotencyKey: row.idempotency_key,
+    sourceAccountId: row.source_account_id,
+    targetAccountId: row.target_account_id,
+    amountMinor: asMinor(row.amount_minor),
+    createdAt: row.created_at,
+  };
+}
+
+function toHistoryItem(row: HistoryRow): HistoryItem {
+  const { kind } = row;
+  assert(kind === "deposit" || kind === "transfer", `Journal entry ${row.entry} has kind ${kind}`);
+  assert(typeof row.entry === "bigint", `Journal entry ${row.entry} must be a bigint`);
+  return {
+    entry: row.entry,
+    transferId: row.transfer_id,
+    kind,
+    accountId: row.account_id,
+    counterpartyAccountId: row.counterparty,
+    amountMinor: asMinor(row.amount_minor),
+    createdAt: row.created_at,
+  };
+}
+
+/** Where a URL points, without user or password, and the secrets to scrub from any error. */
+function describeTarget(url: string): { location: string; secrets: string[] } | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") return null;
+  const port = parsed.port === "" ? "5432" : parsed.port;
+  const secrets = [parsed.password, safeDecode(parsed.password)].filter((secret) => secret !== "");
+  return { location: `postgres://${parsed.hostname}:${port}${parsed.pathname}`, secrets };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** An error's message with every secret replaced. */
+function redact(error: unknown, secrets: readonly string[]): string {
+  let message = describe(error);
+  for (const secret of secrets) message = message.replaceAll(secret, "***");
+  return message;
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && !error.message.includes(code)
+    ? `${error.message} (${code})`
+    : error.message;
+}
+
+function sleep(milliseconds: number): Promise<void> {
+  assert(
+    milliseconds >= 0 && milliseconds <= LEDGER_RETRY_DELAY_MS_MAX,
+    `Delay ${milliseconds} is out of range`,
+  );
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}

@@ -1,0 +1,193 @@
+import postgres from "postgres";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import { LEDGER_CASES } from "./_ledger_cases.ts";
+import type { TransferInput, TransferResult } from "./ledger.ts";
+import { PostgresLedger } from "./postgres.ts";
+import { MIGRATIONS } from "./schema.ts";
+import { createTestDatabase, databaseUrlForTests, seededRandom } from "./testing.ts";
+
+const adminUrl = databaseUrlForTests();
+
+/** Runs `work` with a raw connection to `url`, beside the ledger's own pool. */
+async function withRaw<T>(url: string, work: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    return await work(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+if (adminUrl === undefined) {
+  console.warn(
+    "\n!!! PostgreSQL ledger tests SKIPPED: DATABASE_URL is not set. " +
+      "Set DATABASE_URL=postgres://user@host:5432/db to run them. !!!\n",
+  );
+  Deno.test({
+    name: "PostgresLedger: SKIPPED because DATABASE_URL is not set",
+    ignore: true,
+    fn() {},
+  });
+} else {
+  registerTests(adminUrl);
+}
+
+function registerTests(adminUrl: string): void {
+  for (const ledgerCase of LEDGER_CASES) {
+    Deno.test(`PostgresLedger: ${ledgerCase.name}`, async () => {
+      await using database = await createTestDatabase(adminUrl);
+      await using ledger = await PostgresLedger.open(database.url);
+      await withRaw(database.url, (raw) =>
+        ledgerCase.fn({
+          ledger,
+          execute: async (sql) => {
+            await raw.unsafe(sql);
+          },
+          [Symbol.asyncDispose]: () => ledger.close(),
+        }));
+    });
+  }
+
+  Deno.test("PostgresLedger: two processes' pools transfer concurrently, exactly once per key", async () => {
+    await using database = await createTestDatabase(adminUrl);
+    await using first = await PostgresLedger.open(database.url);
+    await using second = await PostgresLedger.open(database.url);
+    await checkTwoProcesses([first, second]);
+  });
+
+  Deno.test("PostgresLedger.open() applies migrations once when ledgers open concurrently", async () => {
+    await using database = await createTestDatabase(adminUrl);
+    const ledgers = await Promise.all(
+      Array.from({ length: 4 }, () => PostgresLedger.open(database.url, { poolMax: 2 })),
+    );
+    try {
+      await withRaw(database.url, async (raw) => {
+        const versions = await raw`SELECT version FROM schema_migrations ORDER BY version`;
+        assertEquals(versions.map((row) => row.version), MIGRATIONS.map((migration) => migration.version));
+        const [external] = await raw`SELECT COUNT(*)::int AS n FROM accounts WHERE id = 'EXTERNAL'`;
+        assertEquals(external?.n, 1);
+      });
+      for (const ledger of ledgers) assertEquals((await ledger.verify()).ok, true);
+    } finally {
+      await Promise.all(ledgers.map((ledger) => ledger.close()));
+    }
+  });
+
+  Deno.test("PostgresLedger.open() keeps data across reopening and names its connections", async () => {
+    await using database = await createTestDatabase(adminUrl);
+    const at = new Date("2026-01-02T03:04:05.678Z");
+    const first = await PostgresLedger.open(database.url, { now: () => at, poolMax: 1 });
+    await first.openAccount({ owner: "alice", id: "A1", depositMinor: 2n ** 40n });
+    await first.close();
+    await first.close();
+    await using second = await PostgresLedger.open(database.url);
+    const [alice] = await second.accountsOf("alice");
+    assertEquals(alice?.balanceMinor, 2n ** 40n, "a balance above 2^32 survives as a bigint");
+    assertEquals(alice?.createdAt, at);
+    assertEquals((await second.verify()).ok, true);
+    await withRaw(database.url, async (raw) => {
+      const rows = await raw`
+        SELECT application_name FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+      assert(rows.length >= 1, "the ledger holds a connection");
+      for (const row of rows) assertEquals(row.application_name, "bank-server");
+    });
+  });
+
+  Deno.test("PostgresLedger.open() names the database but never the password when it fails", async () => {
+    const cases: [url: string, expected: string][] = [
+      [
+        "postgres://bank:hunter2-secret@127.0.0.1:1/bank",
+        "Cannot open ledger at postgres://127.0.0.1:1/bank: ",
+      ],
+      [
+        "postgres://bank:hunter2-secret@127.0.0.1:99999/bank",
+        "Cannot open ledger at an invalid PostgreSQL URL",
+      ],
+      ["mysql://bank:hunter2-secret@127.0.0.1/bank", "Cannot open ledger at an invalid PostgreSQL URL"],
+    ];
+    for (const [url, expected] of cases) {
+      const error = await assertRejects(() => PostgresLedger.open(url));
+      assert(error instanceof Error);
+      assertStringIncludes(error.message, expected);
+      assert(!Deno.inspect(error).includes("hunter2"), `password leaked: ${Deno.inspect(error)}`);
+    }
+    const wrongPassword = new URL(adminUrl);
+    wrongPassword.pathname = "/no_such_database_for_bank_tests";
+    wrongPassword.password = "hunter2-secret";
+    const error = await assertRejects(() => PostgresLedger.open(wrongPassword.href));
+    assert(error instanceof Error);
+    assert(!Deno.inspect(error).includes("hunter2"), `password leaked: ${Deno.inspect(error)}`);
+  });
+}
+
+const SPECS = 80;
+const REQUESTS = 200;
+const OWNERS = ["alice", "bob", "carol"];
+const DEPOSIT = 1_000_000n;
+
+/** 200 requests for 80 distinct transfers, each sent two or three times, alternating between the ledgers. */
+async function checkTwoProcesses(ledgers: [PostgresLedger, PostgresLedger]): Promise<void> {
+  for (const [index, owner] of OWNERS.entries()) {
+    assertEquals(
+      (await ledgers[0].openAccount({ owner, id: `P${index}`, depositMinor: DEPOSIT })).code,
+      "ok",
+    );
+  }
+  const random = seededRandom(42);
+  const specs: TransferInput[] = Array.from({ length: SPECS }, (_, index) => {
+    const from = index % OWNERS.length;
+    const to = (from + 1 + Math.floor(random() * (OWNERS.length - 1))) % OWNERS.length;
+    const amountMinor = BigInt(1 + Math.floor(random() * 500));
+    return {
+      identity: OWNERS[from]!,
+      targetAccountId: `P${to}`,
+      amountMinor,
+      idempotencyKey: `twin-${index}`,
+    };
+  });
+  const requests = Array.from({ length: REQUESTS }, (_, index) => index);
+  for (let index = requests.length - 1; index > 0; index--) {
+    const other = Math.floor(random() * (index + 1));
+    [requests[index], requests[other]] = [requests[other]!, requests[index]!];
+  }
+  const results = await Promise.all(requests.map((request) => {
+    const ledger = ledgers[Math.floor(request / SPECS) % 2]!;
+    return ledger.transfer(specs[request % SPECS]!).then((result) => ({ request, result }));
+  }));
+  const bySpec = new Map<number, TransferResult[]>();
+  for (const { request, result } of results) {
+    bySpec.set(request % SPECS, [...bySpec.get(request % SPECS) ?? [], result]);
+  }
+  for (const [index, answers] of bySpec) await checkTwins(ledgers[1], specs[index]!, answers);
+  const accounts = await Promise.all(OWNERS.map((owner) => ledgers[1].accountsOf(owner)));
+  const total = accounts.flat().reduce((sum, account) => sum + account.balanceMinor, 0n);
+  assertEquals(total, BigInt(OWNERS.length) * DEPOSIT, "money is conserved");
+  for (const ledger of ledgers) {
+    const report = await ledger.verify();
+    assertEquals(report.problems, []);
+    assertEquals(report.entries, OWNERS.length + SPECS, "one entry per deposit and per distinct transfer");
+  }
+}
+
+/** Exactly one answer is `ok`; every twin answers `exists` with the same transfer, journaled once. */
+async function checkTwins(
+  ledger: PostgresLedger,
+  spec: TransferInput,
+  answers: TransferResult[],
+): Promise<void> {
+  assert(answers.length >= 2, `${spec.idempotencyKey} was sent at least twice`);
+  const codes = answers.map((answer) => answer.code).sort();
+  assertEquals(
+    codes,
+    ["exists", ...Array(answers.length - 2).fill("exists"), "ok"].sort(),
+    spec.idempotencyKey,
+  );
+  const found = await ledger.findTransfer(spec.identity, spec.idempotencyKey);
+  if (found === null) throw new Error(`${spec.idempotencyKey} must be journaled`);
+  assertEquals(found.amountMinor, spec.amountMinor);
+  for (const answer of answers) {
+    if (answer.code !== "ok" && answer.code !== "exists") throw new Error(answer.code);
+    assertEquals(answer.transfer.id, found.id, `${spec.idempotencyKey} names one transfer`);
+  }
+}

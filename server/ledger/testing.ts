@@ -1,0 +1,84 @@
+/**
+ * Test support for PostgreSQL: a throwaway database per test, for ledger tests and end-to-end tests alike.
+ *
+ * @module
+ */
+import postgres from "postgres";
+import { assert } from "../../protocol/assert.ts";
+import { DATABASE_CONNECT_TIMEOUT_S } from "../../protocol/limits.ts";
+
+const DATABASE_NAME_PATTERN = /^bank_test_[0-9a-f]{16}$/;
+const ADMIN_CLOSE_TIMEOUT_S = 5;
+
+/** A database that exists until disposed. */
+export interface TestDatabase extends AsyncDisposable {
+  /** The admin URL with its database replaced by the new one. */
+  url: string;
+}
+
+/**
+ * The PostgreSQL server tests may use, from `DATABASE_URL`.
+ *
+ * @returns The URL, or undefined when PostgreSQL tests should be skipped.
+ */
+export function databaseUrlForTests(): string | undefined {
+  const url = Deno.env.get("DATABASE_URL");
+  return url === undefined || url.trim() === "" ? undefined : url;
+}
+
+/**
+ * Creates a fresh, uniquely named database (`bank_test_<16 hex digits>`) and drops it on dispose.
+ *
+ * @param adminUrl A URL whose user may create and drop databases.
+ * @returns The new database's URL; `await using` drops it (WITH (FORCE)) at the end of the scope.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await using database = await createTestDatabase(databaseUrlForTests()!);
+ * await using ledger = await PostgresLedger.open(database.url);
+ * ```
+ */
+export async function createTestDatabase(adminUrl: string): Promise<TestDatabase> {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  const name = `bank_test_${Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  assert(DATABASE_NAME_PATTERN.test(name), `Test database name ${name} must be safe to quote`);
+  await runAsAdmin(adminUrl, `CREATE DATABASE "${name}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  assert(url.pathname === `/${name}`, `Test database URL must name ${name}`);
+  let dropped = false;
+  return {
+    url: url.href,
+    async [Symbol.asyncDispose]() {
+      if (dropped) return;
+      dropped = true;
+      await runAsAdmin(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
+  };
+}
+
+/** Runs one statement on its own short-lived connection: CREATE/DROP DATABASE cannot run in a transaction. */
+async function runAsAdmin(adminUrl: string, statement: string): Promise<void> {
+  const admin = postgres(adminUrl, {
+    max: 1,
+    connect_timeout: DATABASE_CONNECT_TIMEOUT_S,
+    onnotice: () => {},
+  });
+  try {
+    await admin.unsafe(statement);
+  } finally {
+    await admin.end({ timeout: ADMIN_CLOSE_TIMEOUT_S });
+  }
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing random run can be replayed from its seed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = state;
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

@@ -1,0 +1,245 @@
+/**
+ * The durable ledger through the real server: money survives restarts and crashes, every acknowledged
+ * transfer is journaled exactly once, retries never double-spend, and the invariants hold under
+ * contention, on SQLite and (when DATABASE_URL is set) on PostgreSQL with one or two servers.
+ */
+import { DatabaseSync } from "node:sqlite";
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import { BankConnection } from "../client/connection.ts";
+import type { Ledger } from "../server/ledger/ledger.ts";
+import { PostgresLedger } from "../server/ledger/postgres.ts";
+import { SqliteLedger } from "../server/ledger/sqlite.ts";
+import { createTestDatabase, databaseUrlForTests } from "../server/ledger/testing.ts";
+import { runAdmin, runClient, startServer } from "./_harness.ts";
+import { acknowledged, runTransferLoad, send } from "./_load.ts";
+import type { SentTransfer } from "./_load.ts";
+import postgres from "postgres";
+
+const DEMO_CLIENTS = 12;
+const DEMO_TOTAL_MINOR = BigInt(DEMO_CLIENTS) * 50_000n;
+const SHARED_TARGETS = ["ACC-0001", "ACC-0002", "ACC-0003", "XYZ"];
+
+/** Where one test's ledger lives: a data directory, plus a fresh PostgreSQL database when asked. */
+interface Store extends AsyncDisposable {
+  name: string;
+  dataDir: string;
+  databaseUrl?: string;
+  serverArgs: string[];
+  open(): Promise<Ledger>;
+  /** Runs raw SQL on the store, bypassing the ledger. */
+  execute(sql: string): Promise<void>;
+}
+
+async function sqliteStore(): Promise<Store> {
+  const dataDir = await Deno.makeTempDir({ prefix: "bank-ledger-" });
+  const path = `${dataDir}/bank.db`;
+  return {
+    name: "sqlite",
+    dataDir,
+    serverArgs: ["--demo-clients", String(DEMO_CLIENTS)],
+    open: () => Promise.resolve(SqliteLedger.open(path)),
+    execute: (sql) => {
+      const raw = new DatabaseSync(path);
+      try {
+        raw.exec(sql);
+      } finally {
+        raw.close();
+      }
+      return Promise.resolve();
+    },
+    [Symbol.asyncDispose]: () => Deno.remove(dataDir, { recursive: true }),
+  };
+}
+
+async function postgresStore(adminUrl: string): Promise<Store> {
+  const dataDir = await Deno.makeTempDir({ prefix: "bank-ledger-" });
+  const database = await createTestDatabase(adminUrl);
+  return {
+    name: "postgres",
+    dataDir,
+    databaseUrl: database.url,
+    serverArgs: ["--demo-clients", String(DEMO_CLIENTS), "--database", database.url],
+    open: () => PostgresLedger.open(database.url),
+    execute: async (sql) => {
+      const raw = postgres(database.url, { max: 1, onnotice: () => {} });
+      try {
+        await raw.unsafe(sql);
+      } finally {
+        await raw.end();
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      await database[Symbol.asyncDispose]();
+      await Deno.remove(dataDir, { recursive: true });
+    },
+  };
+}
+
+const adminUrl = databaseUrlForTests();
+const STORES: { name: string; make: () => Promise<Store> }[] = [{ name: "sqlite", make: sqliteStore }];
+if (adminUrl !== undefined) STORES.push({ name: "postgres", make: () => postgresStore(adminUrl) });
+else {
+  console.warn("PostgreSQL end-to-end ledger tests SKIPPED: DATABASE_URL is not set");
+  Deno.test({
+    name: "ledger end to end on PostgreSQL: SKIPPED because DATABASE_URL is not set",
+    ignore: true,
+    fn() {},
+  });
+}
+
+/** Checks every invariant on the store and returns the number of customer transfers journaled. */
+async function assertInvariants(store: Store, sent: SentTransfer[]): Promise<void> {
+  await using ledger = await store.open();
+  const report = await ledger.verify();
+  assertEquals(report.problems, [], `${store.name}: ledger verify`);
+  assertEquals(report.totalMinor, 0n);
+  const customers = await ledger.listAccounts({ limit: 1_000 });
+  const held = customers.filter((account) => account.kind === "customer");
+  assertEquals(
+    held.reduce((sum, account) => sum + account.balanceMinor, 0n),
+    DEMO_TOTAL_MINOR,
+    "money conserved",
+  );
+  for (const account of held) assert(account.balanceMinor >= 0n, `${account.id} is negative`);
+  for (const transfer of acknowledged(sent)) {
+    const found = await ledger.findTransfer(transfer.identity, transfer.key);
+    assertEquals(found?.id, transfer.outcome.transferId, `acknowledged ${transfer.key} is journaled`);
+    assertEquals(found?.amountMinor, transfer.amountMinor);
+  }
+  const admin = await runAdmin(["ledger", "verify"], store);
+  assertEquals(admin.code, 0, admin.stdout + admin.stderr);
+}
+
+for (const variant of STORES) {
+  Deno.test(`ledger on ${variant.name}: a transfer survives a restart and is journaled exactly once`, async () => {
+    await using store = await variant.make();
+    const first = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
+    const transfer = await runClient(first, ["--task", "Transfer $100 to Account XYZ"]);
+    assertEquals(transfer.lines.at(-1), "Client 1: Server response: Transaction Successful");
+    assertEquals(await first.stop(), 0);
+    await using second = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
+    const balance = await runClient(second, ["--task", "Check Balance"]);
+    assertEquals(balance.lines.at(-1), "Client 1: Server response: Balance: $400");
+    await using ledger = await store.open();
+    const history = await ledger.history("client-1", { limit: 10 });
+    const transfers = history.code === "ok" ? history.items.filter((item) => item.kind === "transfer") : [];
+    assertEquals(transfers.map((item) => [item.amountMinor, item.counterpartyAccountId]), [[
+      -10_000n,
+      "XYZ",
+    ]]);
+    await assertInvariants(store, []);
+  });
+
+  Deno.test(`ledger on ${variant.name}: admin commands open, list, freeze and verify; verify catches tampering`, async () => {
+    await using store = await variant.make();
+    const open = await runAdmin([
+      "accounts",
+      "open",
+      "--owner",
+      "ada",
+      "--deposit",
+      "$1,234.56",
+      "--id",
+      "ADA-1",
+    ], store);
+    assertEquals(open.code, 0, open.stderr);
+    assertMatch(open.stdout, /^ADA-1\s+ada\s+customer\s+open\s+\$1,234\.56$/m);
+    assertEquals((await runAdmin(["accounts", "open", "--owner", "ada", "--id", "ADA-1"], store)).code, 1);
+    assertEquals((await runAdmin(["accounts", "open", "--owner", "ada", "--deposit", "12"], store)).code, 2);
+    assertEquals((await runAdmin(["accounts", "freeze", "ADA-1"], store)).code, 0);
+    const list = await runAdmin(["accounts", "list", "--owner", "ada"], store);
+    assertMatch(list.stdout, /^ADA-1\s+ada\s+customer\s+frozen\s+\$1,234\.56$/m);
+    assertEquals((await runAdmin(["accounts", "unfreeze", "ADA-1"], store)).code, 0);
+    assertEquals((await runAdmin(["accounts", "freeze", "NOPE"], store)).code, 1);
+    const verified = await runAdmin(["ledger", "verify"], store);
+    assertEquals(verified.code, 0);
+    assertMatch(verified.stdout, /Ledger verified/);
+    await store.execute("UPDATE accounts SET balance_minor = balance_minor + 1 WHERE id = 'ADA-1'");
+    const tampered = await runAdmin(["ledger", "verify"], store);
+    assertEquals(tampered.code, 1);
+    assertMatch(tampered.stdout, /PROBLEM Account ADA-1: balance 123457, postings add up to 123456/);
+    assertMatch(tampered.stdout, /Ledger verification FAILED/);
+  });
+
+  Deno.test(`ledger on ${variant.name}: invariants hold with many clients transferring among shared accounts`, async () => {
+    await using store = await variant.make();
+    await using server = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
+    const clients = Array.from({ length: DEMO_CLIENTS }, (_, index) => index + 1);
+    const sent = await runTransferLoad({
+      servers: [server],
+      clients,
+      targets: SHARED_TARGETS,
+      requestsPerClient: 25,
+      seed: 1,
+    });
+    assertEquals(sent.length, clients.length * 25);
+    assert(acknowledged(sent).length > 100, `only ${acknowledged(sent).length} acknowledged`);
+    assertEquals(sent.filter((transfer) => transfer.outcome === null), [], "every transfer was answered");
+    await server.stop();
+    await assertInvariants(store, sent);
+  });
+
+  Deno.test(`ledger on ${variant.name}: SIGKILL mid-load loses nothing acknowledged and retries never double-spend`, async () => {
+    await using store = await variant.make();
+    const victim = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
+    const killed = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await victim.stop("SIGKILL");
+    })();
+    const sent = await runTransferLoad({
+      servers: [victim],
+      clients: Array.from({ length: DEMO_CLIENTS }, (_, index) => index + 1),
+      targets: SHARED_TARGETS,
+      requestsPerClient: 1_000,
+      seed: 2,
+      stop: killed,
+    });
+    await killed;
+    assert(acknowledged(sent).length > 0, "some transfers were acknowledged before the kill");
+    assert(sent.length < DEMO_CLIENTS * 1_000, "the kill interrupted the load");
+    await assertInvariants(store, sent);
+
+    await using restarted = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
+    const byClient = Map.groupBy(sent, (transfer) => transfer.identity);
+    for (const [identity, transfers] of byClient) {
+      const connection = await BankConnection.connect({
+        host: "127.0.0.1",
+        port: restarted.port,
+        caPem: await restarted.caPem(),
+        credential: await restarted.credential(identity),
+      });
+      for (const transfer of transfers) {
+        const retried = await send(connection, transfer, "retry");
+        if (transfer.outcome !== null && "transferId" in transfer.outcome) {
+          assertEquals(retried, { status: "exists", transferId: transfer.outcome.transferId }, transfer.key);
+        }
+        if ("transferId" in retried) transfer.outcome = retried;
+      }
+      await connection.close();
+    }
+    await restarted.stop();
+    await assertInvariants(store, sent);
+  });
+}
+
+if (adminUrl !== undefined) {
+  Deno.test("ledger on postgres: two servers on one database behave as one bank under contention", async () => {
+    await using store = await postgresStore(adminUrl);
+    await using one = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
+    await using two = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
+    const sent = await runTransferLoad({
+      servers: [one, two],
+      clients: Array.from({ length: DEMO_CLIENTS }, (_, index) => index + 1),
+      targets: SHARED_TARGETS,
+      requestsPerClient: 25,
+      seed: 3,
+    });
+    assertEquals(sent.filter((transfer) => transfer.outcome === null), []);
+    assert(acknowledged(sent).length > 100);
+    const both = new Set(sent.map((transfer) => transfer.identity));
+    assertEquals(both.size, DEMO_CLIENTS);
+    await one.stop();
+    await two.stop();
+    await assertInvariants(store, sent);
+  });
+}
