@@ -161,9 +161,20 @@ export async function startServer(
     caPem: () => Deno.readTextFile(`${dataDir}/ca.crt`),
     stop,
     alive: () => running,
+    /** Stops the server, then checks its ledger with `bank-server ledger verify`: after every test. */
     async [Symbol.asyncDispose]() {
       await stop("SIGKILL");
+      const extra = options.args ?? [];
+      const database = extra.indexOf("--database");
+      const databaseUrl = database >= 0 ? extra[database + 1] : undefined;
+      const verified = await runAdmin(["ledger", "verify"], {
+        dataDir,
+        ...(databaseUrl === undefined ? {} : { databaseUrl }),
+      });
       if (ownsDataDir) await Deno.remove(dataDir, { recursive: true });
+      if (verified.code !== 0) {
+        throw new Error(`Ledger verify failed after the test:\n${verified.stdout}${verified.stderr}`);
+      }
     },
   };
 }

@@ -11,6 +11,7 @@ import { PostgresLedger } from "../server/ledger/postgres.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
 import { createTestDatabase, databaseUrlForTests } from "../server/ledger/testing.ts";
 import { runAdmin, runClient, startServer } from "./_harness.ts";
+import type { ServerHandle } from "./_harness.ts";
 import { acknowledged, runTransferLoad, send } from "./_load.ts";
 import type { SentTransfer } from "./_load.ts";
 import postgres from "postgres";
@@ -110,6 +111,29 @@ async function assertInvariants(store: Store, sent: SentTransfer[]): Promise<voi
   assertEquals(admin.code, 0, admin.stdout + admin.stderr);
 }
 
+/**
+ * Resends every transfer with its original key, as clients do after a lost answer: each acknowledged one
+ * must come back as the same transfer (`exists`), and nothing may move twice.
+ */
+async function retryEverything(server: ServerHandle, sent: SentTransfer[]): Promise<void> {
+  for (const [identity, transfers] of Map.groupBy(sent, (transfer) => transfer.identity)) {
+    const connection = await BankConnection.connect({
+      host: "127.0.0.1",
+      port: server.port,
+      caPem: await server.caPem(),
+      credential: await server.credential(identity),
+    });
+    for (const transfer of transfers) {
+      const retried = await send(connection, transfer, "retry");
+      if (transfer.outcome !== null && "transferId" in transfer.outcome) {
+        assertEquals(retried, { status: "exists", transferId: transfer.outcome.transferId }, transfer.key);
+      }
+      if ("transferId" in retried) transfer.outcome = retried;
+    }
+    await connection.close();
+  }
+}
+
 for (const variant of STORES) {
   Deno.test(`ledger on ${variant.name}: a transfer survives a restart and is journaled exactly once`, async () => {
     await using store = await variant.make();
@@ -200,29 +224,39 @@ for (const variant of STORES) {
     await assertInvariants(store, sent);
 
     await using restarted = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
-    const byClient = Map.groupBy(sent, (transfer) => transfer.identity);
-    for (const [identity, transfers] of byClient) {
-      const connection = await BankConnection.connect({
-        host: "127.0.0.1",
-        port: restarted.port,
-        caPem: await restarted.caPem(),
-        credential: await restarted.credential(identity),
-      });
-      for (const transfer of transfers) {
-        const retried = await send(connection, transfer, "retry");
-        if (transfer.outcome !== null && "transferId" in transfer.outcome) {
-          assertEquals(retried, { status: "exists", transferId: transfer.outcome.transferId }, transfer.key);
-        }
-        if ("transferId" in retried) transfer.outcome = retried;
-      }
-      await connection.close();
-    }
+    await retryEverything(restarted, sent);
     await restarted.stop();
     await assertInvariants(store, sent);
   });
 }
 
 if (adminUrl !== undefined) {
+  Deno.test("ledger on postgres: one of two servers killed mid-load; retries on the other never double-spend", async () => {
+    await using store = await postgresStore(adminUrl);
+    await using survivor = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
+    const victim = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
+    const killed = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await victim.stop("SIGKILL");
+    })();
+    const clients = Array.from({ length: DEMO_CLIENTS }, (_, index) => index + 1);
+    const sent = await runTransferLoad({
+      servers: [victim, survivor],
+      clients,
+      targets: SHARED_TARGETS,
+      requestsPerClient: 200,
+      seed: 4,
+      stop: killed,
+    });
+    await killed;
+    const unanswered = sent.filter((transfer) => transfer.outcome === null);
+    assert(unanswered.length > 0, "the kill left transfers unanswered");
+    await assertInvariants(store, sent);
+    await retryEverything(survivor, sent);
+    await survivor.stop();
+    await assertInvariants(store, sent);
+  });
+
   Deno.test("ledger on postgres: two servers on one database behave as one bank under contention", async () => {
     await using store = await postgresStore(adminUrl);
     await using one = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
