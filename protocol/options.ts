@@ -51,14 +51,15 @@ export class Options {
     this.positional = ((flags._ as unknown[]) ?? []).map(String);
   }
 
-  /** A string option: the flag, else its environment variable, else undefined. */
+  /** A string option: the flag, else its environment variable (an empty one counts as unset), else undefined. */
   string(name: string): string | undefined {
     const spec = this.#specs.get(name);
     if (spec === undefined) throw new UsageError(`Option --${name} is not defined`);
     const flag = this.#flags[name];
     if (Array.isArray(flag)) throw new UsageError(`Option --${name} may be given once`);
     if (typeof flag === "string") return flag;
-    return spec.env === undefined ? undefined : this.#env(spec.env);
+    const fromEnv = spec.env === undefined ? undefined : this.#env(spec.env);
+    return fromEnv === "" ? undefined : fromEnv;
   }
 
   /** A repeatable string option's values (flags only). */

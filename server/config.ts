@@ -210,7 +210,8 @@ export function parseServerConfig(
 
 /** Checks a database URL's shape; the error never repeats the URL, which may hold a password. */
 export function parseDatabaseUrl(text: string | undefined): string | undefined {
-  if (text === undefined || text === "") return undefined;
+  if (text === undefined) return undefined;
+  if (text === "") throw new UsageError("--database must not be empty");
   let url: URL;
   try {
     url = new URL(text);
