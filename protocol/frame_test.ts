@@ -1,3 +1,4 @@
+import { seededRandom } from "./testing.ts";
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { AssertionFailure } from "./assert.ts";
 import { concatBytes } from "./bytes.ts";
@@ -7,18 +8,6 @@ import { FRAME_BYTES_MAX, FRAME_BYTES_MIN, FRAME_HEADER_BYTES } from "./limits.t
 
 /** Reads at most this many results from one reader, so a broken reader cannot spin a test forever. */
 const READS_MAX = 10_000;
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same splits on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** A whole number in [min, max] from a seeded PRNG. */
 function randomInt(random: () => number, min: number, max: number): number {

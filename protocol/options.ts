@@ -45,6 +45,11 @@ export class Options {
       },
     }) as Record<string, unknown>;
     if (unknown.length > 0) throw new UsageError(`Unknown option ${unknown[0]}`);
+    const repeated = options.specs.find((spec) =>
+      !spec.repeatable &&
+      args.filter((arg) => arg === `--${spec.name}` || arg.startsWith(`--${spec.name}=`)).length > 1
+    );
+    if (repeated !== undefined) throw new UsageError(`Option --${repeated.name} may be given once`);
     this.#flags = flags;
     this.#env = options.env;
     this.#specs = specs;
@@ -56,7 +61,6 @@ export class Options {
     const spec = this.#specs.get(name);
     if (spec === undefined) throw new UsageError(`Option --${name} is not defined`);
     const flag = this.#flags[name];
-    if (Array.isArray(flag)) throw new UsageError(`Option --${name} may be given once`);
     if (typeof flag === "string") return flag;
     const fromEnv = spec.env === undefined ? undefined : this.#env(spec.env);
     return fromEnv === "" ? undefined : fromEnv;

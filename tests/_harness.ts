@@ -199,6 +199,10 @@ export async function runClient(
     clearEnv: true,
     env: childEnv(),
   }).output();
+  return collect(output);
+}
+
+function collect(output: Deno.CommandOutput): ClientRunResult {
   const stdout = new TextDecoder().decode(output.stdout);
   return {
     code: output.code,
@@ -281,11 +285,5 @@ export async function runAdmin(
     clearEnv: true,
     env: childEnv(),
   }).output();
-  const stdout = new TextDecoder().decode(output.stdout);
-  return {
-    code: output.code,
-    stdout,
-    stderr: new TextDecoder().decode(output.stderr),
-    lines: stdout.split("\n").filter((line) => line !== ""),
-  };
+  return collect(output);
 }

@@ -3,13 +3,12 @@
  * transfer is journaled exactly once, retries never double-spend, and the invariants hold under
  * contention, on SQLite and (when DATABASE_URL is set) on PostgreSQL with one or two servers.
  */
-import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { BankConnection } from "../client/connection.ts";
 import type { Ledger } from "../server/ledger/ledger.ts";
 import { PostgresLedger } from "../server/ledger/postgres.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
-import { createTestDatabase, databaseUrlForTests } from "../server/ledger/testing.ts";
+import { createTestDatabase, databaseUrlForTests, executeSqlite } from "../server/ledger/testing.ts";
 import { runAdmin, runClient, startServer } from "./_harness.ts";
 import type { ServerHandle } from "./_harness.ts";
 import { acknowledged, runTransferLoad, send } from "./_load.ts";
@@ -39,15 +38,7 @@ async function sqliteStore(): Promise<Store> {
     dataDir,
     serverArgs: ["--demo-clients", String(DEMO_CLIENTS)],
     open: () => Promise.resolve(SqliteLedger.open(path)),
-    execute: (sql) => {
-      const raw = new DatabaseSync(path);
-      try {
-        raw.exec(sql);
-      } finally {
-        raw.close();
-      }
-      return Promise.resolve();
-    },
+    execute: (sql) => executeSqlite(path, sql),
     [Symbol.asyncDispose]: () => Deno.remove(dataDir, { recursive: true }),
   };
 }

@@ -32,7 +32,6 @@ import type {
   ContactDetails,
   ContactField,
   ContactResult,
-  HistoryItem,
   HistoryQuery,
   HistoryResult,
   Ledger,
@@ -53,40 +52,13 @@ import {
   reportFromFacts,
 } from "./rules.ts";
 import type { VerifyFacts } from "./rules.ts";
+import { asMinor, toAccount, toHistoryItem, toTransfer } from "./rows.ts";
+import type { AccountRow, HistoryRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
 
 type Types = { bigint: bigint };
 type Database = postgres.Sql<Types>;
 type Query = postgres.ISql<Types>;
-
-interface AccountRow {
-  id: string;
-  owner: string;
-  kind: string;
-  balance_minor: bigint;
-  status: string;
-  created_at: Date;
-}
-
-interface JournalRow {
-  transfer_id: string;
-  identity: string;
-  idempotency_key: string;
-  source_account_id: string;
-  target_account_id: string;
-  amount_minor: bigint;
-  created_at: Date;
-}
-
-interface HistoryRow {
-  entry: bigint;
-  transfer_id: string;
-  kind: string;
-  account_id: string;
-  counterparty: string;
-  amount_minor: bigint;
-  created_at: Date;
-}
 
 /** A journal entry to write: a deposit from EXTERNAL or a customer transfer. */
 type JournalInput = Omit<Transfer, "id" | "createdAt"> & { kind: "deposit" | "transfer" };
@@ -520,56 +492,6 @@ function isConflict(error: unknown): boolean {
   if (!(error instanceof postgres.PostgresError)) return false;
   if (RETRY_STATES.includes(error.code)) return true;
   return error.code === UNIQUE_VIOLATION_STATE && error.constraint_name === IDEMPOTENCY_CONSTRAINT;
-}
-
-/** Checks that a money column arrived as a bigint (never a number) and passes it on. */
-function asMinor(value: unknown): bigint {
-  assert(typeof value === "bigint", `Money must arrive as a bigint, got ${typeof value}`);
-  return value;
-}
-
-function toAccount(row: AccountRow): Account {
-  const { status, kind } = row;
-  assert(status === "open" || status === "frozen", `Account ${row.id} has status ${status}`);
-  assert(kind === "customer" || kind === "system", `Account ${row.id} has kind ${kind}`);
-  assert(row.created_at instanceof Date, `Account ${row.id} must have a creation time`);
-  return {
-    id: row.id,
-    owner: row.owner,
-    kind,
-    currency: "USD",
-    balanceMinor: asMinor(row.balance_minor),
-    status,
-    createdAt: row.created_at,
-  };
-}
-
-function toTransfer(row: JournalRow): Transfer {
-  assert(row.created_at instanceof Date, `Transfer ${row.transfer_id} must have a creation time`);
-  return {
-    id: row.transfer_id,
-    identity: row.identity,
-    idempotencyKey: row.idempotency_key,
-    sourceAccountId: row.source_account_id,
-    targetAccountId: row.target_account_id,
-    amountMinor: asMinor(row.amount_minor),
-    createdAt: row.created_at,
-  };
-}
-
-function toHistoryItem(row: HistoryRow): HistoryItem {
-  const { kind } = row;
-  assert(kind === "deposit" || kind === "transfer", `Journal entry ${row.entry} has kind ${kind}`);
-  assert(typeof row.entry === "bigint", `Journal entry ${row.entry} must be a bigint`);
-  return {
-    entry: row.entry,
-    transferId: row.transfer_id,
-    kind,
-    accountId: row.account_id,
-    counterpartyAccountId: row.counterparty,
-    amountMinor: asMinor(row.amount_minor),
-    createdAt: row.created_at,
-  };
 }
 
 /** Where a URL points, without user or password, and the secrets to scrub from any error. */

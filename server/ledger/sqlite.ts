@@ -42,6 +42,13 @@ import {
   newTransferId,
   reportFromFacts,
 } from "./rules.ts";
+import {
+  asMinor,
+  toAccount as accountFromRow,
+  toHistoryItem as historyFromRow,
+  toTransfer as transferFromRow,
+} from "./rows.ts";
+import type { AccountRow, HistoryRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
 
 type Row = Record<string, SQLInputValue>;
@@ -324,8 +331,8 @@ export class SqliteLedger implements Ledger {
          HAVING a.balance_minor <> COALESCE(SUM(p.amount_minor), 0) ORDER BY a.id LIMIT ${PROBLEM_ROWS_MAX}`,
       ).map((row) => ({
         accountId: String(row.id),
-        balanceMinor: BigInt(row.balance_minor as bigint),
-        postedMinor: BigInt(row.posted as bigint),
+        balanceMinor: asMinor(row.balance_minor),
+        postedMinor: asMinor(row.posted),
       }));
       const unbalancedEntries = this.#all(
         `SELECT j.entry, COUNT(p.account_id) AS postings, COALESCE(SUM(p.amount_minor), 0) AS total
@@ -336,7 +343,7 @@ export class SqliteLedger implements Ledger {
       ).map((row) => ({
         entry: BigInt(row.entry as bigint),
         postings: Number(row.postings),
-        sumMinor: BigInt(row.total as bigint),
+        sumMinor: asMinor(row.total),
       }));
       const negativeAccounts = this.#all(
         `SELECT id FROM accounts WHERE kind = 'customer' AND balance_minor < 0 ORDER BY id LIMIT ${PROBLEM_ROWS_MAX}`,
@@ -344,7 +351,7 @@ export class SqliteLedger implements Ledger {
       return reportFromFacts({
         accounts: Number(totals.accounts),
         entries: Number(totals.entries),
-        totalMinor: BigInt(totals.total as bigint),
+        totalMinor: asMinor(totals.total),
         balanceMismatches,
         unbalancedEntries,
         negativeAccounts,
@@ -431,43 +438,13 @@ export class SqliteLedger implements Ledger {
 }
 
 function toAccount(row: Row): Account {
-  const status = String(row.status);
-  const kind = String(row.kind);
-  assert(status === "open" || status === "frozen", `Account ${row.id} has status ${status}`);
-  assert(kind === "customer" || kind === "system", `Account ${row.id} has kind ${kind}`);
-  return {
-    id: String(row.id),
-    owner: String(row.owner),
-    kind,
-    currency: "USD",
-    balanceMinor: BigInt(row.balance_minor as bigint),
-    status,
-    createdAt: new Date(String(row.created_at)),
-  };
+  return accountFromRow(row as unknown as AccountRow);
 }
 
 function toTransfer(row: Row): Transfer {
-  return {
-    id: String(row.transfer_id),
-    identity: String(row.identity),
-    idempotencyKey: String(row.idempotency_key),
-    sourceAccountId: String(row.source_account_id),
-    targetAccountId: String(row.target_account_id),
-    amountMinor: BigInt(row.amount_minor as bigint),
-    createdAt: new Date(String(row.created_at)),
-  };
+  return transferFromRow(row as unknown as JournalRow);
 }
 
 function toHistoryItem(row: Row): HistoryItem {
-  const kind = String(row.kind);
-  assert(kind === "deposit" || kind === "transfer", `Journal entry ${row.entry} has kind ${kind}`);
-  return {
-    entry: BigInt(row.entry as bigint),
-    transferId: String(row.transfer_id),
-    kind,
-    accountId: String(row.account_id),
-    counterpartyAccountId: String(row.counterparty),
-    amountMinor: BigInt(row.amount_minor as bigint),
-    createdAt: new Date(String(row.created_at)),
-  };
+  return historyFromRow(row as unknown as HistoryRow);
 }

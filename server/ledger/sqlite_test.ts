@@ -2,6 +2,7 @@ import { DatabaseSync } from "node:sqlite";
 import { assertEquals } from "@std/assert";
 import { LEDGER_CASES } from "./_ledger_cases.ts";
 import { SqliteLedger } from "./sqlite.ts";
+import { executeSqlite } from "./testing.ts";
 
 for (const ledgerCase of LEDGER_CASES) {
   Deno.test(`SqliteLedger: ${ledgerCase.name}`, async () => {
@@ -11,15 +12,7 @@ for (const ledgerCase of LEDGER_CASES) {
     try {
       await ledgerCase.fn({
         ledger,
-        execute: (sql) => {
-          const raw = new DatabaseSync(path);
-          try {
-            raw.exec(sql);
-          } finally {
-            raw.close();
-          }
-          return Promise.resolve();
-        },
+        execute: (sql) => executeSqlite(path, sql),
         [Symbol.asyncDispose]: () => ledger.close(),
       });
     } finally {

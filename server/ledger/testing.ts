@@ -1,14 +1,18 @@
 /**
- * Test support for PostgreSQL: a throwaway database per test, for ledger tests and end-to-end tests alike.
+ * Test support for the ledger stores, for ledger tests and end-to-end tests alike: a throwaway PostgreSQL
+ * database per test, raw SQL on a SQLite file, and the seeded PRNG.
  *
  * @module
  */
+import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
 import { assert } from "../../protocol/assert.ts";
 import { DATABASE_CONNECT_TIMEOUT_S } from "../../protocol/limits.ts";
 
 const DATABASE_NAME_PATTERN = /^bank_test_[0-9a-f]{16}$/;
 const ADMIN_CLOSE_TIMEOUT_S = 5;
+
+export { seededRandom } from "../../protocol/testing.ts";
 
 /** A database that exists until disposed. */
 export interface TestDatabase extends AsyncDisposable {
@@ -71,14 +75,13 @@ async function runAsAdmin(adminUrl: string, statement: string): Promise<void> {
   }
 }
 
-/** A small deterministic PRNG (mulberry32), so a failing random run can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
-  };
+/** Runs one statement directly on a SQLite ledger file, bypassing the ledger (to simulate tampering). */
+export function executeSqlite(path: string, sql: string): Promise<void> {
+  const raw = new DatabaseSync(path);
+  try {
+    raw.exec(sql);
+  } finally {
+    raw.close();
+  }
+  return Promise.resolve();
 }

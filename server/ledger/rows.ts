@@ -1,0 +1,91 @@
+/**
+ * The rows both stores read, and how they become ledger values. PostgreSQL hands back `Date`s and SQLite
+ * ISO-8601 text for timestamps; both hand back `bigint` for money, which is checked, never converted.
+ *
+ * @module
+ */
+import { assert } from "../../protocol/assert.ts";
+import type { Account, HistoryItem, Transfer } from "./ledger.ts";
+
+export interface AccountRow {
+  id: string;
+  owner: string;
+  kind: string;
+  balance_minor: bigint;
+  status: string;
+  created_at: Date | string;
+}
+
+export interface JournalRow {
+  transfer_id: string;
+  identity: string;
+  idempotency_key: string;
+  source_account_id: string;
+  target_account_id: string;
+  amount_minor: bigint;
+  created_at: Date | string;
+}
+
+export interface HistoryRow {
+  entry: bigint;
+  transfer_id: string;
+  kind: string;
+  account_id: string;
+  counterparty: string;
+  amount_minor: bigint;
+  created_at: Date | string;
+}
+
+/** Checks that a money column arrived as a bigint (never a number) and passes it on. */
+export function asMinor(value: unknown): bigint {
+  assert(typeof value === "bigint", `Money must arrive as a bigint, got ${typeof value}`);
+  return value;
+}
+
+function asDate(value: Date | string, what: string): Date {
+  const date = new Date(value);
+  assert(!Number.isNaN(date.getTime()), `${what} has no valid time`);
+  return date;
+}
+
+export function toAccount(row: AccountRow): Account {
+  const { status, kind } = row;
+  assert(status === "open" || status === "frozen", `Account ${row.id} has status ${status}`);
+  assert(kind === "customer" || kind === "system", `Account ${row.id} has kind ${kind}`);
+  return {
+    id: String(row.id),
+    owner: String(row.owner),
+    kind,
+    currency: "USD",
+    balanceMinor: asMinor(row.balance_minor),
+    status,
+    createdAt: asDate(row.created_at, `Account ${row.id}`),
+  };
+}
+
+export function toTransfer(row: JournalRow): Transfer {
+  return {
+    id: String(row.transfer_id),
+    identity: String(row.identity),
+    idempotencyKey: String(row.idempotency_key),
+    sourceAccountId: String(row.source_account_id),
+    targetAccountId: String(row.target_account_id),
+    amountMinor: asMinor(row.amount_minor),
+    createdAt: asDate(row.created_at, `Transfer ${row.transfer_id}`),
+  };
+}
+
+export function toHistoryItem(row: HistoryRow): HistoryItem {
+  const { kind } = row;
+  assert(kind === "deposit" || kind === "transfer", `Journal entry ${row.entry} has kind ${kind}`);
+  assert(typeof row.entry === "bigint", `Journal entry ${row.entry} must be a bigint`);
+  return {
+    entry: row.entry,
+    transferId: String(row.transfer_id),
+    kind,
+    accountId: String(row.account_id),
+    counterpartyAccountId: String(row.counterparty),
+    amountMinor: asMinor(row.amount_minor),
+    createdAt: asDate(row.created_at, `Journal entry ${row.entry}`),
+  };
+}
