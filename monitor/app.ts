@@ -1,15 +1,87 @@
 /**
- * The monitoring app: a Hono app the server mounts on its monitor port (127.0.0.1:5000 by default).
+ * The monitor: a Hono app the server mounts on its monitor port (127.0.0.1:5000 by default).
+ *
+ * | route          | what                                                                   |
+ * | -------------- | ---------------------------------------------------------------------- |
+ * | `GET /`        | the live dashboard (a static page; its data comes from the routes below) |
+ * | `GET /status`  | the seed's JSON counters (`connections`, `tasks_processed`, …)         |
+ * | `GET /metrics` | Prometheus text exposition                                             |
+ * | `GET /api/series` | the last minutes per second, and the most recent transfers          |
+ * | `GET /healthz` | 200 while the process runs                                             |
+ * | `GET /readyz`  | 200 when accepting and the ledger answers; 503 while draining or not   |
+ *
+ * With a token, every route but `/healthz` and the static page needs `Authorization: Bearer <token>`;
+ * a wrong or missing token gets 401 and no data.
  *
  * @module
  */
 import { Hono } from "hono";
+import type { MiddlewareHandler } from "hono";
+import { timingSafeEqual, utf8 } from "../protocol/bytes.ts";
 import type { ServerStats } from "../server/stats.ts";
+import { DASHBOARD_HTML } from "./dashboard_page.ts";
+
+export interface MonitorOptions {
+  stats: ServerStats;
+  /** Whether the server accepts work: not draining, and the ledger answers. */
+  ready: () => Promise<boolean>;
+  /** Bearer token that protects the data routes; none when the monitor is bound to loopback only. */
+  token?: string;
+  now?: () => number;
+}
+
+const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** Builds the monitor; `now` is injectable for tests. */
-export function createMonitorApp(options: { stats: ServerStats; now?: () => number }): Hono {
+export function createMonitorApp(options: MonitorOptions): Hono {
   const now = options.now ?? Date.now;
+  const { stats } = options;
   const app = new Hono();
-  app.get("/status", (context) => context.json(options.stats.snapshot(now())));
+  app.use("*", securityHeaders());
+  app.get("/healthz", (context) => context.text("ok\n"));
+  app.get("/", (context) => context.html(DASHBOARD_HTML));
+  if (options.token !== undefined) app.use("*", requireToken(options.token));
+  app.get("/status", (context) => context.json(stats.snapshot(now())));
+  app.get(
+    "/metrics",
+    (context) => context.body(stats.prometheus(now()), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }),
+  );
+  app.get("/api/series", (context) => context.json(stats.series()));
+  app.get("/readyz", async (context) => {
+    const ready = await options.ready().catch(() => false);
+    return context.json({ ready }, ready ? 200 : 503);
+  });
   return app;
+}
+
+/** Refuses requests without the bearer token, comparing digests so the time taken says nothing. */
+function requireToken(token: string): MiddlewareHandler {
+  const expected = digest(token);
+  return async (context, next) => {
+    const header = context.req.header("authorization") ?? "";
+    const presented = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
+    if (!timingSafeEqual(await digest(presented), await expected)) {
+      return context.json({ error: "unauthorized" }, 401, {
+        "www-authenticate": 'Bearer realm="bank-monitor"',
+      });
+    }
+    await next();
+  };
+}
+
+function securityHeaders(): MiddlewareHandler {
+  return async (context, next) => {
+    await next();
+    context.header("x-content-type-options", "nosniff");
+    context.header("cache-control", "no-store");
+    context.header("referrer-policy", "no-referrer");
+    context.header(
+      "content-security-policy",
+      "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+    );
+  };
+}
+
+async function digest(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text)));
 }

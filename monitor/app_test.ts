@@ -1,20 +1,36 @@
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertMatch } from "@std/assert";
+import parsePrometheus from "parse-prometheus-text-format";
 import { ServerStats } from "../server/stats.ts";
 import { createMonitorApp } from "./app.ts";
 
-Deno.test("createMonitorApp() reports the server's counters at /status", async () => {
+const TOKEN = "s3cret-monitor-token-0123456789";
+const READY = () => Promise.resolve(true);
+
+function busyStats(): ServerStats {
   const stats = new ServerStats({ nowMs: 1_000 });
   stats.connectionOpened();
   stats.connectionOpened();
   stats.connectionClosed();
   stats.connectionOpened();
-  stats.connectionRejected();
-  stats.taskProcessed(true);
-  stats.taskProcessed(false);
-  const app = createMonitorApp({ stats, now: () => 62_500 });
+  stats.connectionRejected("handshake_failed");
+  stats.handshakeFailed("proof_mismatch");
+  stats.requestAnswered({ operation: "balance", outcome: "ok", durationMs: 0.8 });
+  stats.requestAnswered({ operation: "transfer", outcome: "refused", durationMs: 3 });
+  stats.ledgerCommitted(1.5);
+  stats.transferJournaled({
+    sourceAccountId: "ACC-0001",
+    targetAccountId: "XYZ",
+    amountMinor: 10_000n,
+    at: new Date(0),
+  });
+  stats.tick(2_000);
+  return stats;
+}
+
+Deno.test("createMonitorApp() reports the seed's counters and more at /status", async () => {
+  const app = createMonitorApp({ stats: busyStats(), ready: READY, now: () => 62_500 });
   const response = await app.request("/status");
   assertEquals(response.status, 200);
-  assertEquals(response.headers.get("content-type")?.startsWith("application/json"), true);
   assertEquals(await response.json(), {
     connections: 2,
     connections_total: 3,
@@ -22,10 +38,102 @@ Deno.test("createMonitorApp() reports the server's counters at /status", async (
     tasks_processed: 2,
     tasks_failed: 1,
     uptime_seconds: 61,
+    draining: false,
   });
 });
 
+Deno.test("createMonitorApp() serves /metrics in the Prometheus text format", async () => {
+  const app = createMonitorApp({ stats: busyStats(), ready: READY });
+  const response = await app.request("/metrics");
+  assertEquals(response.status, 200);
+  assertMatch(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+  const text = await response.text();
+  for (const line of text.trimEnd().split("\n")) {
+    assertMatch(
+      line,
+      /^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? \+Inf)$/,
+      line,
+    );
+  }
+  const families = new Map(
+    (parsePrometheus(text) as { name: string; type: string; metrics: Record<string, unknown>[] }[]).map((
+      family,
+    ) => [family.name, family]),
+  );
+  assertEquals(families.get("bank_connections_open")?.metrics, [{ value: "2" }]);
+  assertEquals(families.get("bank_connections_total")?.type, "COUNTER");
+  assertEquals(families.get("bank_connections_rejected_total")?.metrics, [{
+    value: "1",
+    labels: { reason: "handshake_failed" },
+  }]);
+  assertEquals(families.get("bank_handshake_failures_total")?.metrics, [{
+    value: "1",
+    labels: { reason: "proof_mismatch" },
+  }]);
+  assertEquals(families.get("bank_requests_total")?.metrics.length, 2);
+  const latency = families.get("bank_request_duration_seconds");
+  assertEquals(latency?.type, "HISTOGRAM");
+  assertMatch(text, /^bank_request_duration_seconds_count\{operation="balance"\} 1$/m);
+  assertMatch(text, /^bank_request_duration_seconds_bucket\{operation="transfer",le="\+Inf"\} 1$/m);
+  assertEquals(families.get("bank_ledger_commit_duration_seconds")?.type, "HISTOGRAM");
+  assertEquals(families.get("process_resident_memory_bytes")?.type, "GAUGE");
+});
+
+Deno.test("createMonitorApp() answers /healthz always and /readyz by readiness and draining", async () => {
+  const stats = new ServerStats();
+  let ready = true;
+  const app = createMonitorApp({ stats, ready: () => Promise.resolve(ready && !stats.draining) });
+  assertEquals((await app.request("/healthz")).status, 200);
+  assertEquals((await app.request("/readyz")).status, 200);
+  ready = false;
+  assertEquals((await app.request("/readyz")).status, 503);
+  ready = true;
+  stats.startDraining();
+  const draining = await app.request("/readyz");
+  assertEquals(draining.status, 503);
+  assertEquals(await draining.json(), { ready: false });
+  const failing = createMonitorApp({
+    stats: new ServerStats(),
+    ready: () => Promise.reject(new Error("down")),
+  });
+  assertEquals((await failing.request("/readyz")).status, 503);
+});
+
+Deno.test("createMonitorApp() with a token gives 401 and no data without it", async () => {
+  const app = createMonitorApp({ stats: busyStats(), ready: READY, token: TOKEN });
+  for (const path of ["/status", "/metrics", "/api/series", "/readyz"]) {
+    for (
+      const authorization of [undefined, "Bearer wrong", `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, "Bearer "]
+    ) {
+      const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+      const response = await app.request(path, { headers });
+      assertEquals(response.status, 401, `${path} with ${authorization}`);
+      assertEquals(await response.json(), { error: "unauthorized" });
+    }
+    const allowed = await app.request(path, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assertEquals(allowed.status, 200, path);
+  }
+  assertEquals((await app.request("/healthz")).status, 200, "liveness needs no token and shows no data");
+});
+
+Deno.test("createMonitorApp() serves the series and recent transfers for the dashboard", async () => {
+  const app = createMonitorApp({ stats: busyStats(), ready: READY });
+  const body = await (await app.request("/api/series")).json();
+  assertEquals(body.samples.length, 1);
+  assertEquals(body.samples[0].requests, 2);
+  assertEquals(body.samples[0].errors, 1);
+  assertEquals(body.recent_transfers, [{
+    at: "1970-01-01T00:00:00.000Z",
+    from: "ACC-0001",
+    to: "XYZ",
+    amount_minor: "10000",
+  }]);
+  const page = await app.request("/");
+  assertEquals(page.status, 200);
+  assertMatch(page.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+});
+
 Deno.test("createMonitorApp() answers 404 for unknown paths", async () => {
-  const app = createMonitorApp({ stats: new ServerStats() });
+  const app = createMonitorApp({ stats: new ServerStats(), ready: READY });
   assertEquals((await app.request("/nope")).status, 404);
 });

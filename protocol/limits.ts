@@ -43,6 +43,10 @@ export const SESSION_REQUESTS_MAX = 1_000_000;
 export const HANDSHAKE_TIMEOUT_MS_DEFAULT = 10_000;
 export const FRAME_TIMEOUT_MS_DEFAULT = 10_000;
 export const IDLE_TIMEOUT_MS_DEFAULT = 5 * 60_000;
+/** On SIGINT/SIGTERM: how long requests in flight may take before connections are cut. */
+export const SHUTDOWN_TIMEOUT_MS_DEFAULT = 10_000;
+/** How often the server rereads identities, to end the sessions of revoked or rotated ones. */
+export const IDENTITY_REFRESH_MS = 1_000;
 export const TIMEOUT_MS_MIN = 50;
 export const TIMEOUT_MS_MAX = 24 * 60 * 60_000;
 /** How long the client waits for each answer before giving up on the connection. */
@@ -81,6 +85,7 @@ export const HISTORY_PAGE_MAX = 100;
 export const HISTORY_PAGE_DEFAULT = 20;
 export const ACCOUNTS_PAGE_MAX = 1_000;
 export const CONTACT_HISTORY_PAGE_MAX = 100;
+export const IDENTITIES_PAGE_MAX = 1_000;
 /** Attempts of one ledger transaction that hit a conflict (serialization failure, duplicate key race). */
 export const LEDGER_ATTEMPTS_MAX = 8;
 export const LEDGER_RETRY_DELAY_MS_MAX = 50;

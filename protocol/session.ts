@@ -37,7 +37,7 @@ export type ServerHandshakeResult =
   | { ok: false; reason: HandshakeFailure; detail: string; identity?: string };
 
 /** Looks up the auth key of an identity the server knows, or null. */
-export type AuthKeyLookup = (identity: string) => Uint8Array | null;
+export type AuthKeyLookup = (identity: string) => Uint8Array | null | Promise<Uint8Array | null>;
 
 /**
  * Runs the server side. An unknown identity is answered with a challenge like any other (under a decoy key
@@ -53,7 +53,7 @@ export async function serverHandshake(
   const hello = decodeHello(helloFrame.body);
   if (hello === null) return { ok: false, reason: "hello_malformed", detail: describeBody(helloFrame.body) };
 
-  const authKey = options.lookupAuthKey(hello.identity);
+  const authKey = await options.lookupAuthKey(hello.identity);
   const challenge = encodeValueBody(FrameType.challenge, randomBytes(HANDSHAKE_NONCE_BYTES));
   await transport.send(challenge);
   const secrets = await deriveSessionSecrets(authKey ?? options.decoyAuthKey, {

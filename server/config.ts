@@ -14,6 +14,7 @@ import {
   FRAME_TIMEOUT_MS_DEFAULT,
   HANDSHAKE_TIMEOUT_MS_DEFAULT,
   IDLE_TIMEOUT_MS_DEFAULT,
+  SHUTDOWN_TIMEOUT_MS_DEFAULT,
   TIMEOUT_MS_MAX,
   TIMEOUT_MS_MIN,
   TRANSFER_MINOR_LIMIT_DEFAULT,
@@ -25,6 +26,11 @@ import type { OptionSpec } from "../protocol/options.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 export type LogLevelName = typeof LOG_LEVELS[number];
+export const LOG_FORMATS = ["text", "json"] as const;
+export type LogFormat = typeof LOG_FORMATS[number];
+const MONITOR_TOKEN_CHARACTERS_MIN = 16;
+const MONITOR_TOKEN_CHARACTERS_MAX = 256;
+const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "::1", "localhost"];
 
 export interface ServerConfig {
   help: boolean;
@@ -45,6 +51,9 @@ export interface ServerConfig {
   maxConnections: number;
   transferLimitMinor: bigint;
   logLevel: LogLevelName;
+  logFormat: LogFormat;
+  monitorToken?: string;
+  shutdownTimeoutMs: number;
 }
 
 export const DATA_OPTION: OptionSpec = {
@@ -152,6 +161,26 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     defaultText: "info",
     help: `one of ${LOG_LEVELS.join(", ")}`,
   },
+  {
+    name: "log-format",
+    env: "BANK_LOG_FORMAT",
+    value: "FORMAT",
+    defaultText: "text",
+    help: "text (one readable line per event) or json (JSON lines)",
+  },
+  {
+    name: "monitor-token",
+    env: "BANK_MONITOR_TOKEN",
+    value: "TOKEN",
+    help: `bearer token for the monitor; required off loopback (${MONITOR_TOKEN_CHARACTERS_MIN}+ characters)`,
+  },
+  {
+    name: "shutdown-timeout-ms",
+    env: "BANK_SHUTDOWN_TIMEOUT_MS",
+    value: "MS",
+    defaultText: String(SHUTDOWN_TIMEOUT_MS_DEFAULT),
+    help: "on SIGINT/SIGTERM, time allowed for requests in flight",
+  },
   { name: "help", boolean: true, help: "show this help" },
   { name: "version", boolean: true, help: "show the version" },
 ];
@@ -198,11 +227,15 @@ export function parseServerConfig(
     }),
     transferLimitMinor: parseTransferLimit(options.string("transfer-limit")),
     logLevel: parseLogLevel(options.string("log-level") ?? "info"),
+    logFormat: parseLogFormat(options.string("log-format") ?? "text"),
+    shutdownTimeoutMs: timeout("shutdown-timeout-ms", SHUTDOWN_TIMEOUT_MS_DEFAULT),
   };
+  const monitorToken = parseMonitorToken(options.string("monitor-token"), config.monitorHost);
   const databaseUrl = parseDatabaseUrl(options.string("database"));
   return {
     ...config,
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
+    ...(monitorToken === undefined ? {} : { monitorToken }),
     ...(certPath === undefined ? {} : { certPath }),
     ...(keyPath === undefined ? {} : { keyPath }),
   };
@@ -233,6 +266,33 @@ function parseTransferLimit(text: string | undefined): bigint {
     );
   }
   return amount.amountMinor;
+}
+
+/** The monitor's token: required whenever the monitor is reachable from other machines. */
+function parseMonitorToken(token: string | undefined, monitorHost: string): string | undefined {
+  if (token === undefined) {
+    if (LOOPBACK_HOSTS.includes(monitorHost)) return undefined;
+    throw new UsageError(
+      `The monitor would listen on ${monitorHost}, reachable from other machines: set --monitor-token ` +
+        `(or BANK_MONITOR_TOKEN) to a secret of at least ${MONITOR_TOKEN_CHARACTERS_MIN} characters, ` +
+        `or keep --monitor-host 127.0.0.1`,
+    );
+  }
+  const printable = /^[\x21-\x7e]+$/.test(token);
+  if (
+    !printable || token.length < MONITOR_TOKEN_CHARACTERS_MIN || token.length > MONITOR_TOKEN_CHARACTERS_MAX
+  ) {
+    throw new UsageError(
+      `--monitor-token must be ${MONITOR_TOKEN_CHARACTERS_MIN} to ${MONITOR_TOKEN_CHARACTERS_MAX} printable characters without spaces`,
+    );
+  }
+  return token;
+}
+
+function parseLogFormat(text: string): LogFormat {
+  const format = LOG_FORMATS.find((name) => name === text);
+  if (format === undefined) throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(", ")}`);
+  return format;
 }
 
 function parseLogLevel(text: string): LogLevelName {

@@ -1,26 +1,26 @@
 /**
- * The identities the server knows. For each it stores only the auth key derived from the client's secret
- * (see protocol/handshake.ts), never the secret itself, in `identities.json` (mode 0600). On first start it
- * provisions demo identities `client-1` … `client-N` and writes each one's credential file to
- * `clients/NAME.json` (mode 0600) for the client to use.
+ * Client identities: making them (with the one credential file that holds each secret), and watching the
+ * store for rotations and revocations so that the sessions they invalidate end within a second. The store
+ * keeps only the auth key derived from each secret (protocol/handshake.ts), never the secret.
  *
  * @module
  */
 import { assert } from "../protocol/assert.ts";
-import { fromBase64Url, randomBytes, toBase64Url } from "../protocol/bytes.ts";
+import { randomBytes } from "../protocol/bytes.ts";
 import { encodeCredential, isIdentityName } from "../protocol/credential.ts";
 import { deriveAuthKey } from "../protocol/handshake.ts";
-import { AES_KEY_BYTES, IDENTITIES_MAX, IDENTITY_STORE_BYTES_MAX, SECRET_BYTES } from "../protocol/limits.ts";
-import { ensurePrivateDir, PRIVATE_FILE_MODE, readTextFileLimited, writeFileAtomic } from "./files.ts";
+import {
+  IDENTITIES_MAX,
+  IDENTITIES_PAGE_MAX,
+  IDENTITY_REFRESH_MS,
+  SECRET_BYTES,
+} from "../protocol/limits.ts";
+import { ensurePrivateDir, PRIVATE_FILE_MODE, writeFileAtomic } from "./files.ts";
+import type { IdentityDirectory, IdentityStatus } from "./ledger/ledger.ts";
+import { serverLogger } from "./log.ts";
 
-const STORE_FILE = "identities.json";
 const CLIENTS_DIR = "clients";
-
-interface StoredIdentity {
-  name: string;
-  auth_key: string;
-  created_at: string;
-}
+const log = serverLogger("identities");
 
 /** The name of demo identity number `n` (1-based). */
 export function demoIdentityName(n: number): string {
@@ -34,80 +34,120 @@ export function credentialPath(dataDir: string, name: string): string {
   return `${dataDir}/${CLIENTS_DIR}/${name}.json`;
 }
 
-export class IdentityStore {
-  readonly #authKeys: ReadonlyMap<string, Uint8Array>;
-
-  private constructor(authKeys: ReadonlyMap<string, Uint8Array>) {
-    this.#authKeys = authKeys;
-  }
-
-  /**
-   * Opens the store of a data directory. When it does not exist yet, provisions `demoClients` identities and
-   * writes their credential files first.
-   */
-  static async open(dataDir: string, options: { demoClients: number }): Promise<IdentityStore> {
-    assert(
-      options.demoClients >= 0 && options.demoClients <= IDENTITIES_MAX,
-      "Demo client count out of range",
-    );
-    const path = `${dataDir}/${STORE_FILE}`;
-    const exists = await Deno.stat(path).then(() => true, () => false);
-    if (!exists) await provisionDemoIdentities(dataDir, options.demoClients);
-    const text = await readTextFileLimited(path, {
-      maxBytes: IDENTITY_STORE_BYTES_MAX,
-      what: "identity store",
-    });
-    return new IdentityStore(parseStore(text, path));
-  }
-
-  /** The auth key of a known identity, or null. */
-  lookupAuthKey(name: string): Uint8Array | null {
-    return this.#authKeys.get(name) ?? null;
-  }
-
-  names(): string[] {
-    return [...this.#authKeys.keys()];
-  }
+/** Makes a fresh secret, returns its auth key, and writes the credential file (mode 0600) at `path`. */
+async function issueSecret(name: string, path: string): Promise<Uint8Array> {
+  const secret = randomBytes(SECRET_BYTES);
+  await ensurePrivateDir(path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".");
+  await writeFileAtomic(path, encodeCredential({ identity: name, secret }), { mode: PRIVATE_FILE_MODE });
+  return await deriveAuthKey(secret);
 }
 
-async function provisionDemoIdentities(dataDir: string, count: number): Promise<void> {
-  await ensurePrivateDir(`${dataDir}/${CLIENTS_DIR}`);
-  const stored: StoredIdentity[] = [];
-  for (let n = 1; n <= count; n++) {
+/**
+ * On a store with no identities at all, makes `client-1` … `client-N` and writes their credential files.
+ * Returns how many were made (0 when the store already had identities).
+ */
+export async function provisionDemoIdentities(
+  store: IdentityDirectory,
+  options: { dataDir: string; count: number },
+): Promise<number> {
+  assert(
+    options.count >= 0 && options.count <= IDENTITIES_MAX,
+    `Demo count ${options.count} is out of range`,
+  );
+  if (options.count === 0 || (await store.countIdentities()) > 0) return 0;
+  let made = 0;
+  for (let n = 1; n <= options.count; n++) {
     const name = demoIdentityName(n);
-    const secret = randomBytes(SECRET_BYTES);
-    await writeFileAtomic(credentialPath(dataDir, name), encodeCredential({ identity: name, secret }), {
-      mode: PRIVATE_FILE_MODE,
-    });
-    const authKey = await deriveAuthKey(secret);
-    stored.push({ name, auth_key: toBase64Url(authKey), created_at: new Date().toISOString() });
+    const authKey = await issueSecret(name, credentialPath(options.dataDir, name));
+    if ((await store.addIdentity(name, authKey)) === "ok") made += 1;
   }
-  const text = JSON.stringify({ version: 1, identities: stored }, null, 2) + "\n";
-  await writeFileAtomic(`${dataDir}/${STORE_FILE}`, text, { mode: PRIVATE_FILE_MODE });
+  return made;
 }
 
-function parseStore(text: string, path: string): Map<string, Uint8Array> {
-  const problem = (what: string) => new Error(`Cannot load identities from "${path}": ${what}`);
-  let parsed: { version?: unknown; identities?: unknown };
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw problem("not JSON");
+/** Creates one identity and writes its credential file; null when the name is taken. */
+export async function createIdentity(
+  store: IdentityDirectory,
+  options: { name: string; path: string },
+): Promise<string | null> {
+  if ((await store.lookupIdentity(options.name)) !== null) return null;
+  const authKey = await issueSecret(options.name, options.path);
+  if ((await store.addIdentity(options.name, authKey)) === "exists") {
+    await Deno.remove(options.path).catch(() => {});
+    return null;
   }
-  if (parsed.version !== 1 || !Array.isArray(parsed.identities)) {
-    throw problem("expected version 1 with identities");
+  return options.path;
+}
+
+/** Gives an active identity a new secret (the old one stops working); null when there is no such identity. */
+export async function rotateIdentity(
+  store: IdentityDirectory,
+  options: { name: string; path: string },
+): Promise<string | null> {
+  if ((await store.lookupIdentity(options.name)) === null) return null;
+  const authKey = await issueSecret(options.name, options.path);
+  return (await store.rotateIdentity(options.name, authKey)) === "ok" ? options.path : null;
+}
+
+/** A change the watcher saw: this identity's sessions below `generation` must end. */
+export interface IdentityChange {
+  name: string;
+  status: IdentityStatus;
+  generation: number;
+}
+
+/**
+ * Follows the store's identity changes once a second (every server process does, so a change made through
+ * any of them, or the command line, reaches all). Remembers the newest generation of each changed identity,
+ * so a session that authenticated just before a change it had not yet seen can still be ended.
+ */
+export class IdentityWatcher {
+  readonly #store: IdentityDirectory;
+  readonly #onChange: (change: IdentityChange) => void;
+  readonly #generations = new Map<string, number>();
+  #cursor = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #polling: Promise<void> = Promise.resolve();
+
+  constructor(store: IdentityDirectory, onChange: (change: IdentityChange) => void) {
+    this.#store = store;
+    this.#onChange = onChange;
   }
-  if (parsed.identities.length > IDENTITIES_MAX) throw problem(`more than ${IDENTITIES_MAX} identities`);
-  const keys = new Map<string, Uint8Array>();
-  for (const entry of parsed.identities as Partial<StoredIdentity>[]) {
-    const name = entry.name;
-    if (typeof name !== "string" || !isIdentityName(name)) throw problem("an identity has an invalid name");
-    if (keys.has(name)) throw problem(`identity "${name}" appears twice`);
-    const authKey = typeof entry.auth_key === "string" ? fromBase64Url(entry.auth_key) : null;
-    if (authKey === null || authKey.length !== AES_KEY_BYTES) {
-      throw problem(`identity "${name}" has a bad key`);
+
+  /** Reads every change so far (without reporting them), then polls. */
+  async start(): Promise<void> {
+    await this.#catchUp(false);
+    this.#timer = setInterval(() => {
+      this.#polling = this.#polling.then(() => this.#catchUp(true)).catch((error: unknown) => {
+        log.warning("Cannot read identity changes: {kind}", {
+          kind: error instanceof Error ? error.name : "error",
+        });
+      });
+    }, IDENTITY_REFRESH_MS);
+  }
+
+  /** The newest generation seen for an identity, or 0 when it never changed since start. */
+  latestGeneration(name: string): number {
+    return this.#generations.get(name) ?? 0;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#polling;
+  }
+
+  async #catchUp(report: boolean): Promise<void> {
+    for (let page = 0; page <= IDENTITIES_MAX / IDENTITIES_PAGE_MAX; page++) {
+      const { cursor, changes } = await this.#store.identityChangesSince(this.#cursor, {
+        limit: IDENTITIES_PAGE_MAX,
+      });
+      this.#cursor = cursor;
+      for (const change of changes) {
+        if (this.#generations.size < IDENTITIES_MAX || this.#generations.has(change.name)) {
+          this.#generations.set(change.name, change.generation);
+        }
+        if (report) this.#onChange(change);
+      }
+      if (changes.length < IDENTITIES_PAGE_MAX) return;
     }
-    keys.set(name, authKey);
   }
-  return keys;
 }

@@ -16,8 +16,13 @@ const log = serverLogger("listener");
 export interface BankListener {
   /** Where the listener actually listens (the port is resolved when 0 was asked). */
   readonly addr: Deno.NetAddr;
-  /** Stops accepting and closes every open connection. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, lets requests in flight finish and be answered (for at most `timeoutMs`), then closes
+   * every connection. Resolves when every session has ended.
+   */
+  drain(timeoutMs: number): Promise<{ cut: number }>;
+  /** Ends the sessions of one identity made under an older generation, each after its request in flight. */
+  endSessionsOf(identity: string, options: { belowGeneration: number; reason: string }): number;
 }
 
 /** Starts accepting TLS connections. */
@@ -63,19 +68,38 @@ export function startBankListener(
 
   return {
     addr: listener.addr as Deno.NetAddr,
-    async close() {
+    async drain(timeoutMs) {
       closing = true;
       listener.close();
       await acceptLoop;
+      for (const control of context.sessions) control.requestStop("server shutting down");
+      const settled = Promise.allSettled([...sessions]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = await Promise.race([
+        settled.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      const cut = late ? open.size : 0;
       for (const conn of open) closeQuietly(conn);
-      await Promise.allSettled([...sessions]);
+      await settled;
+      return { cut };
+    },
+    endSessionsOf(identity, options) {
+      let ended = 0;
+      for (const control of context.sessions) {
+        if (control.identity !== identity || control.generation >= options.belowGeneration) continue;
+        control.requestStop(options.reason);
+        ended += 1;
+      }
+      return ended;
     },
   };
 }
 
 function refuse(conn: Deno.TlsConn, context: ServerContext): void {
   const connection = context.stats.connectionOpened();
-  context.stats.connectionRejected();
+  context.stats.connectionRejected("server_busy");
   context.stats.connectionClosed();
   closeQuietly(conn);
   log.warn("Connection {connection} rejected: server_busy (connection limit reached)", { connection });

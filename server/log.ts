@@ -4,14 +4,17 @@
  *
  * @module
  */
-import { configure, getLogger, getTextFormatter } from "@logtape/logtape";
+import { configure, getJsonLinesFormatter, getLogger, getTextFormatter } from "@logtape/logtape";
 import type { Logger, LogRecord } from "@logtape/logtape";
 import { utf8 } from "../protocol/bytes.ts";
-import type { LogLevelName } from "./config.ts";
+import type { LogFormat, LogLevelName } from "./config.ts";
 
-/** Sends the server's log lines to stderr at `level` and above. */
-export async function configureLogging(level: LogLevelName): Promise<void> {
-  const format = getTextFormatter({ timestamp: "date-time-timezone", category: ".", value: "bare" });
+/** Sends the server's log lines to stderr at `level` and above, as text lines or JSON lines. */
+export async function configureLogging(options: { level: LogLevelName; format: LogFormat }): Promise<void> {
+  const { level } = options;
+  const format = options.format === "json"
+    ? getJsonLinesFormatter({ categorySeparator: ".", message: "rendered", properties: "flatten" })
+    : getTextFormatter({ timestamp: "date-time-timezone", category: ".", value: "bare" });
   const stderr = (record: LogRecord) => {
     Deno.stderr.writeSync(utf8(format(record)));
   };

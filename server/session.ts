@@ -11,16 +11,16 @@ import { fromUtf8, utf8 } from "../protocol/bytes.ts";
 import type { OpenResult, SealedChannel } from "../protocol/channel.ts";
 import { SESSION_REQUESTS_MAX, TEXT_COMMAND_BYTES_MAX } from "../protocol/limits.ts";
 import { decodeRequest } from "../protocol/messages.ts";
-import type { AuthKeyLookup } from "../protocol/session.ts";
 import { serverHandshake } from "../protocol/session.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import { FrameType } from "../protocol/wire.ts";
 import type { BankRequest, Failure, HandlerContext, Outcome } from "./handlers/types.ts";
 import { describeCode } from "../protocol/codes.ts";
-import type { Ledger } from "./ledger/ledger.ts";
+import type { Operation } from "../protocol/codes.ts";
+import type { IdentityDirectory, Ledger } from "./ledger/ledger.ts";
 import { serverLogger } from "./log.ts";
 import { route } from "./router.ts";
-import type { ServerStats } from "./stats.ts";
+import type { HandshakeFailureReason, RejectReason, RequestOutcome, ServerStats } from "./stats.ts";
 import { fromStructured, toStructured } from "./structured.ts";
 import { formatTextOutcome, parseTextCommand } from "./text_commands.ts";
 
@@ -37,10 +37,14 @@ export interface SessionSettings {
 export interface ServerContext {
   settings: SessionSettings;
   ledger: Ledger;
-  lookupAuthKey: AuthKeyLookup;
+  identities: IdentityDirectory;
+  /** The newest generation the server has seen of an identity (0 if none): older sessions must end. */
+  latestGeneration: (identity: string) => number;
   /** Answers handshakes for unknown identities, so they look like wrong secrets. */
   decoyAuthKey: Uint8Array;
   stats: ServerStats;
+  /** Every live session, so that shutdown and revocation can end them. */
+  sessions: Set<SessionControl>;
   aead?: AeadFactory;
 }
 
@@ -58,7 +62,7 @@ interface Progress {
 
 type SessionEnd =
   | { kind: "closed"; reason: string }
-  | { kind: "rejected"; reason: string; detail: string };
+  | { kind: "rejected"; reason: RejectReason; detail: string; handshake?: HandshakeFailureReason };
 
 const log = serverLogger("session");
 
@@ -73,25 +77,35 @@ export async function serveConnection(conn: Deno.TlsConn, context: ServerContext
     inFrame: false,
   };
   const guard = new ConnectionGuard(conn);
+  const control = new SessionControl(guard);
+  context.sessions.add(control);
   let end: SessionEnd;
   try {
-    end = await runSession(conn, { guard, context, progress });
+    end = await runSession(conn, { guard, context, progress, control });
   } catch (error) {
     if (isAssertionFailure(error)) throw error;
-    end = describeFailure(error, { expired: guard.expired, progress });
+    const stopped = control.stopReason;
+    end = stopped !== null ? { kind: "closed", reason: stopped } : describeFailure(error, {
+      expired: guard.expired,
+      progress,
+    });
   } finally {
+    context.sessions.delete(control);
     guard.close();
     context.stats.connectionClosed();
   }
-  if (end.kind === "rejected") context.stats.connectionRejected();
+  if (end.kind === "rejected") {
+    context.stats.connectionRejected(end.reason);
+    if (end.handshake !== undefined) context.stats.handshakeFailed(end.handshake);
+  }
   report(end, progress);
 }
 
 async function runSession(
   conn: Deno.TlsConn,
-  parts: { guard: ConnectionGuard; context: ServerContext; progress: Progress },
+  parts: { guard: ConnectionGuard; context: ServerContext; progress: Progress; control: SessionControl },
 ): Promise<SessionEnd> {
-  const { guard, context, progress } = parts;
+  const { guard, context, progress, control } = parts;
   const { settings } = context;
   guard.arm(settings.handshakeTimeoutMs);
   await conn.handshake();
@@ -104,12 +118,24 @@ async function runSession(
       guard.arm(settings.frameTimeoutMs);
     },
   });
+  let generation = 0;
   const handshake = await serverHandshake(transport, {
-    lookupAuthKey: context.lookupAuthKey,
+    lookupAuthKey: async (name) => {
+      const found = await context.identities.lookupIdentity(name);
+      generation = found?.generation ?? 0;
+      return found?.authKey ?? null;
+    },
     decoyAuthKey: context.decoyAuthKey,
     ...(context.aead === undefined ? {} : { aead: context.aead }),
   });
   if (handshake.identity !== undefined) progress.identity = handshake.identity;
+  if (handshake.ok) {
+    control.identity = handshake.identity;
+    control.generation = generation;
+    if (context.latestGeneration(handshake.identity) > generation) {
+      control.requestStop("identity rotated or revoked");
+    }
+  }
   if (!handshake.ok) {
     if (handshake.reason !== "closed_before_hello") await transport.sendError("handshake_failed");
     return {
@@ -125,11 +151,12 @@ async function runSession(
 
 async function serveRequests(
   session: { transport: FrameTransport; channel: SealedChannel; identity: string },
-  parts: { guard: ConnectionGuard; context: ServerContext; progress: Progress },
+  parts: { guard: ConnectionGuard; context: ServerContext; progress: Progress; control: SessionControl },
 ): Promise<SessionEnd> {
   const { transport, channel } = session;
-  const { guard, context, progress } = parts;
+  const { guard, context, progress, control } = parts;
   while (progress.requests < SESSION_REQUESTS_MAX) {
+    if (control.stopReason !== null) return { kind: "closed", reason: control.stopReason };
     progress.inFrame = false;
     guard.arm(context.settings.idleTimeoutMs);
     const frame = await transport.next();
@@ -144,12 +171,17 @@ async function serveRequests(
       await transport.sendError("channel_error");
       return { kind: "rejected", reason: opened.reason, detail: `frame ${channel.receivedFrames}` };
     }
+    const startedMs = performance.now();
+    control.busy = true;
     const answer = await answerRequest(opened, { context, identity: session.identity });
     guard.arm(context.settings.frameTimeoutMs);
     await transport.sendFrame(await channel.seal(answer.type, answer.bytes));
     guard.disarm();
+    control.busy = false;
     progress.requests += 1;
-    context.stats.taskProcessed(answer.ok);
+    const { operation } = answer.summary;
+    const durationMs = performance.now() - startedMs;
+    context.stats.requestAnswered({ operation, outcome: answer.outcome, durationMs });
     log.debug("Connection {connection} answered {operation}: {code}", { ...progress, ...answer.summary });
   }
   await transport.sendError("session_limit");
@@ -159,8 +191,8 @@ async function serveRequests(
 interface Answer {
   type: typeof FrameType.sealedText | typeof FrameType.sealedJson;
   bytes: Uint8Array;
-  ok: boolean;
-  summary: { operation: string; code: string };
+  outcome: RequestOutcome;
+  summary: { operation: Operation | "unknown"; code: string };
 }
 
 /** Decodes a text command or structured request, runs it, and renders the outcome in the same format. */
@@ -223,9 +255,10 @@ function unreadable(message: string): Failure {
   return { operation: null, ok: false, code: "malformed_request", message };
 }
 
-function summarize(outcome: Outcome): { ok: boolean; summary: { operation: string; code: string } } {
+function summarize(outcome: Outcome): Pick<Answer, "outcome" | "summary"> {
   const code = outcome.ok ? (outcome.operation === "transfer" ? outcome.code : "ok") : outcome.code;
-  return { ok: outcome.ok, summary: { operation: outcome.operation ?? "unknown", code } };
+  const result: RequestOutcome = outcome.ok ? "ok" : outcome.code === "unavailable" ? "error" : "refused";
+  return { outcome: result, summary: { operation: outcome.operation ?? "unknown", code } };
 }
 
 /** Turns an exception that ended a session into its log line's words. */
@@ -241,7 +274,7 @@ function describeFailure(error: unknown, state: { expired: boolean; progress: Pr
   }
   if (phase === "tls") {
     const message = error instanceof Error ? error.message.slice(0, 120).replace(/[^\x20-\x7e]/g, "?") : "";
-    return { kind: "rejected", reason: "tls_failed", detail: `${name}: ${message}` };
+    return { kind: "rejected", reason: "tls_failed", detail: `${name}: ${message}`, handshake: "tls_failed" };
   }
   if (phase === "handshake") return { kind: "rejected", reason: "connection_lost", detail: name };
   if (name === "UnexpectedEof") {
@@ -270,6 +303,42 @@ function describeAddress(address: Deno.Addr): string {
   return address.hostname.includes(":")
     ? `[${address.hostname}]:${address.port}`
     : `${address.hostname}:${address.port}`;
+}
+
+/**
+ * How others end a session: shutdown and revocation ask it to stop. An idle session is closed at once; a
+ * session answering a request finishes that answer first, so nothing acknowledged is cut short.
+ */
+export class SessionControl {
+  readonly #guard: ConnectionGuard;
+  #stopReason: string | null = null;
+  #busy = false;
+  /** The authenticated identity, once the handshake succeeded, and the generation it authenticated under. */
+  identity: string | null = null;
+  generation = 0;
+
+  constructor(guard: ConnectionGuard) {
+    this.#guard = guard;
+  }
+
+  get stopReason(): string | null {
+    return this.#stopReason;
+  }
+
+  /** True while a request is being answered. */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  set busy(value: boolean) {
+    this.#busy = value;
+    if (!value && this.#stopReason !== null) this.#guard.close();
+  }
+
+  requestStop(reason: string): void {
+    this.#stopReason ??= reason;
+    if (!this.#busy) this.#guard.close();
+  }
 }
 
 /** Holds one deadline at a time over a connection; when it passes, the connection is closed. */

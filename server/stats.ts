@@ -1,11 +1,38 @@
 /**
- * Server-side counters: the same numbers whichever client or monitor asks.
+ * What the server counts: the seed's `/status` numbers, Prometheus metrics, a per-second series for the
+ * dashboard, and the most recent transfers (amounts and account ids only). Counted server-side, so every
+ * client and monitor sees the same numbers. Every label value comes from a closed union, and every buffer
+ * has a ceiling.
  *
  * @module
  */
 import { assert } from "../protocol/assert.ts";
+import type { Operation } from "../protocol/codes.ts";
+import type { HandshakeFailure } from "../protocol/session.ts";
+import { Counter, Gauge, Histogram, Registry } from "../monitor/metrics.ts";
 
-/** What `/status` reports. */
+/** How a request ended: answered with a result, answered with a refusal, or failed in the server. */
+export type RequestOutcome = "ok" | "refused" | "error";
+
+/** Why a connection was rejected (the first word of its log line). */
+export type RejectReason =
+  | "handshake_failed"
+  | "frame_empty"
+  | "frame_too_large"
+  | "frame_truncated"
+  | "frame_timeout"
+  | "sealed_malformed"
+  | "sealed_out_of_sequence"
+  | "sealed_not_authentic"
+  | "timeout"
+  | "tls_failed"
+  | "connection_lost"
+  | "server_busy";
+
+/** Why a TLS handshake or an authentication failed. */
+export type HandshakeFailureReason = HandshakeFailure | "tls_failed" | "timeout";
+
+/** What `/status` reports; the original design's `connections` and `tasks_processed` first. */
 export interface StatusSnapshot {
   connections: number;
   connections_total: number;
@@ -13,15 +40,79 @@ export interface StatusSnapshot {
   tasks_processed: number;
   tasks_failed: number;
   uptime_seconds: number;
+  draining: boolean;
 }
 
+/** One second of the dashboard's series. */
+export interface SeriesSample {
+  t: number;
+  requests: number;
+  errors: number;
+  rejected: number;
+  connections: number;
+  p50_ms: number | null;
+  p90_ms: number | null;
+  p99_ms: number | null;
+}
+
+/** A transfer as the dashboard shows it: no names, no keys, no contact details. */
+export interface RecentTransfer {
+  at: string;
+  from: string;
+  to: string;
+  amount_minor: string;
+}
+
+/** Seconds of series kept (ten minutes), latencies sampled per second, and transfers remembered. */
+export const SERIES_SECONDS_MAX = 600;
+export const LATENCY_SAMPLES_PER_SECOND_MAX = 512;
+export const RECENT_TRANSFERS_MAX = 20;
+
+const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
 export class ServerStats {
+  readonly registry = new Registry();
   readonly #startedAtMs: number;
-  #open = 0;
-  #total = 0;
-  #rejected = 0;
-  #processed = 0;
-  #failed = 0;
+  readonly #open = this.registry.register(new Gauge("bank_connections_open", "Connections open now", []));
+  readonly #accepted = this.registry.register(
+    new Counter("bank_connections_total", "Connections accepted", []),
+  );
+  readonly #rejected = this.registry.register(
+    new Counter("bank_connections_rejected_total", "Connections rejected, by reason", ["reason"]),
+  );
+  readonly #handshakes = this.registry.register(
+    new Counter("bank_handshake_failures_total", "Failed TLS handshakes and authentications, by reason", [
+      "reason",
+    ]),
+  );
+  readonly #requests = this.registry.register(
+    new Counter("bank_requests_total", "Requests answered, by operation and outcome", [
+      "operation",
+      "outcome",
+    ]),
+  );
+  readonly #latency = this.registry.register(
+    new Histogram("bank_request_duration_seconds", "Time from reading a request to sending its answer", {
+      labelNames: ["operation"],
+      bounds: LATENCY_BUCKETS_S,
+    }),
+  );
+  readonly #commits = this.registry.register(
+    new Histogram("bank_ledger_commit_duration_seconds", "Time a ledger write takes to commit durably", {
+      bounds: LATENCY_BUCKETS_S,
+    }),
+  );
+  readonly #memory = this.registry.register(
+    new Gauge("process_resident_memory_bytes", "Resident memory of the server process", []),
+  );
+  readonly #heap = this.registry.register(new Gauge("bank_heap_used_bytes", "JavaScript heap in use", []));
+  readonly #uptime = this.registry.register(
+    new Gauge("bank_uptime_seconds", "Seconds since the server started", []),
+  );
+  readonly #series: SeriesSample[] = [];
+  readonly #recent: RecentTransfer[] = [];
+  #second = { requests: 0, errors: 0, rejected: 0, latencies: [] as number[], seen: 0 };
+  #draining = false;
 
   constructor(options: { nowMs?: number } = {}) {
     this.#startedAtMs = options.nowMs ?? Date.now();
@@ -29,37 +120,129 @@ export class ServerStats {
 
   /** Counts an accepted connection and returns its number, starting at 1. */
   connectionOpened(): number {
-    this.#open += 1;
-    this.#total += 1;
-    return this.#total;
+    this.#open.add(1);
+    this.#accepted.inc();
+    return this.#accepted.value();
   }
 
   connectionClosed(): void {
-    assert(this.#open > 0, "Cannot close more connections than were opened");
-    this.#open -= 1;
+    assert(this.#open.value() > 0, "Cannot close more connections than were opened");
+    this.#open.add(-1);
   }
 
-  /** Counts a connection refused for bad input, a failed handshake or a full server. */
-  connectionRejected(): void {
-    this.#rejected += 1;
-    assert(this.#rejected <= this.#total, "Rejected connections are a subset of all connections");
+  connectionRejected(reason: RejectReason): void {
+    this.#rejected.inc({ reason });
+    this.#second.rejected += 1;
+    assert(this.#rejected.total() <= this.#accepted.value(), "Rejected connections are a subset of all");
   }
 
-  /** Counts an answered request; `ok` is false when the answer was a refusal. */
-  taskProcessed(ok: boolean): void {
-    this.#processed += 1;
-    if (!ok) this.#failed += 1;
-    assert(this.#failed <= this.#processed, "Failed tasks are a subset of processed tasks");
+  /** Counts a failed TLS handshake or authentication (also counted as a rejected connection). */
+  handshakeFailed(reason: HandshakeFailureReason): void {
+    this.#handshakes.inc({ reason });
+  }
+
+  /** Counts an answered request. */
+  requestAnswered(
+    request: { operation: Operation | "unknown"; outcome: RequestOutcome; durationMs: number },
+  ): void {
+    this.#requests.inc({ operation: request.operation, outcome: request.outcome });
+    this.#latency.observe(request.durationMs / 1000, { operation: request.operation });
+    const second = this.#second;
+    second.requests += 1;
+    if (request.outcome !== "ok") second.errors += 1;
+    second.seen += 1;
+    if (second.latencies.length < LATENCY_SAMPLES_PER_SECOND_MAX) second.latencies.push(request.durationMs);
+    else {
+      const slot = Math.floor(Math.random() * second.seen);
+      if (slot < LATENCY_SAMPLES_PER_SECOND_MAX) second.latencies[slot] = request.durationMs;
+    }
+  }
+
+  ledgerCommitted(durationMs: number): void {
+    this.#commits.observe(durationMs / 1000);
+  }
+
+  transferJournaled(
+    transfer: { sourceAccountId: string; targetAccountId: string; amountMinor: bigint; at: Date },
+  ) {
+    this.#recent.unshift({
+      at: transfer.at.toISOString(),
+      from: transfer.sourceAccountId,
+      to: transfer.targetAccountId,
+      amount_minor: transfer.amountMinor.toString(),
+    });
+    if (this.#recent.length > RECENT_TRANSFERS_MAX) this.#recent.pop();
+  }
+
+  /** Marks the server as draining (shutting down): readiness fails from now on. */
+  startDraining(): void {
+    this.#draining = true;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Closes the current second of the series; call once a second. */
+  tick(nowMs: number = Date.now()): void {
+    const { requests, errors, rejected, latencies } = this.#second;
+    latencies.sort((a, b) => a - b);
+    this.#series.push({
+      t: Math.floor(nowMs / 1000),
+      requests,
+      errors,
+      rejected,
+      connections: this.#open.value(),
+      p50_ms: percentile(latencies, 0.5),
+      p90_ms: percentile(latencies, 0.9),
+      p99_ms: percentile(latencies, 0.99),
+    });
+    if (this.#series.length > SERIES_SECONDS_MAX) this.#series.shift();
+    this.#second = { requests: 0, errors: 0, rejected: 0, latencies: [], seen: 0 };
   }
 
   snapshot(nowMs: number = Date.now()): StatusSnapshot {
+    const processed = this.#requests.total();
+    const failed = processed - sumWhere(this.#requests, "ok");
     return {
-      connections: this.#open,
-      connections_total: this.#total,
-      connections_rejected: this.#rejected,
-      tasks_processed: this.#processed,
-      tasks_failed: this.#failed,
+      connections: this.#open.value(),
+      connections_total: this.#accepted.value(),
+      connections_rejected: this.#rejected.total(),
+      tasks_processed: processed,
+      tasks_failed: failed,
       uptime_seconds: Math.max(0, Math.floor((nowMs - this.#startedAtMs) / 1000)),
+      draining: this.#draining,
     };
   }
+
+  series(): { samples: SeriesSample[]; recent_transfers: RecentTransfer[] } {
+    return { samples: [...this.#series], recent_transfers: [...this.#recent] };
+  }
+
+  /** The Prometheus exposition, with process figures read now. */
+  prometheus(nowMs: number = Date.now()): string {
+    const memory = Deno.memoryUsage();
+    this.#memory.set(memory.rss);
+    this.#heap.set(memory.heapUsed);
+    this.#uptime.set(Math.max(0, (nowMs - this.#startedAtMs) / 1000));
+    return this.registry.render();
+  }
+}
+
+const OPERATIONS_FOR_TOTALS: readonly (Operation | "unknown")[] = [
+  "balance",
+  "transfer",
+  "history",
+  "update_contact",
+  "unknown",
+];
+
+function sumWhere(counter: Counter, outcome: RequestOutcome): number {
+  return OPERATIONS_FOR_TOTALS.reduce((sum, operation) => sum + counter.value({ operation, outcome }), 0);
+}
+
+function percentile(sorted: readonly number[], fraction: number): number | null {
+  if (sorted.length === 0) return null;
+  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
+  return Math.round(sorted[Math.max(0, index)]! * 1000) / 1000;
 }

@@ -6,12 +6,12 @@
  */
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
 import { EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
-import type { Ledger, TransferInput, TransferResult } from "./ledger.ts";
+import type { BankStore, Ledger, TransferInput, TransferResult } from "./ledger.ts";
 import { seededRandom } from "./testing.ts";
 
 /** A fresh, empty ledger for one case, and a way to run raw SQL against its database. */
 export interface LedgerUnderTest extends AsyncDisposable {
-  ledger: Ledger;
+  ledger: BankStore;
   /** Runs one statement directly on the database, bypassing the ledger (to simulate tampering). */
   execute(sql: string): Promise<void>;
 }
@@ -286,6 +286,45 @@ export const LEDGER_CASES: readonly LedgerCase[] = [
       assert(
         report.problems.some((problem) => problem.startsWith("All balances add up to 1")),
         report.problems.join("\n"),
+      );
+    },
+  },
+  {
+    name: "identities: add, look up, rotate and revoke, each change numbered in order",
+    async fn({ ledger }) {
+      const key = (fill: number) => new Uint8Array(32).fill(fill);
+      assertEquals(await ledger.addIdentity("client-1", key(1)), "ok");
+      assertEquals(await ledger.addIdentity("client-1", key(9)), "exists");
+      assertEquals(await ledger.addIdentity("client-2", key(2)), "ok");
+      assertEquals(await ledger.lookupIdentity("client-1"), { authKey: key(1), generation: 1 });
+      assertEquals(await ledger.lookupIdentity("nobody"), null);
+      const start = await ledger.identityChangesSince(0, { limit: 10 });
+      assertEquals(start.changes.map((change) => change.name), ["client-1", "client-2"]);
+      assertEquals(await ledger.rotateIdentity("client-1", key(3)), "ok");
+      assertEquals(await ledger.lookupIdentity("client-1"), { authKey: key(3), generation: 2 });
+      assertEquals(await ledger.revokeIdentity("client-2"), "ok");
+      assertEquals(await ledger.lookupIdentity("client-2"), null, "a revoked identity cannot authenticate");
+      assertEquals(await ledger.rotateIdentity("client-2", key(4)), "not_found", "revocation is final");
+      assertEquals(await ledger.revokeIdentity("nobody"), "not_found");
+      const later = await ledger.identityChangesSince(start.cursor, { limit: 10 });
+      assertEquals(later.changes, [
+        { name: "client-1", status: "active", generation: 2 },
+        { name: "client-2", status: "revoked", generation: 2 },
+      ]);
+      const one = await ledger.identityChangesSince(start.cursor, { limit: 1 });
+      assertEquals(one.changes.length, 1);
+      assertEquals((await ledger.identityChangesSince(later.cursor, { limit: 10 })).changes, []);
+      assertEquals(await ledger.countIdentities(), 2);
+      const listed = await ledger.listIdentities({ limit: 10 });
+      assertEquals(listed.map((record) => [record.name, record.status, record.generation]), [
+        ["client-1", "active", 2],
+        ["client-2", "revoked", 2],
+      ]);
+      assertEquals(
+        (await ledger.listIdentities({ limit: 10, after: "client-1" })).map((record) => record.name),
+        [
+          "client-2",
+        ],
       );
     },
   },

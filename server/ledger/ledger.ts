@@ -141,7 +141,46 @@ export interface Ledger extends AsyncDisposable {
   history(owner: string, query: HistoryQuery): Promise<HistoryResult>;
   updateContact(owner: string, details: ContactDetails): Promise<ContactResult>;
   contactHistory(owner: string, query: { limit: number }): Promise<ContactChange[]>;
+  /** Resolves when the store answers a trivial query (readiness); rejects otherwise. */
+  ping(): Promise<void>;
   /** Recomputes every balance from the journal and checks every invariant. */
   verify(): Promise<VerifyReport>;
   close(): Promise<void>;
 }
+
+export type IdentityStatus = "active" | "revoked";
+
+/** An identity as the store keeps it: the auth key derived from the client's secret, never the secret. */
+export interface IdentityRecord {
+  name: string;
+  status: IdentityStatus;
+  /** Grows by one on every rotation and revocation; a session made under an older one must end. */
+  generation: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Identity changes after a cursor, oldest first, with the cursor to ask from next time. */
+export interface IdentityChanges {
+  cursor: number;
+  changes: { name: string; status: IdentityStatus; generation: number }[];
+}
+
+/**
+ * The identities a store knows, shared by every server process on it. Writes are serialized, so change
+ * numbers follow commit order and {@link IdentityDirectory.identityChangesSince} never misses one.
+ */
+export interface IdentityDirectory {
+  /** The auth key and generation of an active identity, or null (unknown or revoked). */
+  lookupIdentity(name: string): Promise<{ authKey: Uint8Array; generation: number } | null>;
+  addIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "exists">;
+  /** Replaces the auth key of an active identity (a new secret). */
+  rotateIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "not_found">;
+  revokeIdentity(name: string): Promise<"ok" | "not_found">;
+  listIdentities(query: { limit: number; after?: string }): Promise<IdentityRecord[]>;
+  countIdentities(): Promise<number>;
+  identityChangesSince(cursor: number, query: { limit: number }): Promise<IdentityChanges>;
+}
+
+/** A store: the ledger and the identity directory over one database. */
+export type BankStore = Ledger & IdentityDirectory;

@@ -4,17 +4,17 @@
  *
  * @module
  */
-import type { Ledger } from "./ledger.ts";
+import type { BankStore } from "./ledger.ts";
 import { PostgresLedger } from "./postgres.ts";
 import { SqliteLedger } from "./sqlite.ts";
 
-export type { Ledger } from "./ledger.ts";
+export type { BankStore, Ledger } from "./ledger.ts";
 
 /** The file name of the embedded ledger inside the data directory. */
 export const SQLITE_FILE = "bank.db";
 
-/** Opens the ledger: `databaseUrl` (postgres://…) when given, else SQLite in `dataDir`. */
-export async function openLedger(options: { dataDir: string; databaseUrl?: string }): Promise<Ledger> {
+/** Opens the store: `databaseUrl` (postgres://…) when given, else SQLite in `dataDir`. */
+export async function openStore(options: { dataDir: string; databaseUrl?: string }): Promise<BankStore> {
   if (options.databaseUrl !== undefined) return await PostgresLedger.open(options.databaseUrl);
   return SqliteLedger.open(`${options.dataDir}/${SQLITE_FILE}`);
 }

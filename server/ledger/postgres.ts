@@ -21,6 +21,7 @@ import {
   DATABASE_POOL_MAX,
   DATABASE_STATEMENT_TIMEOUT_MS,
   HISTORY_PAGE_MAX,
+  IDENTITIES_PAGE_MAX,
   LEDGER_ATTEMPTS_MAX,
   LEDGER_RETRY_DELAY_MS_MAX,
 } from "../../protocol/limits.ts";
@@ -28,13 +29,16 @@ import { BANK_OWNER, EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
 import type {
   Account,
   AccountStatus,
+  BankStore,
   ContactChange,
   ContactDetails,
   ContactField,
   ContactResult,
   HistoryQuery,
   HistoryResult,
-  Ledger,
+  IdentityChanges,
+  IdentityRecord,
+  IdentityStatus,
   OpenAccountInput,
   OpenAccountResult,
   StatusResult,
@@ -52,8 +56,17 @@ import {
   reportFromFacts,
 } from "./rules.ts";
 import type { VerifyFacts } from "./rules.ts";
-import { asMinor, toAccount, toHistoryItem, toTransfer } from "./rows.ts";
-import type { AccountRow, HistoryRow, JournalRow } from "./rows.ts";
+import {
+  asMinor,
+  encodeAuthKey,
+  toAccount,
+  toHistoryItem,
+  toIdentityChanges,
+  toIdentityKey,
+  toIdentityRecord,
+  toTransfer,
+} from "./rows.ts";
+import type { AccountRow, HistoryRow, IdentityKeyRow, IdentityRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
 
 type Types = { bigint: bigint };
@@ -83,7 +96,7 @@ export interface PostgresLedgerOptions {
 }
 
 /** A {@link Ledger} in PostgreSQL; open it with {@link PostgresLedger.open}, close it when done. */
-export class PostgresLedger implements Ledger {
+export class PostgresLedger implements BankStore {
   readonly store = "postgres";
   readonly #sql: Database;
   readonly #now: () => Date;
@@ -348,6 +361,92 @@ export class PostgresLedger implements Ledger {
     });
   }
 
+  lookupIdentity(name: string): Promise<{ authKey: Uint8Array; generation: number } | null> {
+    return this.#use(async (sql) => {
+      const [row] = await sql<IdentityKeyRow[]>`
+        SELECT auth_key, generation FROM identities WHERE name = ${name} AND status = 'active'`;
+      return row === undefined ? null : toIdentityKey(row);
+    });
+  }
+
+  addIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "exists"> {
+    return this.#write(async (tx): Promise<"ok" | "exists"> => {
+      await lockIdentities(tx);
+      const [existing] = await tx`SELECT name FROM identities WHERE name = ${name}`;
+      if (existing !== undefined) return "exists";
+      const now = this.#now();
+      await tx`
+        INSERT INTO identities (name, auth_key, status, generation, change_seq, created_at, updated_at)
+        VALUES (${name}, ${encodeAuthKey(authKey)}, 'active', 1,
+          (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM identities), ${now}, ${now})`;
+      return "ok";
+    });
+  }
+
+  rotateIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "not_found"> {
+    return this.#changeIdentity(name, { authKey: encodeAuthKey(authKey), status: "active" });
+  }
+
+  revokeIdentity(name: string): Promise<"ok" | "not_found"> {
+    return this.#changeIdentity(name, { status: "revoked" });
+  }
+
+  #changeIdentity(
+    name: string,
+    change: { authKey?: string; status: IdentityStatus },
+  ): Promise<"ok" | "not_found"> {
+    return this.#write(async (tx): Promise<"ok" | "not_found"> => {
+      await lockIdentities(tx);
+      const rows = await tx`
+        UPDATE identities SET auth_key = COALESCE(${
+        change.authKey ?? null
+      }::text, auth_key), status = ${change.status},
+          generation = generation + 1, change_seq = (SELECT MAX(change_seq) + 1 FROM identities),
+          updated_at = ${this.#now()}
+        WHERE name = ${name} AND status = 'active' RETURNING name`;
+      assert(rows.length <= 1, `Identity ${name} must be one row`);
+      return rows.length === 1 ? "ok" : "not_found";
+    });
+  }
+
+  listIdentities(query: { limit: number; after?: string }): Promise<IdentityRecord[]> {
+    assert(
+      query.limit >= 1 && query.limit <= IDENTITIES_PAGE_MAX,
+      `Identity page of ${query.limit} is out of range`,
+    );
+    return this.#use(async (sql) => {
+      const rows = await sql<IdentityRow[]>`
+        SELECT * FROM identities WHERE name > ${query.after ?? ""} ORDER BY name LIMIT ${query.limit}`;
+      return rows.map(toIdentityRecord);
+    });
+  }
+
+  countIdentities(): Promise<number> {
+    return this.#use(async (sql) => {
+      const [row] = await sql<{ n: bigint }[]>`SELECT COUNT(*) AS n FROM identities`;
+      return Number(row?.n ?? 0n);
+    });
+  }
+
+  identityChangesSince(cursor: number, query: { limit: number }): Promise<IdentityChanges> {
+    assert(
+      query.limit >= 1 && query.limit <= IDENTITIES_PAGE_MAX,
+      `Change page of ${query.limit} is out of range`,
+    );
+    return this.#use(async (sql) => {
+      const rows = await sql<IdentityRow[]>`
+        SELECT name, status, generation, change_seq, created_at, updated_at FROM identities
+        WHERE change_seq > ${cursor} ORDER BY change_seq LIMIT ${query.limit}`;
+      return toIdentityChanges(cursor, rows);
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.#use(async (sql) => {
+      await sql`SELECT 1 AS one`;
+    });
+  }
+
   verify(): Promise<VerifyReport> {
     assert(!this.#closed, "Cannot use a closed ledger");
     // One snapshot for every query, so transfers committing meanwhile cannot look like mismatches.
@@ -488,6 +587,14 @@ async function gatherFacts(tx: Query): Promise<VerifyFacts> {
 }
 
 /** Tells whether a failed transaction lost a race and may simply run again. */
+/**
+ * Serializes identity writes across every server process, so change numbers are handed out in commit
+ * order and a reader following them never skips one.
+ */
+async function lockIdentities(tx: Query): Promise<void> {
+  await tx`LOCK TABLE identities IN SHARE ROW EXCLUSIVE MODE`;
+}
+
 function isConflict(error: unknown): boolean {
   if (!(error instanceof postgres.PostgresError)) return false;
   if (RETRY_STATES.includes(error.code)) return true;

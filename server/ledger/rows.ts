@@ -5,7 +5,16 @@
  * @module
  */
 import { assert } from "../../protocol/assert.ts";
-import type { Account, HistoryItem, Transfer } from "./ledger.ts";
+import { AES_KEY_BYTES } from "../../protocol/limits.ts";
+import { fromBase64Url, toBase64Url } from "../../protocol/bytes.ts";
+import type {
+  Account,
+  HistoryItem,
+  IdentityChanges,
+  IdentityRecord,
+  IdentityStatus,
+  Transfer,
+} from "./ledger.ts";
 
 export interface AccountRow {
   id: string;
@@ -88,4 +97,58 @@ export function toHistoryItem(row: HistoryRow): HistoryItem {
     amountMinor: asMinor(row.amount_minor),
     createdAt: asDate(row.created_at, `Journal entry ${row.entry}`),
   };
+}
+
+export interface IdentityKeyRow {
+  auth_key: string;
+  generation: bigint | number;
+}
+
+export interface IdentityRow {
+  name: string;
+  status: string;
+  generation: bigint | number;
+  change_seq: bigint | number;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+/** How an auth key is stored: base64url text. */
+export function encodeAuthKey(authKey: Uint8Array): string {
+  assert(authKey.length === AES_KEY_BYTES, `Auth key must be ${AES_KEY_BYTES} bytes`);
+  return toBase64Url(authKey);
+}
+
+export function toIdentityKey(row: IdentityKeyRow): { authKey: Uint8Array; generation: number } {
+  const authKey = fromBase64Url(row.auth_key);
+  assert(
+    authKey !== null && authKey.length === AES_KEY_BYTES,
+    "A stored auth key must be 32 bytes of base64url",
+  );
+  return { authKey, generation: Number(row.generation) };
+}
+
+export function toIdentityRecord(row: IdentityRow): IdentityRecord {
+  const status = row.status;
+  assert(status === "active" || status === "revoked", `Identity ${row.name} has status ${status}`);
+  return {
+    name: String(row.name),
+    status,
+    generation: Number(row.generation),
+    createdAt: asDate(row.created_at, `Identity ${row.name}`),
+    updatedAt: asDate(row.updated_at, `Identity ${row.name}`),
+  };
+}
+
+export function toIdentityChanges(cursor: number, rows: readonly IdentityRow[]): IdentityChanges {
+  let next = cursor;
+  const changes = rows.map((row) => {
+    const seq = Number(row.change_seq);
+    assert(seq > next, "Identity changes must come in order");
+    next = seq;
+    const status = row.status;
+    assert(status === "active" || status === "revoked", `Identity ${row.name} has status ${status}`);
+    return { name: String(row.name), status: status as IdentityStatus, generation: Number(row.generation) };
+  });
+  return { cursor: next, changes };
 }

@@ -80,6 +80,22 @@ VALUES ('EXTERNAL', 0, 'bank', 'system', 'USD', 0, 'open', ${now});
 `;
 };
 
+const V2_IDENTITIES = (dialect: "sqlite" | "postgres") => {
+  const time = dialect === "sqlite" ? "TEXT" : "TIMESTAMPTZ";
+  const name = dialect === "sqlite" ? "TEXT" : 'TEXT COLLATE "C"';
+  return `
+CREATE TABLE identities (
+  name       ${name} PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+  auth_key   TEXT NOT NULL,
+  status     TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+  generation BIGINT NOT NULL CHECK (generation >= 1),
+  change_seq BIGINT NOT NULL UNIQUE,
+  created_at ${time} NOT NULL,
+  updated_at ${time} NOT NULL
+);
+`;
+};
+
 /** Every migration, oldest first. Versions are consecutive from 1. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -88,6 +104,7 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: V1_TABLES("sqlite"),
     postgres: V1_TABLES("postgres"),
   },
+  { version: 2, name: "identities", sqlite: V2_IDENTITIES("sqlite"), postgres: V2_IDENTITIES("postgres") },
 ];
 
 MIGRATIONS.forEach((migration, index) => {

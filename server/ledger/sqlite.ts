@@ -12,12 +12,14 @@ import {
   ACCOUNTS_PAGE_MAX,
   CONTACT_HISTORY_PAGE_MAX,
   HISTORY_PAGE_MAX,
+  IDENTITIES_PAGE_MAX,
   SQLITE_BUSY_TIMEOUT_MS,
 } from "../../protocol/limits.ts";
 import { BANK_OWNER, EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
 import type {
   Account,
   AccountStatus,
+  BankStore,
   ContactChange,
   ContactDetails,
   ContactField,
@@ -25,7 +27,9 @@ import type {
   HistoryItem,
   HistoryQuery,
   HistoryResult,
-  Ledger,
+  IdentityChanges,
+  IdentityRecord,
+  IdentityStatus,
   OpenAccountInput,
   OpenAccountResult,
   StatusResult,
@@ -44,11 +48,15 @@ import {
 } from "./rules.ts";
 import {
   asMinor,
+  encodeAuthKey,
   toAccount as accountFromRow,
   toHistoryItem as historyFromRow,
+  toIdentityChanges,
+  toIdentityKey,
+  toIdentityRecord,
   toTransfer as transferFromRow,
 } from "./rows.ts";
-import type { AccountRow, HistoryRow, JournalRow } from "./rows.ts";
+import type { AccountRow, HistoryRow, IdentityKeyRow, IdentityRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
 
 type Row = Record<string, SQLInputValue>;
@@ -56,7 +64,7 @@ type Row = Record<string, SQLInputValue>;
 const CONTACT_FIELDS: readonly ContactField[] = ["email", "phone", "address"];
 const PROBLEM_ROWS_MAX = 100;
 
-export class SqliteLedger implements Ledger {
+export class SqliteLedger implements BankStore {
   readonly store = "sqlite";
   readonly #db: DatabaseSync;
   readonly #now: () => Date;
@@ -318,6 +326,91 @@ export class SqliteLedger implements Ledger {
         at: new Date(String(row.changed_at)),
       }))
     );
+  }
+
+  lookupIdentity(name: string): Promise<{ authKey: Uint8Array; generation: number } | null> {
+    return this.#read(() => {
+      const row = this.#get(
+        "SELECT auth_key, generation FROM identities WHERE name = ? AND status = 'active'",
+        [name],
+      );
+      return row === undefined ? null : toIdentityKey(row as unknown as IdentityKeyRow);
+    });
+  }
+
+  addIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "exists"> {
+    return this.#writeAsync(() => {
+      if (this.#get("SELECT name FROM identities WHERE name = ?", [name]) !== undefined) return "exists";
+      const now = this.#now().toISOString();
+      this.#run(
+        `INSERT INTO identities (name, auth_key, status, generation, change_seq, created_at, updated_at)
+         VALUES (?, ?, 'active', 1, (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM identities), ?, ?)`,
+        [name, encodeAuthKey(authKey), now, now],
+      );
+      return "ok";
+    });
+  }
+
+  rotateIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "not_found"> {
+    return this.#changeIdentity(name, { authKey: encodeAuthKey(authKey), status: "active" });
+  }
+
+  revokeIdentity(name: string): Promise<"ok" | "not_found"> {
+    return this.#changeIdentity(name, { status: "revoked" });
+  }
+
+  #changeIdentity(
+    name: string,
+    change: { authKey?: string; status: IdentityStatus },
+  ): Promise<"ok" | "not_found"> {
+    return this.#writeAsync(() => {
+      const changed = this.#run(
+        `UPDATE identities SET auth_key = COALESCE(?1, auth_key), status = ?2, generation = generation + 1,
+           change_seq = (SELECT MAX(change_seq) + 1 FROM identities), updated_at = ?3
+         WHERE name = ?4 AND status = 'active'`,
+        [change.authKey ?? null, change.status, this.#now().toISOString(), name],
+      );
+      assert(changed <= 1, `Identity ${name} must be one row`);
+      return changed === 1 ? "ok" : "not_found";
+    });
+  }
+
+  listIdentities(query: { limit: number; after?: string }): Promise<IdentityRecord[]> {
+    assert(
+      query.limit >= 1 && query.limit <= IDENTITIES_PAGE_MAX,
+      `Identity page of ${query.limit} is out of range`,
+    );
+    return this.#read(() =>
+      this.#all("SELECT * FROM identities WHERE name > ? ORDER BY name LIMIT ?", [
+        query.after ?? "",
+        query.limit,
+      ])
+        .map((row) => toIdentityRecord(row as unknown as IdentityRow))
+    );
+  }
+
+  countIdentities(): Promise<number> {
+    return this.#read(() => Number(this.#get("SELECT COUNT(*) AS n FROM identities")!.n));
+  }
+
+  identityChangesSince(cursor: number, query: { limit: number }): Promise<IdentityChanges> {
+    assert(
+      query.limit >= 1 && query.limit <= IDENTITIES_PAGE_MAX,
+      `Change page of ${query.limit} is out of range`,
+    );
+    return this.#read(() => {
+      const rows = this.#all(
+        "SELECT name, status, generation, change_seq FROM identities WHERE change_seq > ? ORDER BY change_seq LIMIT ?",
+        [cursor, query.limit],
+      ) as unknown as IdentityRow[];
+      return toIdentityChanges(cursor, rows);
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.#read(() => {
+      this.#get("SELECT 1 AS one");
+    });
   }
 
   verify(): Promise<VerifyReport> {

@@ -1,6 +1,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { assertEquals } from "@std/assert";
 import { LEDGER_CASES } from "./_ledger_cases.ts";
+import { MIGRATIONS } from "./schema.ts";
 import { SqliteLedger } from "./sqlite.ts";
 import { executeSqlite } from "./testing.ts";
 
@@ -33,7 +34,7 @@ Deno.test("SqliteLedger.open() keeps data across reopening and applies migration
     assertEquals((await second.verify()).ok, true);
     await second.close();
     const raw = new DatabaseSync(`${dir}/bank.db`);
-    assertEquals(raw.prepare("SELECT COUNT(*) AS n FROM schema_migrations").get(), { n: 1 });
+    assertEquals(raw.prepare("SELECT COUNT(*) AS n FROM schema_migrations").get(), { n: MIGRATIONS.length });
     assertEquals(raw.prepare("PRAGMA journal_mode").get(), { journal_mode: "wal" });
     raw.close();
   } finally {

@@ -1,0 +1,283 @@
+/**
+ * The operators' dashboard in a real browser: Debian's Chromium, driven by playwright-core, loads the page
+ * from the real server's monitor port under its Content-Security-Policy and must follow the server's
+ * counters, charts and recent transfers while clients work. A protected monitor must ask for its token and
+ * work with `#token=…`. The test saves docs/dashboard.png for the README.
+ *
+ * Skipped, loudly, where /usr/bin/chromium is missing (CI installs it).
+ *
+ * @module
+ */
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { BankConnection } from "../client/connection.ts";
+import { randomBytes, toBase64Url } from "../protocol/bytes.ts";
+import { runClient, startServer } from "./_harness.ts";
+import type { ServerHandle } from "./_harness.ts";
+
+const CHROMIUM_PATH = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+/** The longest any browser step or dashboard update may take. */
+const WAIT_TIMEOUT_MS = 15_000;
+const POLL_MS = 100;
+const VIEWPORT = { width: 1280, height: 900 };
+const SCREENSHOT_PATH = new URL("../docs/dashboard.png", import.meta.url).pathname;
+
+const CLI_CLIENTS = 10;
+/** The seed's Test Case 1: Check Balance, Transfer $100 to Account XYZ, Update Contact Information. */
+const CLI_TASKS_PER_CLIENT = 3;
+/** Structured sessions that send balance requests for a few seconds, then one transfer each. */
+const STEADY_BALANCE_REQUESTS = 40;
+const STEADY_PAUSE_MS = 50;
+const STEADY_TRANSFERS = [
+  { identity: "client-4", from: "ACC-0004", to: "ACC-0005", amountMinor: 1n, dollars: "$0.01" },
+  { identity: "client-5", from: "ACC-0005", to: "XYZ", amountMinor: 407n, dollars: "$4.07" },
+  { identity: "client-6", from: "ACC-0006", to: "ACC-0004", amountMinor: 12_345n, dollars: "$123.45" },
+] as const;
+
+const chromiumInstalled = await isFile(CHROMIUM_PATH);
+
+if (!chromiumInstalled) {
+  console.warn(
+    `\n!!! Dashboard browser tests SKIPPED: ${CHROMIUM_PATH} does not exist. ` +
+      "Install it (apt-get install chromium) to run them; CI does. !!!\n",
+  );
+}
+
+Deno.test({
+  name: "DASHBOARD_HTML follows the server's counters, charts and recent transfers in Chromium",
+  ignore: !chromiumInstalled,
+  async fn() {
+    await using server = await startServer({ args: ["--demo-clients", String(CLI_CLIENTS)] });
+    const browser = await launchBrowser();
+    try {
+      const page = await openPage(browser);
+      const problems = collectPageProblems(page);
+      await page.goto(`http://127.0.0.1:${server.monitorPort}/`, { timeout: WAIT_TIMEOUT_MS });
+      assertEquals(await page.title(), "Bank server monitor");
+      for (const testId of ["tasks-processed", "tasks-failed", "connections-total", "connections-open"]) {
+        await waitForValue(page, testId, "0");
+      }
+      await waitForValue(page, "rejected", "0");
+      await waitForValue(page, "draining", "false");
+      assertMatch(await valueOf(page, "uptime") ?? "", /^[0-9]+$/);
+
+      const cli = await runClient(server, ["--clients", String(CLI_CLIENTS)]);
+      assertEquals(cli.code, 0, cli.stdout + cli.stderr);
+      const steady = await Promise.all(STEADY_TRANSFERS.map((transfer) => steadySession(server, transfer)));
+      const requestsSent = CLI_CLIENTS * CLI_TASKS_PER_CLIENT + steady.reduce((sum, count) => sum + count, 0);
+      const connectionsMade = CLI_CLIENTS + STEADY_TRANSFERS.length;
+
+      await waitForValue(page, "tasks-processed", String(requestsSent));
+      await waitForValue(page, "connections-total", String(connectionsMade));
+      await waitForValue(page, "connections-open", "0");
+      await waitForValue(page, "tasks-failed", "0");
+      await waitForValue(page, "rejected", "0");
+      assertEquals(await page.getByTestId("tasks-processed").textContent(), String(requestsSent));
+
+      const expectedRows = [
+        ...Array.from({ length: CLI_CLIENTS }, (_, index) => {
+          const from = `ACC-${String(index + 1).padStart(4, "0")}`;
+          return `${from} -> XYZ ${"$100.00"}`;
+        }),
+        ...STEADY_TRANSFERS.map((transfer) => `${transfer.from} -> ${transfer.to} ${transfer.dollars}`),
+      ].sort();
+      await waitUntil("the recent transfers table lists every transfer", async () => {
+        const rows = await transferRows(page);
+        return JSON.stringify([...rows].sort()) === JSON.stringify(expectedRows) ? rows : null;
+      });
+
+      const throughput = page.getByTestId("chart-throughput");
+      const peak = await waitUntil("the throughput chart shows the load", async () => {
+        const value = Number(await throughput.getAttribute("data-peak", { timeout: WAIT_TIMEOUT_MS }));
+        return value > 0 ? value : null;
+      });
+      assert(peak > 0);
+      const path = await throughput.locator('path.line[data-series="requests"]').getAttribute("d", {
+        timeout: WAIT_TIMEOUT_MS,
+      });
+      assertMatch(path ?? "", /^M[0-9.]+ [0-9.]+[VH]/, "the throughput line has segments");
+
+      await page.screenshot({ path: SCREENSHOT_PATH, fullPage: true, timeout: WAIT_TIMEOUT_MS });
+      assertEquals(problems, [], "the page logged no errors and broke no Content-Security-Policy rule");
+    } finally {
+      await browser.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "DASHBOARD_HTML asks for the monitor token and works with #token=",
+  ignore: !chromiumInstalled,
+  async fn() {
+    const token = toBase64Url(randomBytes(24));
+    assertEquals(token.length, 32);
+    await using server = await startServer({ args: ["--demo-clients", "1", "--monitor-token", token] });
+    const base = `http://127.0.0.1:${server.monitorPort}/`;
+    const browser = await launchBrowser();
+    try {
+      const page = await openPage(browser);
+      const problems = collectPageProblems(page);
+      const requests: { url: string; authorization: string | undefined }[] = [];
+      page.on("request", (request) => {
+        requests.push({ url: request.url(), authorization: request.headers()["authorization"] });
+      });
+
+      await page.goto(base, { timeout: WAIT_TIMEOUT_MS });
+      const unauthorized = page.getByTestId("unauthorized");
+      await unauthorized.waitFor({ state: "visible", timeout: WAIT_TIMEOUT_MS });
+      const message = await unauthorized.textContent() ?? "";
+      assertStringIncludes(message, "Unauthorized");
+      assertStringIncludes(message, "/#token=");
+      assertEquals(await valueOf(page, "tasks-processed"), null, "no numbers without the token");
+
+      await page.goto(`${base}#token=${token}`, { timeout: WAIT_TIMEOUT_MS });
+      await unauthorized.waitFor({ state: "hidden", timeout: WAIT_TIMEOUT_MS });
+      await waitForValue(page, "tasks-processed", "0");
+      const client = await runClient(server, ["--clients", "1"]);
+      assertEquals(client.code, 0, client.stdout + client.stderr);
+      await waitForValue(page, "tasks-processed", String(CLI_TASKS_PER_CLIENT));
+      await waitForValue(page, "connections-total", "1");
+
+      await page.reload({ timeout: WAIT_TIMEOUT_MS });
+      await waitForValue(page, "tasks-processed", String(CLI_TASKS_PER_CLIENT));
+
+      await page.goto(`${base}#token=${"x".repeat(32)}`, { timeout: WAIT_TIMEOUT_MS });
+      await unauthorized.waitFor({ state: "visible", timeout: WAIT_TIMEOUT_MS });
+      assertStringIncludes(await unauthorized.textContent() ?? "", "not accepted");
+      await waitForValue(page, "tasks-processed", null);
+
+      assert(requests.every((request) => !request.url.includes(token)), "the token never goes into a URL");
+      assert(
+        requests.some((request) =>
+          request.url.endsWith("/status") && request.authorization === `Bearer ${token}`
+        ),
+        "the page sends the token as a bearer token",
+      );
+      assertEquals(problems.filter((problem) => /Content.Security.Policy/i.test(problem)), []);
+    } finally {
+      await browser.close();
+    }
+  },
+});
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+async function launchBrowser(): Promise<Browser> {
+  return await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+    timeout: WAIT_TIMEOUT_MS,
+  });
+}
+
+async function openPage(browser: Browser): Promise<Page> {
+  const page = await browser.newPage({ viewport: VIEWPORT });
+  page.setDefaultTimeout(WAIT_TIMEOUT_MS);
+  page.setDefaultNavigationTimeout(WAIT_TIMEOUT_MS);
+  return page;
+}
+
+/** Console errors and uncaught exceptions of the page (a CSP violation shows up as a console error). */
+function collectPageProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  return problems;
+}
+
+/** One structured session: balance requests for a few seconds, then one transfer; returns requests sent. */
+async function steadySession(
+  server: ServerHandle,
+  transfer: (typeof STEADY_TRANSFERS)[number],
+): Promise<number> {
+  const connection = await BankConnection.connect({
+    host: "127.0.0.1",
+    port: server.port,
+    caPem: await server.caPem(),
+    credential: await server.credential(transfer.identity),
+  });
+  let sent = 0;
+  try {
+    for (let index = 0; index < STEADY_BALANCE_REQUESTS; index++) {
+      sent += 1;
+      const balance = await connection.sendStructured({ v: 1, id: `b${index}`, op: "balance" });
+      assert(balance.ok, `balance ${index} of ${transfer.identity} was refused`);
+      await new Promise((resolve) => setTimeout(resolve, STEADY_PAUSE_MS));
+    }
+    sent += 1;
+    const response = await connection.sendStructured({
+      v: 1,
+      id: "t1",
+      op: "transfer",
+      to: transfer.to,
+      amount_minor: transfer.amountMinor.toString(),
+      idempotency_key: `dashboard-${transfer.identity}`,
+    });
+    if (!response.ok) {
+      throw new Error(`The transfer of ${transfer.identity} was refused: ${response.error.code}`);
+    }
+    assertEquals(response.result.status, "created");
+  } finally {
+    await connection.close();
+  }
+  return sent;
+}
+
+/** The `data-value` of a dashboard number, or null while it shows none. */
+async function valueOf(page: Page, testId: string): Promise<string | null> {
+  return await page.getByTestId(testId).getAttribute("data-value", { timeout: WAIT_TIMEOUT_MS });
+}
+
+async function waitForValue(page: Page, testId: string, expected: string | null): Promise<void> {
+  await waitUntil(`dashboard ${testId} shows ${expected}`, async () => {
+    return (await valueOf(page, testId)) === expected ? true : null;
+  }, async () => `it shows ${await valueOf(page, testId)}`);
+}
+
+/** The recent transfers table as "from -> to amount" lines, newest first. */
+async function transferRows(page: Page): Promise<string[]> {
+  const rows = await page.getByTestId("recent-transfer").all();
+  return await Promise.all(rows.map(async (row) => {
+    const [from, to, amount] = await Promise.all(
+      ["from", "to", "amount"].map((field) => row.locator(`[data-field="${field}"]`).textContent()),
+    );
+    return `${from} -> ${to} ${amount}`;
+  }));
+}
+
+/** Polls `check` until it returns a value other than null; throws after {@link WAIT_TIMEOUT_MS}. */
+async function waitUntil<T>(
+  what: string,
+  check: () => Promise<T | null>,
+  explain: () => Promise<string> = () => Promise.resolve(""),
+): Promise<T> {
+  const deadline = Date.now() + WAIT_TIMEOUT_MS;
+  while (true) {
+    const value = await check();
+    if (value !== null) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${WAIT_TIMEOUT_MS} ms waiting until ${what}: ${await explain()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
