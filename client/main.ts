@@ -24,16 +24,20 @@ import {
 } from "../protocol/limits.ts";
 import { formatOptionHelp, Options, UsageError } from "../protocol/options.ts";
 import type { OptionSpec } from "../protocol/options.ts";
-import { DEFAULT_TASKS, isFailureAnswer } from "../protocol/text.ts";
-import { BankConnection, ClientError } from "./connection.ts";
+import { DEFAULT_TASKS } from "../protocol/text.ts";
+import {
+  EXIT_OK,
+  EXIT_UNREACHABLE,
+  EXIT_USAGE,
+  exitCodeOf,
+  jsonReporter,
+  runOneClient,
+  textReporter,
+  withProgress,
+} from "./run.ts";
 import denoConfig from "../deno.json" with { type: "json" };
 
 const CA_FILE_BYTES_MAX = 64 * 1024;
-
-export const EXIT_OK = 0;
-export const EXIT_TASK_REFUSED = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_UNREACHABLE = 3;
 
 const CLIENT_OPTIONS: readonly OptionSpec[] = [
   { name: "host", env: "BANK_HOST", value: "HOST", defaultText: "127.0.0.1", help: "server address" },
@@ -61,6 +65,7 @@ const CLIENT_OPTIONS: readonly OptionSpec[] = [
   },
   { name: "clients", value: "N", defaultText: "1", help: "clients to run at once, as client-1 … client-N" },
   { name: "task", value: "TEXT", repeatable: true, help: "task to send (repeatable; default: Test Case 1)" },
+  { name: "json", boolean: true, help: "print one JSON report at the end instead of lines" },
   { name: "help", boolean: true, help: "show this help" },
   { name: "version", boolean: true, help: "show the version" },
 ];
@@ -80,6 +85,7 @@ interface ClientRun {
   caPath: string;
   credentialPaths: string[];
   tasks: string[];
+  json: boolean;
 }
 
 function parseClientRun(
@@ -111,45 +117,8 @@ function parseClientRun(
     caPath: options.string("ca") ?? `${dataDir}/ca.crt`,
     credentialPaths,
     tasks: tasks.length > 0 ? tasks : [...DEFAULT_TASKS],
+    json: options.boolean("json"),
   };
-}
-
-/** Runs one client through its tasks, printing the seed's lines; returns its exit code. */
-async function runClient(
-  number: number,
-  parts: { run: ClientRun; caPem: string; credential: Credential },
-): Promise<number> {
-  const say = (line: string) => console.log(`Client ${number}: ${line}`);
-  const { run } = parts;
-  let connection: BankConnection;
-  try {
-    connection = await BankConnection.connect({
-      host: run.host,
-      port: run.port,
-      caPem: parts.caPem,
-      credential: parts.credential,
-    });
-  } catch (error) {
-    say(`Error: ${error instanceof ClientError ? error.message : String(error)}`);
-    return EXIT_UNREACHABLE;
-  }
-  say("Connected.");
-  let code = EXIT_OK;
-  try {
-    for (const task of run.tasks) {
-      say(`Sent task: ${task}`);
-      const answer = await connection.sendText(task);
-      say(`Server response: ${answer}`);
-      if (isFailureAnswer(answer)) code = EXIT_TASK_REFUSED;
-    }
-  } catch (error) {
-    if (!(error instanceof ClientError)) throw error;
-    say(`Error: ${error.message}`);
-    code = EXIT_UNREACHABLE;
-  } finally {
-    await connection.close();
-  }
-  return code;
 }
 
 async function loadCredential(path: string): Promise<Credential> {
@@ -185,10 +154,21 @@ async function main(args: string[]): Promise<number> {
     );
     return EXIT_UNREACHABLE;
   }
-  const codes = await Promise.all(
-    credentials.map((credential, index) => runClient(index + 1, { run, caPem, credential })),
+  const base = run.json ? jsonReporter() : textReporter();
+  const reporter = credentials.length > 1 && Deno.stderr.isTerminal()
+    ? withProgress(base, credentials.length)
+    : base;
+  const reports = await Promise.all(
+    credentials.map((credential, index) =>
+      runOneClient(
+        index + 1,
+        { host: run.host, port: run.port, caPem, credential, tasks: run.tasks },
+        reporter,
+      )
+    ),
   );
-  return Math.max(EXIT_OK, ...codes.map((code) => (code === EXIT_UNREACHABLE ? 3 : code)));
+  reporter.end(reports);
+  return exitCodeOf(reports);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -17,7 +17,7 @@
  * | ----------------------------------------------------------------- | ----------------------------------- |
  * | `connections-open`, `connections-total`, `rejected`               | connection counters                 |
  * | `tasks-processed`, `tasks-failed`, `uptime`, `draining`           | request counters, seconds, boolean  |
- * | `chart-throughput`, `chart-latency`, `chart-connections`, `chart-errors` | the SVG charts (`data-peak`, `data-samples`) |
+ * | `chart-throughput`, `chart-latency`, `chart-connections`, `chart-errors` | the SVG charts (`data-peak`, `data-latest`, `data-samples`) |
  * | `recent-transfers` (tbody), `recent-transfer` (row)               | cells carry `data-field` `at`, `from`, `to`, `amount` |
  * | `unauthorized`                                                    | the 401 message (hidden otherwise)  |
  * | `poll-state`                                                      | live / failed / unauthorized        |
@@ -212,7 +212,7 @@ const FETCH_TIMEOUT_MS = 5000;
 const SAMPLES_MAX = 600;
 const TRANSFERS_MAX = 20;
 const TOKEN_CHARS_MAX = 512;
-const WINDOW_SECONDS_MIN = 60;
+const WINDOW_SECONDS_MIN = 30;
 const WINDOW_SECONDS_MAX = 600;
 const CHART_HEIGHT_PX = 170;
 const TIME_LABEL_PX_MIN = 72;
@@ -610,6 +610,8 @@ function drawChart(chart, samples) {
   svg.replaceChildren(...parts);
   svg.dataset.peak = String(peak);
   svg.dataset.samples = String(samples.length);
+  const latestValue = last === null ? null : last[chart.lines[0].key];
+  svg.dataset.latest = latestValue === null ? "" : String(latestValue);
   const latest = last === null ? "no data yet" : chart.lines.length === 1
     ? formatMeasure(last[chart.lines[0].key], chart.integer) + " " + chart.unit
     : chart.lines.map((line) => line.label + " " + formatMeasure(last[line.key], chart.integer)).join(" · ") +

@@ -30,7 +30,10 @@ export const LOG_FORMATS = ["text", "json"] as const;
 export type LogFormat = typeof LOG_FORMATS[number];
 const MONITOR_TOKEN_CHARACTERS_MIN = 16;
 const MONITOR_TOKEN_CHARACTERS_MAX = 256;
-const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "::1", "localhost"];
+/** Hosts only this machine can reach: 127.0.0.0/8, ::1 and localhost. */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
+}
 
 export interface ServerConfig {
   help: boolean;
@@ -271,7 +274,7 @@ function parseTransferLimit(text: string | undefined): bigint {
 /** The monitor's token: required whenever the monitor is reachable from other machines. */
 function parseMonitorToken(token: string | undefined, monitorHost: string): string | undefined {
   if (token === undefined) {
-    if (LOOPBACK_HOSTS.includes(monitorHost)) return undefined;
+    if (isLoopback(monitorHost)) return undefined;
     throw new UsageError(
       `The monitor would listen on ${monitorHost}, reachable from other machines: set --monitor-token ` +
         `(or BANK_MONITOR_TOKEN) to a secret of at least ${MONITOR_TOKEN_CHARACTERS_MIN} characters, ` +

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { configure, getJsonLinesFormatter, getLogger, getTextFormatter } from "@logtape/logtape";
+import { configure, getLogger, getTextFormatter } from "@logtape/logtape";
 import type { Logger, LogRecord } from "@logtape/logtape";
 import { utf8 } from "../protocol/bytes.ts";
 import type { LogFormat, LogLevelName } from "./config.ts";
@@ -13,7 +13,7 @@ import type { LogFormat, LogLevelName } from "./config.ts";
 export async function configureLogging(options: { level: LogLevelName; format: LogFormat }): Promise<void> {
   const { level } = options;
   const format = options.format === "json"
-    ? getJsonLinesFormatter({ categorySeparator: ".", message: "rendered", properties: "flatten" })
+    ? formatJsonLine
     : getTextFormatter({ timestamp: "date-time-timezone", category: ".", value: "bare" });
   const stderr = (record: LogRecord) => {
     Deno.stderr.writeSync(utf8(format(record)));
@@ -26,6 +26,22 @@ export async function configureLogging(options: { level: LogLevelName; format: L
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
     ],
   });
+}
+
+/**
+ * One JSON object per line: time, level, logger, the message rendered as text would show it, and every
+ * property as its own field, for log tools to index.
+ */
+function formatJsonLine(record: LogRecord): string {
+  const message = record.message.map((part) => (typeof part === "string" ? part : String(part))).join("");
+  const line = {
+    "@timestamp": new Date(record.timestamp).toISOString(),
+    level: record.level.toUpperCase(),
+    logger: record.category.join("."),
+    message,
+    ...record.properties,
+  };
+  return JSON.stringify(line, (_key, value) => (typeof value === "bigint" ? value.toString() : value)) + "\n";
 }
 
 /** The logger of one part of the server, e.g. `serverLogger("session")`. */

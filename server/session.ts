@@ -145,7 +145,7 @@ async function runSession(
     };
   }
   progress.phase = "session";
-  log.info("Connection {connection} from {peer} authenticated as {identity}", { ...progress });
+  log.info("Connection {connection} from {peer} opened: authenticated as {identity}", { ...progress });
   return await serveRequests({ transport, channel: handshake.channel, identity: handshake.identity }, parts);
 }
 

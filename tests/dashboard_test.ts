@@ -36,9 +36,10 @@ const SCREENSHOT_PATH = new URL("../docs/dashboard.png", import.meta.url).pathna
 const CLI_CLIENTS = 10;
 /** The seed's Test Case 1: Check Balance, Transfer $100 to Account XYZ, Update Contact Information. */
 const CLI_TASKS_PER_CLIENT = 3;
-/** Structured sessions that send balance requests for a few seconds, then one transfer each. */
-const STEADY_BALANCE_REQUESTS = 40;
-const STEADY_PAUSE_MS = 50;
+/** Structured sessions, started one after another, send balance requests for a few seconds, then a transfer. */
+const STEADY_BALANCE_REQUESTS = 60;
+const STEADY_PAUSE_MS = 40;
+const STEADY_STAGGER_MS = 1_500;
 const STEADY_TRANSFERS = [
   { identity: "client-4", from: "ACC-0004", to: "ACC-0005", amountMinor: 1n, dollars: "$0.01" },
   { identity: "client-5", from: "ACC-0005", to: "XYZ", amountMinor: 407n, dollars: "$4.07" },
@@ -74,7 +75,10 @@ Deno.test({
 
       const cli = await runClient(server, ["--clients", String(CLI_CLIENTS)]);
       assertEquals(cli.code, 0, cli.stdout + cli.stderr);
-      const steady = await Promise.all(STEADY_TRANSFERS.map((transfer) => steadySession(server, transfer)));
+      const steady = await Promise.all(STEADY_TRANSFERS.map(async (transfer, index) => {
+        await new Promise((resolve) => setTimeout(resolve, index * STEADY_STAGGER_MS));
+        return await steadySession(server, transfer);
+      }));
       const requestsSent = CLI_CLIENTS * CLI_TASKS_PER_CLIENT + steady.reduce((sum, count) => sum + count, 0);
       const connectionsMade = CLI_CLIENTS + STEADY_TRANSFERS.length;
 
@@ -107,6 +111,13 @@ Deno.test({
         timeout: WAIT_TIMEOUT_MS,
       });
       assertMatch(path ?? "", /^M[0-9.]+ [0-9.]+[VH]/, "the throughput line has segments");
+      const latency = await page.getByTestId("chart-latency").locator('path.line[data-series="p50_ms"]')
+        .getAttribute("d", { timeout: WAIT_TIMEOUT_MS });
+      assertMatch(latency ?? "", /^M[0-9.]+ [0-9.]+[VH]/, "the latency line has segments");
+      await waitUntil("the connections chart shows every connection closed", async () => {
+        const latest = await page.getByTestId("chart-connections").getAttribute("data-latest");
+        return latest === "0" ? true : null;
+      });
 
       await page.screenshot({ path: SCREENSHOT_PATH, fullPage: true, timeout: WAIT_TIMEOUT_MS });
       assertEquals(problems, [], "the page logged no errors and broke no Content-Security-Policy rule");
