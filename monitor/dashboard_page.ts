@@ -17,7 +17,7 @@
  * | ----------------------------------------------------------------- | ----------------------------------- |
  * | `connections-open`, `connections-total`, `rejected`               | connection counters                 |
  * | `tasks-processed`, `tasks-failed`, `uptime`, `draining`           | request counters, seconds, boolean  |
- * | `chart-throughput`, `chart-latency`, `chart-connections`, `chart-errors` | the SVG charts (`data-peak`, `data-latest`, `data-samples`) |
+ * | `chart-throughput`, `chart-latency`, `chart-connections`, `chart-errors` | the SVG charts (`data-peak`, `data-latest`, `data-total`, `data-samples`) |
  * | `recent-transfers` (tbody), `recent-transfer` (row)               | cells carry `data-field` `at`, `from`, `to`, `amount` |
  * | `unauthorized`                                                    | the 401 message (hidden otherwise)  |
  * | `poll-state`                                                      | live / failed / unauthorized        |
@@ -126,8 +126,9 @@ td.empty { color: var(--muted); text-align: center; }
 const BODY = String.raw`
 <header>
   <h1>Bank server monitor</h1>
-  <p class="poll-state" id="poll-state" data-testid="poll-state" data-state="connecting" role="status"
-    aria-live="polite"><span class="dot" aria-hidden="true"></span><span id="poll-text">Connecting…</span></p>
+  <p class="poll-state" id="poll-state" data-testid="poll-state" data-state="connecting">
+    <span class="dot" aria-hidden="true"></span><span id="poll-text" role="status" aria-live="polite">Connecting…</span>
+    <span id="updated-at"></span></p>
 </header>
 <main id="main">
   <p class="alert" id="unauthorized" data-testid="unauthorized" role="alert" hidden>
@@ -413,10 +414,13 @@ function formatSpan(seconds) {
 
 // ---- rendering ----
 
-function setPollState(state, text) {
+/** The state line; the live region changes only with the state, so screen readers are not told every second. */
+function setPollState(state, text, updated) {
   const element = document.getElementById("poll-state");
   element.dataset.state = state;
-  document.getElementById("poll-text").textContent = text;
+  const live = document.getElementById("poll-text");
+  if (live.textContent !== text) live.textContent = text;
+  document.getElementById("updated-at").textContent = updated ?? "";
   document.getElementById("main").classList.toggle("stale", state === "failed");
 }
 
@@ -610,6 +614,7 @@ function drawChart(chart, samples) {
   svg.replaceChildren(...parts);
   svg.dataset.peak = String(peak);
   svg.dataset.samples = String(samples.length);
+  svg.dataset.total = String(samples.reduce((sum, sample) => sum + (sample[chart.lines[0].key] ?? 0), 0));
   const latestValue = last === null ? null : last[chart.lines[0].key];
   svg.dataset.latest = latestValue === null ? "" : String(latestValue);
   const latest = last === null ? "no data yet" : chart.lines.length === 1
@@ -668,7 +673,7 @@ async function pollOnce() {
   renderCounters(counters);
   renderTransfers(view.transfers);
   renderCharts();
-  setPollState("live", "Live · updated " + formatClock(new Date()));
+  setPollState("live", "Live", "· updated " + formatClock(new Date()));
 }
 
 async function poll() {

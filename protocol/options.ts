@@ -34,6 +34,7 @@ export class Options {
     options: { specs: readonly OptionSpec[]; env: (name: string) => string | undefined },
   ) {
     const specs = new Map(options.specs.map((spec) => [spec.name, spec]));
+    args = attachDashValues(args, specs);
     const unknown: string[] = [];
     const flags = parseArgs(args, {
       string: options.specs.filter((spec) => !spec.boolean).map((spec) => spec.name),
@@ -44,7 +45,7 @@ export class Options {
         return !flag.startsWith("-");
       },
     }) as Record<string, unknown>;
-    if (unknown.length > 0) throw new UsageError(`Unknown option ${unknown[0]}`);
+    if (unknown.length > 0) throw new UsageError(`Unknown option ${describeUnknown(unknown[0]!)}`);
     const repeated = options.specs.find((spec) =>
       !spec.repeatable &&
       args.filter((arg) => arg === `--${spec.name}` || arg.startsWith(`--${spec.name}=`)).length > 1
@@ -89,6 +90,34 @@ export class Options {
     }
     return value;
   }
+}
+
+/**
+ * Lets a value that starts with a single dash (a token, a negative-looking text) follow its option:
+ * `--monitor-token -x9…` becomes `--monitor-token=-x9…` instead of an unknown option.
+ */
+function attachDashValues(args: readonly string[], specs: ReadonlyMap<string, OptionSpec>): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    const spec = arg.startsWith("--") ? specs.get(arg.slice(2)) : undefined;
+    const next = args[index + 1];
+    if (spec !== undefined && !spec.boolean && next !== undefined && /^-[^-]/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      index += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
+/** Names an unknown option without echoing what may be a misplaced secret. */
+function describeUnknown(flag: string): string {
+  const name = flag.split("=")[0]!;
+  return /^--?[a-z][a-z0-9-]{0,40}$/.test(name)
+    ? name
+    : "(an argument that is not an option name; not shown)";
 }
 
 /** Formats option specs as the help text's option list. */

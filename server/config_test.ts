@@ -23,6 +23,16 @@ Deno.test("parseServerConfig() takes flags over BANK_ variables over defaults", 
   assertEquals(config.logLevel, "info", "an empty variable counts as unset");
 });
 
+Deno.test("parseServerConfig() takes a token that starts with a dash and never echoes a stray secret", () => {
+  const config = parseServerConfig(["--monitor-token", "-Xy0123456789abcdef"], NO_ENV);
+  assertEquals(config.monitorToken, "-Xy0123456789abcdef");
+  const error = assertThrows(
+    () => parseServerConfig(["--Zq-secret-value_that/looks+odd"], NO_ENV),
+    UsageError,
+  );
+  assertEquals((error as Error).message.includes("secret-value"), false);
+});
+
 Deno.test("parseServerConfig() refuses bad values with a message naming the option", () => {
   const cases: [string[], RegExp][] = [
     [["--port", "65536"], /--port must be between 0 and 65535/],
