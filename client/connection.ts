@@ -59,7 +59,10 @@ export class BankConnection {
     const timeoutMs = options.timeoutMs ?? CLIENT_RESPONSE_TIMEOUT_MS;
     let conn: Deno.TlsConn;
     try {
-      conn = await Deno.connectTls({ hostname: options.host, port: options.port, caCerts: [options.caPem] });
+      conn = await connectWithin(
+        Deno.connectTls({ hostname: options.host, port: options.port, caCerts: [options.caPem] }),
+        timeoutMs,
+      );
     } catch (error) {
       throw new ClientError(`cannot connect to ${options.host}:${options.port}: ${messageOf(error)}`);
     }
@@ -127,6 +130,22 @@ export class BankConnection {
       if (opened.type !== type) throw new ClientError("server answered in another format than asked");
       return opened.plaintext;
     });
+  }
+}
+
+/** Waits for a connection at most `timeoutMs`; one that arrives later is closed. */
+async function connectWithin(connecting: Promise<Deno.TlsConn>, timeoutMs: number): Promise<Deno.TlsConn> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      connecting.then(closeQuietly, () => {});
+      reject(new Error(`no connection within ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([connecting, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

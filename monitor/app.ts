@@ -11,7 +11,8 @@
  * | `GET /readyz`  | 200 when accepting and the ledger answers; 503 while draining or not   |
  *
  * With a token, every route but `/healthz` and the static page needs `Authorization: Bearer <token>`;
- * a wrong or missing token gets 401 and no data.
+ * a wrong or missing token gets 401 and no data. Without one (loopback only), a request must name a
+ * loopback host, so a web page cannot read the monitor through DNS rebinding.
  *
  * @module
  */
@@ -38,6 +39,7 @@ export function createMonitorApp(options: MonitorOptions): Hono {
   const { stats } = options;
   const app = new Hono();
   app.use("*", securityHeaders());
+  if (options.token === undefined) app.use("*", requireLoopbackHost());
   app.get("/healthz", (context) => context.text("ok\n"));
   app.get("/", (context) => context.html(DASHBOARD_HTML));
   if (options.token !== undefined) app.use("*", requireToken(options.token));
@@ -65,6 +67,17 @@ function requireToken(token: string): MiddlewareHandler {
         "www-authenticate": 'Bearer realm="bank-monitor"',
       });
     }
+    await next();
+  };
+}
+
+/** Refuses requests whose Host is not a loopback name (403). */
+function requireLoopbackHost(): MiddlewareHandler {
+  return async (context, next) => {
+    const host = (context.req.header("host") ?? new URL(context.req.url).host).toLowerCase();
+    const hostname = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!;
+    const loopback = hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
+    if (!loopback) return context.json({ error: "forbidden host" }, 403);
     await next();
   };
 }

@@ -137,3 +137,15 @@ Deno.test("createMonitorApp() answers 404 for unknown paths", async () => {
   const app = createMonitorApp({ stats: new ServerStats(), ready: READY });
   assertEquals((await app.request("/nope")).status, 404);
 });
+
+Deno.test("createMonitorApp() without a token refuses requests that name a non-loopback host", async () => {
+  const app = createMonitorApp({ stats: new ServerStats(), ready: READY });
+  for (const host of ["localhost:5000", "127.0.0.1:5000", "[::1]:5000", "127.0.0.2"]) {
+    assertEquals((await app.request("/status", { headers: { host } })).status, 200, host);
+  }
+  for (const host of ["rebind.attacker.example", "evil.example:5000", "10.0.0.1"]) {
+    const response = await app.request("/status", { headers: { host } });
+    assertEquals(response.status, 403, host);
+    assertEquals(await response.json(), { error: "forbidden host" });
+  }
+});

@@ -19,6 +19,14 @@ export interface Credential {
 
 const IDENTITY_PATTERN = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${IDENTITY_NAME_BYTES_MAX - 1}}$`);
 
+/** Names that belong to the bank's own accounts and can never be a client identity. */
+const RESERVED_IDENTITY_NAMES: readonly string[] = ["bank", "external"];
+
+/** Tells whether a name is reserved for the bank itself (compared without case). */
+export function isReservedIdentityName(name: string): boolean {
+  return RESERVED_IDENTITY_NAMES.includes(name.toLowerCase());
+}
+
 /** Tells whether a name is a valid identity name: ASCII letters, digits, `.`, `_`, `-`, at most 64. */
 export function isIdentityName(name: string): boolean {
   return IDENTITY_PATTERN.test(name);

@@ -67,7 +67,7 @@ export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void>
  */
 export class FrameReader {
   readonly #source: ByteSource;
-  readonly #frameBytesMax: number;
+  #frameBytesMax: number;
   readonly #onFrameStart: () => void;
   #frameStarted = false;
   #buffer = new Uint8Array(BUFFER_BYTES_INITIAL);
@@ -91,6 +91,13 @@ export class FrameReader {
     this.#source = source;
     this.#frameBytesMax = options.frameBytesMax;
     this.#onFrameStart = options.onFrameStart ?? (() => {});
+  }
+
+  /** Changes the largest body accepted from the next frame on (a handshake allows less than a session). */
+  set frameBytesMax(value: number) {
+    assert(Number.isInteger(value), `Frame limit ${value} must be an integer`);
+    assert(value >= FRAME_BYTES_MIN && value <= FRAME_BYTES_MAX, `Frame limit ${value} is out of range`);
+    this.#frameBytesMax = value;
   }
 
   /** Bytes received but not yet returned as a frame. */

@@ -15,6 +15,10 @@ export const FRAME_BYTES_MIN = 1024;
 /** Largest configurable frame body. */
 export const FRAME_BYTES_MAX = 1024 * 1024;
 
+/** Largest frame before the handshake completes: a hello needs under 100 bytes, so a peer that is not yet
+ * authenticated can make the server buffer at most this much. */
+export const HANDSHAKE_FRAME_BYTES_MAX = FRAME_BYTES_MIN;
+
 /** Longest identity name, in bytes of UTF-8 (names are ASCII, so also characters). */
 export const IDENTITY_NAME_BYTES_MAX = 64;
 /** Bytes of a client secret and of each handshake nonce. */
@@ -64,6 +68,13 @@ export const REQUEST_ID_BYTES_MAX = 64;
 export const TRANSFER_MINOR_MAX = 1_000_000_000n;
 export const TRANSFER_MINOR_LIMIT_DEFAULT = 100_000_000n;
 export const BALANCE_MINOR_MAX = 10n ** 17n;
+/**
+ * All money ever deposited, in minor units. No balance can exceed the total, so with this cap no balance
+ * passes {@link BALANCE_MINOR_MAX} and no sum of balances overflows a 64-bit integer.
+ */
+export const ISSUANCE_MINOR_MAX = BALANCE_MINOR_MAX;
+/** Accounts one owner may hold: a balance answer lists them all, and it must fit one frame. */
+export const ACCOUNTS_PER_OWNER_MAX = 100;
 /** Digits a wire amount may have: 10^17 fits comfortably in a signed 64-bit column. */
 export const AMOUNT_DIGITS_MAX = 18;
 
@@ -95,6 +106,10 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 export const DATABASE_POOL_MAX = 10;
 export const DATABASE_STATEMENT_TIMEOUT_MS = 10_000;
 export const DATABASE_CONNECT_TIMEOUT_S = 10;
+/** TCP keepalive on database connections, so a dead network is noticed. */
+export const DATABASE_KEEPALIVE_S = 10;
+/** The longest one request may wait on the ledger before it is answered `unavailable`. */
+export const LEDGER_CALL_TIMEOUT_MS = 12_000;
 /** How long closing the database pool waits for queries in flight. */
 export const DATABASE_CLOSE_TIMEOUT_S = 10;
 
@@ -114,12 +129,21 @@ assert(3 * CONTACT_FIELD_BYTES_MAX < CONTACT_BYTES_MAX, "Three contact fields mu
 assert(TRANSFER_MINOR_LIMIT_DEFAULT <= TRANSFER_MINOR_MAX, "Default transfer limit must be within the cap");
 assert(TRANSFER_MINOR_MAX < BALANCE_MINOR_MAX, "One transfer must be smaller than the largest balance");
 assert(BALANCE_MINOR_MAX < 2n ** 63n, "Balances must fit a signed 64-bit column");
+assert(ISSUANCE_MINOR_MAX <= BALANCE_MINOR_MAX, "Issuance caps every balance");
+assert(
+  ACCOUNTS_PER_OWNER_MAX * 200 < FRAME_BYTES_DEFAULT,
+  "A balance answer for every account must fit one frame",
+);
 assert(BALANCE_MINOR_MAX < 10n ** BigInt(AMOUNT_DIGITS_MAX), "Balances must print within the digit limit");
 assert(DEMO_CLIENTS_DEFAULT <= DEMO_CLIENTS_MAX, "Default demo clients must be within the cap");
 assert(DEMO_CLIENTS_MAX <= IDENTITIES_MAX, "Demo clients must fit the identity store");
 assert(BigInt(DEMO_CLIENTS_MAX) * DEMO_DEPOSIT_MINOR < BALANCE_MINOR_MAX, "Demo deposits must fit a balance");
 assert(TIMEOUT_MS_MIN < HANDSHAKE_TIMEOUT_MS_DEFAULT, "Handshake timeout must be above the minimum");
 assert(IDLE_TIMEOUT_MS_DEFAULT <= TIMEOUT_MS_MAX, "Idle timeout must be within the maximum");
+assert(
+  LEDGER_CALL_TIMEOUT_MS > DATABASE_STATEMENT_TIMEOUT_MS,
+  "The database times out before the request does",
+);
 assert(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX, "Default history page must fit the maximum");
 assert(HISTORY_PAGE_MAX * 200 < FRAME_BYTES_DEFAULT, "A history page must fit one frame");
 assert(

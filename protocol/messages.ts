@@ -58,6 +58,7 @@ const FIELDS_BY_OPERATION: Record<Operation, readonly string[]> = {
   update_contact: ["email", "phone", "address"],
 };
 const CURSOR_PATTERN = /^(0|[1-9][0-9]{0,18})$/;
+const CURSOR_MAX = 2n ** 63n - 1n;
 
 /** Tells whether text is a well-formed account id. */
 export function isAccountId(text: string): boolean {
@@ -129,7 +130,10 @@ function decodeHistory(id: string, fields: Record<string, unknown>): DecodeReque
   ) {
     return failure(id, "invalid_field", `limit must be a whole number from 1 to ${HISTORY_PAGE_MAX}`);
   }
-  if (before !== undefined && (typeof before !== "string" || !CURSOR_PATTERN.test(before))) {
+  if (
+    before !== undefined &&
+    (typeof before !== "string" || !CURSOR_PATTERN.test(before) || BigInt(before) > CURSOR_MAX)
+  ) {
     return failure(id, "invalid_field", "before must be a cursor from a previous page");
   }
   const request: StructuredRequest = { op: "history", id, limit: pageSize };

@@ -12,6 +12,10 @@ export const TRANSACTION_SUCCESSFUL = "Transaction Successful";
 export const TRANSACTION_FAILED_PREFIX = "Transaction Failed: ";
 export const CONTACT_UPDATED = "Contact Information Updated";
 export const CONTACT_FAILED_PREFIX = "Contact Information Update Failed: ";
+/** A text transfer whose outcome the server cannot confirm (its store failed): it may or may not have moved. */
+export const TRANSACTION_UNKNOWN =
+  "Transaction Status Unknown: the bank could not confirm this transfer; check your balance before trying again";
+export const SERVICE_UNAVAILABLE = "Service Unavailable: try again later";
 
 /** The seed's Test Case 1: what `bank-client` sends when given no tasks. */
 export const DEFAULT_TASKS: readonly string[] = [
@@ -23,5 +27,6 @@ export const DEFAULT_TASKS: readonly string[] = [
 /** Tells whether a text answer reports that the task was refused. */
 export function isFailureAnswer(answer: string): boolean {
   return answer === INVALID_REQUEST || answer.startsWith(TRANSACTION_FAILED_PREFIX) ||
-    answer.startsWith(CONTACT_FAILED_PREFIX);
+    answer.startsWith(CONTACT_FAILED_PREFIX) || answer === TRANSACTION_UNKNOWN ||
+    answer === SERVICE_UNAVAILABLE;
 }

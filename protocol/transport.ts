@@ -23,6 +23,11 @@ export class FrameTransport {
     this.#reader = new FrameReader(conn, options);
   }
 
+  /** Changes the largest frame body accepted from the next frame on. */
+  set frameBytesMax(value: number) {
+    this.#reader.frameBytesMax = value;
+  }
+
   /** Bytes received that are not yet part of a returned frame. */
   get pendingBytes(): number {
     return this.#reader.pendingBytes;

@@ -18,18 +18,20 @@
  *
  * @module
  */
-import { isIdentityName } from "../protocol/credential.ts";
+import { isIdentityName, isReservedIdentityName } from "../protocol/credential.ts";
 import {
   ACCOUNTS_PAGE_MAX,
-  BALANCE_MINOR_MAX,
+  ACCOUNTS_PER_OWNER_MAX,
   IDENTITIES_MAX,
   IDENTITIES_PAGE_MAX,
+  ISSUANCE_MINOR_MAX,
 } from "../protocol/limits.ts";
 import { isAccountId } from "../protocol/messages.ts";
 import { formatDollars, parseDollars } from "../protocol/money.ts";
 import { formatOptionHelp, Options, UsageError } from "../protocol/options.ts";
 import type { OptionSpec } from "../protocol/options.ts";
 import { DATA_DIR_DEFAULT, DATA_OPTION, DATABASE_OPTION, parseDatabaseUrl } from "./config.ts";
+import { ensurePrivateDir } from "./files.ts";
 import { createIdentity, credentialPath, rotateIdentity } from "./identities.ts";
 import type { Account, BankStore, Ledger } from "./ledger/ledger.ts";
 import { openStore } from "./ledger/mod.ts";
@@ -96,7 +98,7 @@ export async function runAdmin(args: string[], env: (name: string) => string | u
   if (extra !== undefined) throw new UsageError(`Unexpected argument "${extra}"`);
   const databaseUrl = parseDatabaseUrl(options.string("database"));
   const dataDir = options.string("data") ?? DATA_DIR_DEFAULT;
-  await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await ensurePrivateDir(dataDir);
   await using store = await openStore({ dataDir, ...(databaseUrl === undefined ? {} : { databaseUrl }) });
   return await action(store, options, subject);
 }
@@ -104,7 +106,9 @@ export async function runAdmin(args: string[], env: (name: string) => string | u
 async function openAccount(ledger: Ledger, options: Options, subject: string | undefined): Promise<number> {
   if (subject !== undefined) throw new UsageError(`Unexpected argument "${subject}"`);
   const owner = options.string("owner");
-  if (owner === undefined || !isIdentityName(owner)) throw new UsageError("--owner must be an identity name");
+  if (owner === undefined || !isIdentityName(owner) || isReservedIdentityName(owner)) {
+    throw new UsageError("--owner must be a client identity name (not bank or external)");
+  }
   const id = options.string("id");
   if (id !== undefined && !isAccountId(id)) {
     throw new UsageError("--id must be 1 to 32 letters, digits, - or _");
@@ -112,7 +116,7 @@ async function openAccount(ledger: Ledger, options: Options, subject: string | u
   const deposit = options.string("deposit") ?? "$0";
   const amount = deposit === "$0"
     ? { ok: true as const, amountMinor: 0n }
-    : parseDollars(deposit, BALANCE_MINOR_MAX);
+    : parseDollars(deposit, ISSUANCE_MINOR_MAX);
   if (!amount.ok) {
     throw new UsageError(`--deposit must be a dollar amount like $500 or $12.34 (${amount.code})`);
   }
@@ -122,7 +126,13 @@ async function openAccount(ledger: Ledger, options: Options, subject: string | u
     ...(id === undefined ? {} : { id }),
   });
   if (result.code !== "ok") {
-    console.error(`Account ${id} already exists`);
+    const reasons = {
+      account_exists: `Account ${id} already exists`,
+      owner_account_limit:
+        `${owner} already holds ${ACCOUNTS_PER_OWNER_MAX} accounts, the most one owner may hold`,
+      issuance_over_limit: "This deposit would take all money deposited past the bank's issuance cap",
+    };
+    console.error(reasons[result.code]);
     return 1;
   }
   console.log(formatAccount(result.account));
@@ -184,6 +194,7 @@ async function issueCredential(
   if (name === undefined || !isIdentityName(name)) {
     throw new UsageError("Name the identity: letters, digits, '.', '_' or '-', at most 64");
   }
+  if (isReservedIdentityName(name)) throw new UsageError(`"${name}" is reserved for the bank's own accounts`);
   const path = options.string("output") ?? credentialPath(options.string("data") ?? DATA_DIR_DEFAULT, name);
   const written = request.rotate
     ? await rotateIdentity(store, { name, path })

@@ -17,25 +17,63 @@ export const PRIVATE_DIR_MODE = 0o700;
 const TEMPORARY_SUFFIX_BYTES = 6;
 
 /**
- * Writes a file atomically: a temporary file with the final mode, then a rename over the target, so a
- * crash leaves either the old file or the new one. The mode is set again after writing, whatever the umask.
+ * Writes a file atomically and durably: a temporary file with the final mode, flushed to disk, then renamed
+ * over the target and the directory flushed, so a crash or power loss leaves either the old file or the new
+ * one, never an empty or partial file.
  */
 export async function writeFileAtomic(path: string, text: string, options: { mode: number }): Promise<void> {
   assert(options.mode >= 0 && options.mode <= 0o777, `Mode ${options.mode.toString(8)} is out of range`);
   const temporary = `${path}.tmp-${toBase64Url(randomBytes(TEMPORARY_SUFFIX_BYTES))}`;
   try {
-    await Deno.writeTextFile(temporary, text, { mode: options.mode, createNew: true });
-    await Deno.chmod(temporary, options.mode);
-    await Deno.rename(temporary, path);
+    await writeDurably(temporary, text, options.mode);
+    await renameDurably(temporary, path);
   } catch (error) {
     await Deno.remove(temporary).catch(() => {});
     throw new Error(`Cannot write "${path}": ${reasonOf(error)}`, { cause: error });
   }
 }
 
-/** Creates a private directory (and its parents) if it does not exist. */
+/** Renames a file and flushes its directory, so the rename survives a power loss. */
+export async function renameDurably(from: string, to: string): Promise<void> {
+  await Deno.rename(from, to);
+  const directory = to.includes("/") ? to.slice(0, to.lastIndexOf("/")) || "/" : ".";
+  try {
+    using handle = await Deno.open(directory, { read: true });
+    await handle.sync();
+  } catch {
+    // Some platforms cannot open or flush a directory; the rename itself is still atomic.
+  }
+}
+
+async function writeDurably(path: string, text: string, mode: number): Promise<void> {
+  using file = await Deno.open(path, { write: true, createNew: true, mode });
+  const bytes = new TextEncoder().encode(text);
+  let offset = 0;
+  for (let writes = 0; offset < bytes.length && writes <= bytes.length; writes++) {
+    offset += await file.write(bytes.subarray(offset));
+  }
+  assert(offset === bytes.length, `Wrote ${offset} of ${bytes.length} bytes`);
+  await file.sync();
+  await Deno.chmod(path, mode);
+}
+
+/** Creates a private directory (and its parents) if it does not exist, and makes it private if it does. */
 export async function ensurePrivateDir(path: string): Promise<void> {
   await Deno.mkdir(path, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await Deno.chmod(path, PRIVATE_DIR_MODE);
+}
+
+/**
+ * Makes sure a file that will hold secrets exists with mode 0600 before anything else opens it (SQLite
+ * gives its -wal and -shm files the mode of the database file).
+ */
+export async function ensurePrivateFile(path: string): Promise<void> {
+  try {
+    await Deno.writeFile(path, new Uint8Array(0), { createNew: true, mode: PRIVATE_FILE_MODE });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  await Deno.chmod(path, PRIVATE_FILE_MODE);
 }
 
 /**

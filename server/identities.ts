@@ -7,7 +7,7 @@
  */
 import { assert } from "../protocol/assert.ts";
 import { randomBytes } from "../protocol/bytes.ts";
-import { encodeCredential, isIdentityName } from "../protocol/credential.ts";
+import { encodeCredential, isIdentityName, isReservedIdentityName } from "../protocol/credential.ts";
 import { deriveAuthKey } from "../protocol/handshake.ts";
 import {
   IDENTITIES_MAX,
@@ -15,7 +15,7 @@ import {
   IDENTITY_REFRESH_MS,
   SECRET_BYTES,
 } from "../protocol/limits.ts";
-import { ensurePrivateDir, PRIVATE_FILE_MODE, writeFileAtomic } from "./files.ts";
+import { ensurePrivateDir, PRIVATE_FILE_MODE, renameDurably, writeFileAtomic } from "./files.ts";
 import type { IdentityDirectory, IdentityStatus } from "./ledger/ledger.ts";
 import { serverLogger } from "./log.ts";
 
@@ -34,12 +34,21 @@ export function credentialPath(dataDir: string, name: string): string {
   return `${dataDir}/${CLIENTS_DIR}/${name}.json`;
 }
 
-/** Makes a fresh secret, returns its auth key, and writes the credential file (mode 0600) at `path`. */
-async function issueSecret(name: string, path: string): Promise<Uint8Array> {
+/**
+ * A new secret, written to a pending credential file next to `path` (mode 0600, flushed), with the auth key
+ * the store will keep. {@link commit} moves the file into place once the store has the key; {@link discard}
+ * removes it when the store refused, so a credential file on disk always matches the store.
+ */
+async function issueSecret(name: string, path: string) {
   const secret = randomBytes(SECRET_BYTES);
+  const pending = `${path}.pending`;
   await ensurePrivateDir(path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".");
-  await writeFileAtomic(path, encodeCredential({ identity: name, secret }), { mode: PRIVATE_FILE_MODE });
-  return await deriveAuthKey(secret);
+  await writeFileAtomic(pending, encodeCredential({ identity: name, secret }), { mode: PRIVATE_FILE_MODE });
+  return {
+    authKey: await deriveAuthKey(secret),
+    commit: () => renameDurably(pending, path),
+    discard: () => Deno.remove(pending).catch(() => {}),
+  };
 }
 
 /**
@@ -58,8 +67,9 @@ export async function provisionDemoIdentities(
   let made = 0;
   for (let n = 1; n <= options.count; n++) {
     const name = demoIdentityName(n);
-    const authKey = await issueSecret(name, credentialPath(options.dataDir, name));
-    if ((await store.addIdentity(name, authKey)) === "ok") made += 1;
+    if ((await createIdentity(store, { name, path: credentialPath(options.dataDir, name) })) !== null) {
+      made += 1;
+    }
   }
   return made;
 }
@@ -69,12 +79,13 @@ export async function createIdentity(
   store: IdentityDirectory,
   options: { name: string; path: string },
 ): Promise<string | null> {
-  if ((await store.lookupIdentity(options.name)) !== null) return null;
-  const authKey = await issueSecret(options.name, options.path);
-  if ((await store.addIdentity(options.name, authKey)) === "exists") {
-    await Deno.remove(options.path).catch(() => {});
+  assert(!isReservedIdentityName(options.name), `Identity name ${options.name} is reserved`);
+  const issued = await issueSecret(options.name, options.path);
+  if ((await store.addIdentity(options.name, issued.authKey)) === "exists") {
+    await issued.discard();
     return null;
   }
+  await issued.commit();
   return options.path;
 }
 
@@ -83,9 +94,13 @@ export async function rotateIdentity(
   store: IdentityDirectory,
   options: { name: string; path: string },
 ): Promise<string | null> {
-  if ((await store.lookupIdentity(options.name)) === null) return null;
-  const authKey = await issueSecret(options.name, options.path);
-  return (await store.rotateIdentity(options.name, authKey)) === "ok" ? options.path : null;
+  const issued = await issueSecret(options.name, options.path);
+  if ((await store.rotateIdentity(options.name, issued.authKey)) !== "ok") {
+    await issued.discard();
+    return null;
+  }
+  await issued.commit();
+  return options.path;
 }
 
 /** A change the watcher saw: this identity's sessions below `generation` must end. */

@@ -1,7 +1,7 @@
 /**
  * The TLS listener: accepts connections and serves each one independently and concurrently, so one slow,
- * broken or hostile client never stalls the others. Beyond the connection limit, new connections are
- * closed at once.
+ * broken or hostile client never stalls the others. At the connection limit it stops accepting until a
+ * session ends: further connections wait in the kernel's backlog and hold no file descriptor of ours.
  *
  * @module
  */
@@ -42,8 +42,16 @@ export function startBankListener(
   const sessions = new Set<Promise<void>>();
   let closing = false;
 
+  let sessionEnded: (() => void) | undefined;
   const acceptLoop = (async () => {
     while (!closing) {
+      if (open.size >= options.maxConnections) {
+        log.warning("Connection limit {limit} reached: not accepting until a session ends", {
+          limit: options.maxConnections,
+        });
+        await new Promise<void>((resolve) => (sessionEnded = resolve));
+        continue;
+      }
       let conn: Deno.TlsConn;
       try {
         conn = await listener.accept();
@@ -53,14 +61,12 @@ export function startBankListener(
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
       }
-      if (open.size >= options.maxConnections) {
-        refuse(conn, context);
-        continue;
-      }
       open.add(conn);
       const session = serveConnection(conn, context).finally(() => {
         open.delete(conn);
         sessions.delete(session);
+        sessionEnded?.();
+        sessionEnded = undefined;
       });
       sessions.add(session);
     }
@@ -71,6 +77,7 @@ export function startBankListener(
     async drain(timeoutMs) {
       closing = true;
       listener.close();
+      sessionEnded?.();
       await acceptLoop;
       for (const control of context.sessions) control.requestStop("server shutting down");
       const settled = Promise.allSettled([...sessions]);
@@ -95,14 +102,6 @@ export function startBankListener(
       return ended;
     },
   };
-}
-
-function refuse(conn: Deno.TlsConn, context: ServerContext): void {
-  const connection = context.stats.connectionOpened();
-  context.stats.connectionRejected("server_busy");
-  context.stats.connectionClosed();
-  closeQuietly(conn);
-  log.warn("Connection {connection} rejected: server_busy (connection limit reached)", { connection });
 }
 
 function closeQuietly(conn: Deno.Conn): void {

@@ -7,12 +7,13 @@
 import { ensureDevCertificates, loadCertificateFiles } from "../certs/mod.ts";
 import { createMonitorApp } from "../monitor/app.ts";
 import { randomBytes } from "../protocol/bytes.ts";
-import { AES_KEY_BYTES } from "../protocol/limits.ts";
+import { AES_KEY_BYTES, IDENTITIES_MAX, IDENTITIES_PAGE_MAX } from "../protocol/limits.ts";
 import type { ServerConfig } from "./config.ts";
 import { openDemoAccounts } from "./demo.ts";
 import { ensurePrivateDir } from "./files.ts";
 import { IdentityWatcher, provisionDemoIdentities } from "./identities.ts";
 import { instrumentLedger } from "./ledger/instrumented.ts";
+import type { IdentityDirectory } from "./ledger/ledger.ts";
 import { describeStore, openStore } from "./ledger/mod.ts";
 import { startBankListener } from "./listener.ts";
 import { serverLogger } from "./log.ts";
@@ -37,8 +38,7 @@ export async function serve(config: ServerConfig): Promise<number> {
     dataDir: config.dataDir,
     count: config.demoClients,
   });
-  const names = (await store.listIdentities({ limit: 1_000 })).map((record) => record.name);
-  const demoAccounts = await openDemoAccounts(store, names);
+  const demoAccounts = await openDemoAccounts(store, await allIdentityNames(store));
   log.info("Store: {store}; {identities} demo identities and {accounts} demo accounts made", {
     store: describeStore(where),
     identities: demoIdentities,
@@ -111,6 +111,21 @@ export async function serve(config: ServerConfig): Promise<number> {
     cut,
   });
   return 0;
+}
+
+/** Every identity's name, read page by page. */
+async function allIdentityNames(store: IdentityDirectory): Promise<string[]> {
+  const names: string[] = [];
+  for (let page = 0; page <= IDENTITIES_MAX / IDENTITIES_PAGE_MAX; page++) {
+    const after = names.at(-1);
+    const records = await store.listIdentities({
+      limit: IDENTITIES_PAGE_MAX,
+      ...(after === undefined ? {} : { after }),
+    });
+    names.push(...records.map((record) => record.name));
+    if (records.length < IDENTITIES_PAGE_MAX) break;
+  }
+  return names;
 }
 
 /** Runs `start`, prefixing a failure's message with what was being attempted. */

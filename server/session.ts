@@ -9,11 +9,18 @@ import { isAssertionFailure } from "../protocol/assert.ts";
 import type { AeadFactory } from "../protocol/aead.ts";
 import { fromUtf8, utf8 } from "../protocol/bytes.ts";
 import type { OpenResult, SealedChannel } from "../protocol/channel.ts";
-import { SESSION_REQUESTS_MAX, TEXT_COMMAND_BYTES_MAX } from "../protocol/limits.ts";
+import {
+  HANDSHAKE_FRAME_BYTES_MAX,
+  LEDGER_CALL_TIMEOUT_MS,
+  SESSION_REQUESTS_MAX,
+  TEXT_COMMAND_BYTES_MAX,
+} from "../protocol/limits.ts";
+import { isReservedIdentityName } from "../protocol/credential.ts";
 import { decodeRequest } from "../protocol/messages.ts";
 import { serverHandshake } from "../protocol/session.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import { FrameType } from "../protocol/wire.ts";
+import type { WireErrorCode } from "../protocol/wire.ts";
 import type { BankRequest, Failure, HandlerContext, Outcome } from "./handlers/types.ts";
 import { describeCode } from "../protocol/codes.ts";
 import type { Operation } from "../protocol/codes.ts";
@@ -111,7 +118,7 @@ async function runSession(
   await conn.handshake();
   progress.phase = "handshake";
   const transport = new FrameTransport(conn, {
-    frameBytesMax: settings.frameBytesMax,
+    frameBytesMax: HANDSHAKE_FRAME_BYTES_MAX,
     onFrameStart: () => {
       if (progress.phase !== "session") return;
       progress.inFrame = true;
@@ -121,6 +128,7 @@ async function runSession(
   let generation = 0;
   const handshake = await serverHandshake(transport, {
     lookupAuthKey: async (name) => {
+      if (isReservedIdentityName(name)) return null;
       const found = await context.identities.lookupIdentity(name);
       generation = found?.generation ?? 0;
       return found?.authKey ?? null;
@@ -145,6 +153,7 @@ async function runSession(
     };
   }
   progress.phase = "session";
+  transport.frameBytesMax = settings.frameBytesMax;
   log.info("Connection {connection} from {peer} opened: authenticated as {identity}", { ...progress });
   return await serveRequests({ transport, channel: handshake.channel, identity: handshake.identity }, parts);
 }
@@ -163,12 +172,20 @@ async function serveRequests(
     guard.disarm();
     if (frame.kind === "end") return { kind: "closed", reason: "client closed the connection" };
     if (frame.kind === "error") {
-      await transport.sendError("bad_frame");
+      await sendErrorBounded(transport, {
+        guard,
+        code: "bad_frame",
+        timeoutMs: context.settings.frameTimeoutMs,
+      });
       return { kind: "rejected", reason: frame.code, detail: frame.detail };
     }
     const opened = await channel.open(frame.body);
     if (!opened.ok) {
-      await transport.sendError("channel_error");
+      await sendErrorBounded(transport, {
+        guard,
+        code: "channel_error",
+        timeoutMs: context.settings.frameTimeoutMs,
+      });
       return { kind: "rejected", reason: opened.reason, detail: `frame ${channel.receivedFrames}` };
     }
     const startedMs = performance.now();
@@ -184,7 +201,11 @@ async function serveRequests(
     context.stats.requestAnswered({ operation, outcome: answer.outcome, durationMs });
     log.debug("Connection {connection} answered {operation}: {code}", { ...progress, ...answer.summary });
   }
-  await transport.sendError("session_limit");
+  await sendErrorBounded(transport, {
+    guard,
+    code: "session_limit",
+    timeoutMs: context.settings.frameTimeoutMs,
+  });
   return { kind: "closed", reason: `session reached ${SESSION_REQUESTS_MAX} requests` };
 }
 
@@ -230,8 +251,12 @@ async function answerRequest(
  * quote the values of a statement, and those may be contact details.
  */
 async function routeGuarded(request: BankRequest, context: HandlerContext): Promise<Outcome> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await route(request, context);
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new LedgerTimeout()), LEDGER_CALL_TIMEOUT_MS);
+    });
+    return await Promise.race([route(request, context), deadline]);
   } catch (error) {
     if (isAssertionFailure(error)) throw error;
     const kind = error instanceof Error ? error.name : typeof error;
@@ -248,7 +273,24 @@ async function routeGuarded(request: BankRequest, context: HandlerContext): Prom
       code: "unavailable",
       message: describeCode("unavailable"),
     };
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+/** The ledger did not answer within {@link LEDGER_CALL_TIMEOUT_MS}. */
+class LedgerTimeout extends Error {
+  override name = "LedgerTimeout";
+}
+
+/** Sends the generic error frame with the frame timeout armed: a peer that stops reading cannot pin us. */
+async function sendErrorBounded(
+  transport: FrameTransport,
+  options: { guard: ConnectionGuard; code: WireErrorCode; timeoutMs: number },
+): Promise<void> {
+  options.guard.arm(options.timeoutMs);
+  await transport.sendError(options.code);
+  options.guard.disarm();
 }
 
 function unreadable(message: string): Failure {

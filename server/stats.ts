@@ -26,8 +26,7 @@ export type RejectReason =
   | "sealed_not_authentic"
   | "timeout"
   | "tls_failed"
-  | "connection_lost"
-  | "server_busy";
+  | "connection_lost";
 
 /** Why a TLS handshake or an authentication failed. */
 export type HandshakeFailureReason = HandshakeFailure | "tls_failed" | "timeout";

@@ -20,8 +20,10 @@ import {
   CONTACT_FAILED_PREFIX,
   CONTACT_UPDATED,
   INVALID_REQUEST,
+  SERVICE_UNAVAILABLE,
   TRANSACTION_FAILED_PREFIX,
   TRANSACTION_SUCCESSFUL,
+  TRANSACTION_UNKNOWN,
   UPDATE_CONTACT,
 } from "../protocol/text.ts";
 import type { ContactDetails, ContactField } from "./ledger/ledger.ts";
@@ -83,6 +85,9 @@ function parseContact(text: string): BankRequest | Failure {
 /** Renders an outcome as the original design's answer text. */
 export function formatTextOutcome(outcome: Outcome): string {
   if (!outcome.ok) {
+    if (outcome.code === "unavailable") {
+      return outcome.operation === "transfer" ? TRANSACTION_UNKNOWN : SERVICE_UNAVAILABLE;
+    }
     if (outcome.operation === "transfer") return `${TRANSACTION_FAILED_PREFIX}${outcome.message}`;
     if (outcome.operation === "update_contact") return `${CONTACT_FAILED_PREFIX}${outcome.message}`;
     return INVALID_REQUEST;

@@ -40,8 +40,8 @@ function hasControlCharacter(text: string): boolean {
 }
 
 /**
- * Records the caller's contact details, keeping the history of changes. A request with no fields confirms
- * the details on file (the original design's bare command) and is recorded too.
+ * Records the caller's contact details, keeping the history of changes. A request with no fields (the
+ * original design's bare command) confirms the details on file and changes nothing.
  */
 export async function handleUpdateContact(
   request: Extract<BankRequest, { operation: "update_contact" }>,

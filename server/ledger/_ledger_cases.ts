@@ -5,6 +5,7 @@
  * @module
  */
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
+import { ACCOUNTS_PER_OWNER_MAX, ISSUANCE_MINOR_MAX } from "../../protocol/limits.ts";
 import { EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
 import type { BankStore, Ledger, TransferInput, TransferResult } from "./ledger.ts";
 import { seededRandom } from "./testing.ts";
@@ -169,7 +170,7 @@ export const LEDGER_CASES: readonly LedgerCase[] = [
     },
   },
   {
-    name: "updateContact() reports changed fields and keeps the history of changes",
+    name: "updateContact() reports changed fields and keeps the history of real changes only",
     async fn({ ledger }) {
       assertEquals(await ledger.updateContact("alice", {}), { code: "ok", changed: [] });
       assertEquals(await ledger.updateContact("alice", { email: "a@example.com", phone: "+1 555 0100" }), {
@@ -181,7 +182,11 @@ export const LEDGER_CASES: readonly LedgerCase[] = [
         changed: ["address"],
       });
       const history = await ledger.contactHistory("alice", { limit: 10 });
-      assertEquals(history.map((change) => change.changed), [["address"], ["email", "phone"], []]);
+      assertEquals(
+        history.map((change) => change.changed),
+        [["address"], ["email", "phone"]],
+        "no-ops are not kept",
+      );
       assertEquals(await ledger.contactHistory("bob", { limit: 10 }), []);
     },
   },
@@ -326,6 +331,40 @@ export const LEDGER_CASES: readonly LedgerCase[] = [
           "client-2",
         ],
       );
+    },
+  },
+  {
+    name: "openAccount() refuses past the accounts-per-owner and issuance caps",
+    async fn({ ledger }) {
+      for (let index = 0; index < ACCOUNTS_PER_OWNER_MAX; index++) {
+        assertEquals(
+          (await ledger.openAccount({ owner: "many", id: `M${index}`, depositMinor: 0n })).code,
+          "ok",
+        );
+      }
+      assertEquals(
+        (await ledger.openAccount({ owner: "many", depositMinor: 0n })).code,
+        "owner_account_limit",
+      );
+      const big = await ledger.openAccount({
+        owner: "rich",
+        id: "R1",
+        depositMinor: ISSUANCE_MINOR_MAX - 1n,
+      });
+      assertEquals(big.code, "ok");
+      assertEquals(
+        (await ledger.openAccount({ owner: "rich", id: "R2", depositMinor: 2n })).code,
+        "issuance_over_limit",
+      );
+      assertEquals((await ledger.openAccount({ owner: "rich", id: "R3", depositMinor: 1n })).code, "ok");
+      const all = await ledger.transfer({
+        identity: "rich",
+        targetAccountId: "R3",
+        amountMinor: 100n,
+        idempotencyKey: "r",
+      });
+      assertEquals(all.code, "ok", "a balance can hold all the money there is");
+      await assertVerified(ledger);
     },
   },
 ];

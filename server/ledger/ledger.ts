@@ -113,7 +113,9 @@ export interface OpenAccountInput {
   depositMinor: bigint;
 }
 
-export type OpenAccountResult = { code: "ok"; account: Account } | { code: "account_exists" };
+export type OpenAccountResult =
+  | { code: "ok"; account: Account }
+  | { code: "account_exists" | "owner_account_limit" | "issuance_over_limit" };
 
 export type StatusResult = { code: "ok"; account: Account } | { code: "account_not_found" };
 

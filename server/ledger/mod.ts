@@ -5,6 +5,7 @@
  * @module
  */
 import type { BankStore } from "./ledger.ts";
+import { ensurePrivateFile, fileExists, PRIVATE_FILE_MODE } from "../files.ts";
 import { PostgresLedger } from "./postgres.ts";
 import { SqliteLedger } from "./sqlite.ts";
 
@@ -16,7 +17,12 @@ export const SQLITE_FILE = "bank.db";
 /** Opens the store: `databaseUrl` (postgres://…) when given, else SQLite in `dataDir`. */
 export async function openStore(options: { dataDir: string; databaseUrl?: string }): Promise<BankStore> {
   if (options.databaseUrl !== undefined) return await PostgresLedger.open(options.databaseUrl);
-  return SqliteLedger.open(`${options.dataDir}/${SQLITE_FILE}`);
+  const path = `${options.dataDir}/${SQLITE_FILE}`;
+  await ensurePrivateFile(path);
+  for (const suffix of ["-wal", "-shm"]) {
+    if (await fileExists(`${path}${suffix}`)) await Deno.chmod(`${path}${suffix}`, PRIVATE_FILE_MODE);
+  }
+  return SqliteLedger.open(path);
 }
 
 /** Describes where a ledger lives without any password, for logs. */

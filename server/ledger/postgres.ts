@@ -15,9 +15,11 @@ import postgres from "postgres";
 import { assert, isAssertionFailure } from "../../protocol/assert.ts";
 import {
   ACCOUNTS_PAGE_MAX,
+  ACCOUNTS_PER_OWNER_MAX,
   CONTACT_HISTORY_PAGE_MAX,
   DATABASE_CLOSE_TIMEOUT_S,
   DATABASE_CONNECT_TIMEOUT_S,
+  DATABASE_KEEPALIVE_S,
   DATABASE_POOL_MAX,
   DATABASE_STATEMENT_TIMEOUT_MS,
   HISTORY_PAGE_MAX,
@@ -50,6 +52,7 @@ import type {
 import {
   judgeAccounts,
   judgeAmount,
+  judgeOpening,
   judgeReplay,
   newAccountId,
   newTransferId,
@@ -166,7 +169,8 @@ export class PostgresLedger implements BankStore {
   accountsOf(owner: string): Promise<Account[]> {
     return this.#use(async (sql) => {
       const rows = await sql<AccountRow[]>`
-        SELECT * FROM accounts WHERE owner = ${owner} AND kind = 'customer' ORDER BY seq`;
+        SELECT * FROM accounts WHERE owner = ${owner} AND kind = 'customer' ORDER BY seq
+        LIMIT ${ACCOUNTS_PER_OWNER_MAX}`;
       return rows.map(toAccount);
     });
   }
@@ -194,6 +198,15 @@ export class PostgresLedger implements BankStore {
       assert(external.has(EXTERNAL_ACCOUNT_ID), "The EXTERNAL account must exist");
       const id = input.id ?? newAccountId();
       if ((await findAccount(tx, id)) !== undefined) return { code: "account_exists" };
+      const [owned] = await tx<
+        { n: bigint }[]
+      >`SELECT COUNT(*) AS n FROM accounts WHERE owner = ${input.owner}`;
+      const refusal = judgeOpening({
+        ownerAccounts: Number(owned?.n ?? 0n),
+        issuedMinor: -external.get(EXTERNAL_ACCOUNT_ID)!.balanceMinor,
+        depositMinor: input.depositMinor,
+      });
+      if (refusal !== null) return { code: refusal };
       await tx`
         INSERT INTO accounts (id, owner, kind, currency, balance_minor, status, created_at)
         VALUES (${id}, ${input.owner}, 'customer', 'USD', 0, 'open', ${this.#now()})`;
@@ -336,10 +349,13 @@ export class PostgresLedger implements BankStore {
         UPDATE contacts SET email = ${merged("email")}, phone = ${merged("phone")},
           address = ${merged("address")}, updated_at = ${at}
         WHERE owner = ${owner}`;
+      if (changed.length === 0) return { code: "ok", changed };
+      const value = (field: ContactField) => (changed.includes(field) ? details[field] ?? null : null);
       await tx`
         INSERT INTO contact_changes (owner, fields, email, phone, address, changed_at)
-        VALUES (${owner}, ${changed.join(",")}, ${details.email ?? null}, ${details.phone ?? null},
-          ${details.address ?? null}, ${at})`;
+        VALUES (${owner}, ${changed.join(",")}, ${value("email")}, ${value("phone")}, ${
+        value("address")
+      }, ${at})`;
       return { code: "ok", changed };
     });
   }
@@ -500,6 +516,7 @@ function connect(url: string, poolMax: number): Database {
   return postgres(url, {
     max: poolMax,
     connect_timeout: DATABASE_CONNECT_TIMEOUT_S,
+    keep_alive: DATABASE_KEEPALIVE_S,
     onnotice: () => {},
     types: { bigint: postgres.BigInt },
     connection: {

@@ -6,7 +6,12 @@
  */
 import { assert } from "../../protocol/assert.ts";
 import { isAccountId } from "../../protocol/messages.ts";
-import { BALANCE_MINOR_MAX, TRANSFER_MINOR_MAX } from "../../protocol/limits.ts";
+import {
+  ACCOUNTS_PER_OWNER_MAX,
+  BALANCE_MINOR_MAX,
+  ISSUANCE_MINOR_MAX,
+  TRANSFER_MINOR_MAX,
+} from "../../protocol/limits.ts";
 import { randomBytes, toBase64Url } from "../../protocol/bytes.ts";
 import type {
   Account,
@@ -54,7 +59,23 @@ export function judgeAccounts(
   if (target === undefined || target.kind !== "customer") return "account_not_found";
   if (source.status === "frozen" || target.status === "frozen") return "account_frozen";
   if (source.balanceMinor < input.amountMinor) return "insufficient_funds";
-  assert(target.balanceMinor + input.amountMinor <= BALANCE_MINOR_MAX, `Account ${target.id} would overflow`);
+  assert(
+    target.balanceMinor + input.amountMinor <= BALANCE_MINOR_MAX,
+    `Issuance caps ${target.id}'s balance`,
+  );
+  return null;
+}
+
+/**
+ * Checks an account opening against the caps: accounts per owner, and all money ever deposited
+ * (`issuedMinor` is what EXTERNAL has paid out so far, its balance negated).
+ */
+export function judgeOpening(
+  opening: { ownerAccounts: number; issuedMinor: bigint; depositMinor: bigint },
+): "owner_account_limit" | "issuance_over_limit" | null {
+  assert(opening.issuedMinor >= 0n, "EXTERNAL can only have paid money out");
+  if (opening.ownerAccounts >= ACCOUNTS_PER_OWNER_MAX) return "owner_account_limit";
+  if (opening.issuedMinor + opening.depositMinor > ISSUANCE_MINOR_MAX) return "issuance_over_limit";
   return null;
 }
 

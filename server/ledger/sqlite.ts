@@ -10,6 +10,7 @@ import type { SQLInputValue, StatementSync } from "node:sqlite";
 import { assert, isAssertionFailure } from "../../protocol/assert.ts";
 import {
   ACCOUNTS_PAGE_MAX,
+  ACCOUNTS_PER_OWNER_MAX,
   CONTACT_HISTORY_PAGE_MAX,
   HISTORY_PAGE_MAX,
   IDENTITIES_PAGE_MAX,
@@ -41,6 +42,7 @@ import type {
 import {
   judgeAccounts,
   judgeAmount,
+  judgeOpening,
   judgeReplay,
   newAccountId,
   newTransferId,
@@ -123,7 +125,10 @@ export class SqliteLedger implements BankStore {
 
   accountsOf(owner: string): Promise<Account[]> {
     return this.#read(() =>
-      this.#all("SELECT * FROM accounts WHERE owner = ? AND kind = 'customer' ORDER BY seq", [owner]).map(
+      this.#all(
+        `SELECT * FROM accounts WHERE owner = ? AND kind = 'customer' ORDER BY seq LIMIT ${ACCOUNTS_PER_OWNER_MAX}`,
+        [owner],
+      ).map(
         toAccount,
       )
     );
@@ -149,6 +154,14 @@ export class SqliteLedger implements BankStore {
       if (this.#get("SELECT id FROM accounts WHERE id = ?", [id]) !== undefined) {
         return { code: "account_exists" };
       }
+      const refusal = judgeOpening({
+        ownerAccounts: Number(
+          this.#get("SELECT COUNT(*) AS n FROM accounts WHERE owner = ?", [input.owner])!.n,
+        ),
+        issuedMinor: -this.#account(EXTERNAL_ACCOUNT_ID)!.balanceMinor,
+        depositMinor: input.depositMinor,
+      });
+      if (refusal !== null) return { code: refusal };
       const createdAt = this.#now().toISOString();
       this.#run(
         `INSERT INTO accounts (id, seq, owner, kind, currency, balance_minor, status, created_at)
@@ -304,9 +317,17 @@ export class SqliteLedger implements BankStore {
          ON CONFLICT (owner) DO UPDATE SET email = ?2, phone = ?3, address = ?4, updated_at = ?5`,
         [owner, merged.email!, merged.phone!, merged.address!, at],
       );
+      if (changed.length === 0) return { code: "ok", changed };
       this.#run(
         "INSERT INTO contact_changes (owner, fields, email, phone, address, changed_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [owner, changed.join(","), details.email ?? null, details.phone ?? null, details.address ?? null, at],
+        [
+          owner,
+          changed.join(","),
+          changedValue(details, changed, "email"),
+          changedValue(details, changed, "phone"),
+          changedValue(details, changed, "address"),
+          at,
+        ],
       );
       return { code: "ok", changed };
     });
@@ -540,4 +561,13 @@ function toTransfer(row: Row): Transfer {
 
 function toHistoryItem(row: Row): HistoryItem {
   return historyFromRow(row as unknown as HistoryRow);
+}
+
+/** The new value of a field, when this update changed it; history keeps only what changed. */
+function changedValue(
+  details: ContactDetails,
+  changed: readonly ContactField[],
+  field: ContactField,
+): string | null {
+  return changed.includes(field) ? details[field] ?? null : null;
 }
