@@ -10,6 +10,7 @@ import { SqliteLedger } from "../server/ledger/sqlite.ts";
 import { runAdmin, runClient, SERVER_SOURCE, startServer } from "./_harness.ts";
 import type { ServerHandle } from "./_harness.ts";
 import { acknowledged, runTransferLoad } from "./_load.ts";
+import parsePrometheus from "parse-prometheus-text-format";
 
 const TOKEN = "monitor-token-for-tests-0123456789";
 
@@ -250,4 +251,26 @@ Deno.test("--help lists every option with defaults on every command, and --versi
     assertMatch(text, /--data DIR/);
   }
   assertMatch((await run(["--version"])).text, /^bank-server \d+\.\d+\.\d+/);
+});
+
+Deno.test("GET /metrics on the running server parses as Prometheus exposition and follows a load", async () => {
+  await using server = await startServer({ args: ["--demo-clients", "3"] });
+  const result = await runClient(server, ["--clients", "3"]);
+  assertEquals(result.code, 0);
+  await server.waitForLog(/Connection 3 .* closed/);
+  const response = await fetch(`http://127.0.0.1:${server.monitorPort}/metrics`);
+  assertEquals(response.status, 200);
+  const families = parsePrometheus(await response.text()) as {
+    name: string;
+    metrics: { value?: string; labels?: Record<string, string> }[];
+  }[];
+  const byName = new Map(families.map((family) => [family.name, family]));
+  assertEquals(byName.get("bank_connections_total")?.metrics[0]?.value, "3");
+  const requests = byName.get("bank_requests_total")?.metrics ?? [];
+  const total = requests.reduce((sum, metric) => sum + Number(metric.value), 0);
+  assertEquals(total, 9);
+  assert(
+    requests.some((metric) => metric.labels?.operation === "transfer" && metric.labels?.outcome === "ok"),
+  );
+  assert(Number(byName.get("process_resident_memory_bytes")?.metrics[0]?.value) > 0);
 });
