@@ -106,6 +106,11 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 export const DATABASE_POOL_MAX = 10;
 export const DATABASE_STATEMENT_TIMEOUT_MS = 10_000;
 export const DATABASE_CONNECT_TIMEOUT_S = 10;
+/** Group commit: the most transfers one commit may hold, and the longest a transfer waits for company. */
+export const GROUP_COMMIT_BATCH_MAX = 512;
+export const GROUP_COMMIT_BATCH_DEFAULT = 128;
+export const GROUP_COMMIT_WAIT_MS_MAX = 50;
+export const GROUP_COMMIT_WAIT_MS_DEFAULT = 0;
 /** TCP keepalive on database connections, so a dead network is noticed. */
 export const DATABASE_KEEPALIVE_S = 10;
 /** The longest one request may wait on the ledger before it is answered `unavailable`. */

@@ -71,10 +71,13 @@ import {
 } from "./rows.ts";
 import type { AccountRow, HistoryRow, IdentityKeyRow, IdentityRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
+import { GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
+import type { GroupCommitOptions, Settled } from "./group_commit.ts";
 
 type Types = { bigint: bigint };
 type Database = postgres.Sql<Types>;
 type Query = postgres.ISql<Types>;
+type Transaction = postgres.TransactionSql<Types>;
 
 /** A journal entry to write: a deposit from EXTERNAL or a customer transfer. */
 type JournalInput = Omit<Transfer, "id" | "createdAt"> & { kind: "deposit" | "transfer" };
@@ -88,7 +91,6 @@ const RETRY_STATES: readonly string[] = ["40001", "40P01"];
 const UNIQUE_VIOLATION_STATE = "23505";
 /** The unique constraint a concurrent twin (same caller, same idempotency key) trips over. */
 const IDEMPOTENCY_CONSTRAINT = "journal_identity_idempotency_key_key";
-/** Closing waits for statements in flight, which take at most the statement timeout. */
 
 /** Options of {@link PostgresLedger.open}. */
 export interface PostgresLedgerOptions {
@@ -96,6 +98,8 @@ export interface PostgresLedgerOptions {
   now?: () => Date;
   /** Connections in the pool, 1 to `DATABASE_POOL_MAX` (the default). */
   poolMax?: number;
+  /** How transfers share commits; {@link GROUP_COMMIT_DEFAULTS} by default. */
+  groupCommit?: GroupCommitOptions;
 }
 
 /** A {@link Ledger} in PostgreSQL; open it with {@link PostgresLedger.open}, close it when done. */
@@ -103,11 +107,13 @@ export class PostgresLedger implements BankStore {
   readonly store = "postgres";
   readonly #sql: Database;
   readonly #now: () => Date;
+  readonly #group: GroupCommit<TransferInput, TransferResult>;
   #closed = false;
 
-  private constructor(sql: Database, now: () => Date) {
+  private constructor(sql: Database, options: { now: () => Date; groupCommit: GroupCommitOptions }) {
     this.#sql = sql;
-    this.#now = now;
+    this.#now = options.now;
+    this.#group = new GroupCommit((inputs) => this.#commitBatch(inputs), options.groupCommit);
   }
 
   /**
@@ -127,7 +133,10 @@ export class PostgresLedger implements BankStore {
     let sql: Database | undefined;
     try {
       sql = connect(url, poolMax);
-      const ledger = new PostgresLedger(sql, options.now ?? (() => new Date()));
+      const ledger = new PostgresLedger(sql, {
+        now: options.now ?? (() => new Date()),
+        groupCommit: options.groupCommit ?? GROUP_COMMIT_DEFAULTS,
+      });
       await ledger.#migrate();
       return ledger;
     } catch (error) {
@@ -240,8 +249,39 @@ export class PostgresLedger implements BankStore {
     });
   }
 
+  /** Queues the transfer for the next group commit; resolves once that commit is durable. */
   transfer(input: TransferInput): Promise<TransferResult> {
-    return this.#write((tx) => this.#transfer(tx, input));
+    assert(!this.#closed, "Cannot use a closed ledger");
+    return this.#group.submit(input);
+  }
+
+  /** Commits so far and transfers they held. */
+  get groupCommitStats(): { batches: number; writes: number } {
+    return this.#group.stats;
+  }
+
+  /**
+   * Runs a batch of transfers in one transaction. Every account the batch touches is locked first, in id
+   * order, in one statement, so batches on any number of servers never deadlock; then each transfer runs
+   * in its own savepoint, so one that fails is rolled back alone.
+   */
+  #commitBatch(inputs: readonly TransferInput[]): Promise<Settled<TransferResult>[]> {
+    return this.#write(async (tx) => {
+      await lockBatchAccounts(tx, inputs);
+      const outcomes: Settled<TransferResult>[] = [];
+      for (const input of inputs) {
+        try {
+          outcomes.push({
+            ok: true,
+            value: await tx.savepoint((savepoint) => this.#transfer(savepoint, input)),
+          });
+        } catch (error) {
+          if (isAssertionFailure(error)) throw error;
+          outcomes.push({ ok: false, error });
+        }
+      }
+      return outcomes;
+    });
   }
 
   /** One attempt at a transfer, inside a transaction: checks in the fixed order, then the journal. */
@@ -492,7 +532,7 @@ export class PostgresLedger implements BankStore {
    * Runs `work` in a READ COMMITTED transaction and resolves after COMMIT returns. A conflict rolls back
    * and runs `work` again, at most `LEDGER_ATTEMPTS_MAX` times in all.
    */
-  async #write<T>(work: (tx: Query) => Promise<T>): Promise<T> {
+  async #write<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     assert(!this.#closed, "Cannot use a closed ledger");
     for (let attempt = 1; attempt <= LEDGER_ATTEMPTS_MAX; attempt++) {
       try {
@@ -528,6 +568,23 @@ function connect(url: string, poolMax: number): Database {
       synchronous_commit: "on",
     },
   });
+}
+
+/** Locks every account a batch of transfers may touch (sources, oldest accounts of callers, targets), in id order. */
+async function lockBatchAccounts(tx: Query, inputs: readonly TransferInput[]): Promise<void> {
+  const callers = [
+    ...new Set(inputs.filter((input) => input.sourceAccountId === undefined).map((i) => i.identity)),
+  ];
+  const oldest = callers.length === 0 ? [] : await tx<{ id: string }[]>`
+    SELECT DISTINCT ON (owner) id FROM accounts
+    WHERE owner IN ${tx(callers)} AND kind = 'customer' ORDER BY owner, seq`;
+  const ids = new Set<string>(oldest.map((row) => row.id));
+  for (const input of inputs) {
+    ids.add(input.targetAccountId);
+    if (input.sourceAccountId !== undefined) ids.add(input.sourceAccountId);
+  }
+  assert(ids.size <= 2 * inputs.length, "A batch touches at most two accounts per transfer");
+  await tx`SELECT id FROM accounts WHERE id IN ${tx([...ids])} ORDER BY id COLLATE "C" FOR UPDATE`;
 }
 
 /** Locks the given accounts in id order (the one order every transaction uses) and returns them by id. */

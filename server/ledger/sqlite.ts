@@ -60,6 +60,8 @@ import {
 } from "./rows.ts";
 import type { AccountRow, HistoryRow, IdentityKeyRow, IdentityRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
+import { GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
+import type { GroupCommitOptions, Settled } from "./group_commit.ts";
 
 type Row = Record<string, SQLInputValue>;
 
@@ -71,22 +73,30 @@ export class SqliteLedger implements BankStore {
   readonly #db: DatabaseSync;
   readonly #now: () => Date;
   readonly #statements = new Map<string, StatementSync>();
+  readonly #group: GroupCommit<TransferInput, TransferResult>;
   #closed = false;
 
-  private constructor(db: DatabaseSync, now: () => Date) {
+  private constructor(db: DatabaseSync, options: { now: () => Date; groupCommit: GroupCommitOptions }) {
     this.#db = db;
-    this.#now = now;
+    this.#now = options.now;
+    this.#group = new GroupCommit((inputs) => this.#commitBatch(inputs), options.groupCommit);
   }
 
   /** Opens (creating if needed) the ledger file at `path`, or `:memory:`, and applies pending migrations. */
-  static open(path: string, options: { now?: () => Date } = {}): SqliteLedger {
+  static open(
+    path: string,
+    options: { now?: () => Date; groupCommit?: GroupCommitOptions } = {},
+  ): SqliteLedger {
     const db = new DatabaseSync(path);
     try {
       db.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = FULL");
       db.exec("PRAGMA foreign_keys = ON");
-      const ledger = new SqliteLedger(db, options.now ?? (() => new Date()));
+      const ledger = new SqliteLedger(db, {
+        now: options.now ?? (() => new Date()),
+        groupCommit: options.groupCommit ?? GROUP_COMMIT_DEFAULTS,
+      });
       ledger.#migrate();
       return ledger;
     } catch (error) {
@@ -200,29 +210,57 @@ export class SqliteLedger implements BankStore {
     });
   }
 
+  /** Commits so far and transfers they held. */
+  get groupCommitStats(): { batches: number; writes: number } {
+    return this.#group.stats;
+  }
+
+  /** Queues the transfer for the next group commit; resolves once that commit is on disk. */
   transfer(input: TransferInput): Promise<TransferResult> {
-    return this.#writeAsync(() => {
-      const previous = this.#findTransfer(input.identity, input.idempotencyKey);
-      if (previous !== null) return judgeReplay(previous, input);
-      const amountProblem = judgeAmount(input);
-      if (amountProblem !== null) return { code: amountProblem };
-      const source = input.sourceAccountId === undefined
-        ? this.#all("SELECT * FROM accounts WHERE owner = ? AND kind = 'customer' ORDER BY seq LIMIT 1", [
-          input.identity,
-        ]).map(toAccount)[0]
-        : this.#account(input.sourceAccountId);
-      const target = this.#account(input.targetAccountId);
-      const problem = judgeAccounts(input, { source, target });
-      if (problem !== null) return { code: problem };
-      assert(source !== undefined, "A judged source exists");
-      const transfer = this.#journal({ kind: "transfer", ...input, sourceAccountId: source.id });
-      const after = this.#account(source.id);
-      assert(
-        after?.balanceMinor === source.balanceMinor - input.amountMinor,
-        "Source must lose exactly the amount",
-      );
-      return { code: "ok", transfer };
-    });
+    assert(!this.#closed, "Cannot use a closed ledger");
+    return this.#group.submit(input);
+  }
+
+  /** Runs a batch of transfers in one transaction, each in its own savepoint, and commits once. */
+  #commitBatch(inputs: readonly TransferInput[]): Promise<Settled<TransferResult>[]> {
+    return this.#writeAsync(() =>
+      inputs.map((input): Settled<TransferResult> => {
+        this.#db.exec("SAVEPOINT transfer");
+        try {
+          const value = this.#transferNow(input);
+          this.#db.exec("RELEASE transfer");
+          return { ok: true, value };
+        } catch (error) {
+          if (isAssertionFailure(error)) throw error;
+          this.#db.exec("ROLLBACK TO transfer");
+          this.#db.exec("RELEASE transfer");
+          return { ok: false, error };
+        }
+      })
+    );
+  }
+
+  #transferNow(input: TransferInput): TransferResult {
+    const previous = this.#findTransfer(input.identity, input.idempotencyKey);
+    if (previous !== null) return judgeReplay(previous, input);
+    const amountProblem = judgeAmount(input);
+    if (amountProblem !== null) return { code: amountProblem };
+    const source = input.sourceAccountId === undefined
+      ? this.#all("SELECT * FROM accounts WHERE owner = ? AND kind = 'customer' ORDER BY seq LIMIT 1", [
+        input.identity,
+      ]).map(toAccount)[0]
+      : this.#account(input.sourceAccountId);
+    const target = this.#account(input.targetAccountId);
+    const problem = judgeAccounts(input, { source, target });
+    if (problem !== null) return { code: problem };
+    assert(source !== undefined, "A judged source exists");
+    const transfer = this.#journal({ kind: "transfer", ...input, sourceAccountId: source.id });
+    const after = this.#account(source.id);
+    assert(
+      after?.balanceMinor === source.balanceMinor - input.amountMinor,
+      "Source must lose exactly the amount",
+    );
+    return { code: "ok", transfer };
   }
 
   /** Writes one journal entry, its two postings and both balances. Runs inside a write transaction. */

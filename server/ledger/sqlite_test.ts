@@ -41,3 +41,31 @@ Deno.test("SqliteLedger.open() keeps data across reopening and applies migration
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SqliteLedger.transfer() shares one commit among transfers that arrive together", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-" });
+  try {
+    const ledger = SqliteLedger.open(`${dir}/bank.db`);
+    await ledger.openAccount({ owner: "alice", id: "A1", depositMinor: 1_000n });
+    await ledger.openAccount({ owner: "bob", id: "B1", depositMinor: 0n });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, index) =>
+        ledger.transfer({
+          identity: "alice",
+          targetAccountId: "B1",
+          amountMinor: 7n,
+          idempotencyKey: `g${index}`,
+        })),
+    );
+    const accepted = results.filter((result) => result.code === "ok").length;
+    assertEquals(accepted, 142, "1000 / 7 transfers fit; the rest are refused without failing their batch");
+    assertEquals(results.filter((result) => result.code === "insufficient_funds").length, 58);
+    const { batches, writes } = ledger.groupCommitStats;
+    assertEquals(writes, 200);
+    assertEquals(batches < 20, true, `${batches} commits for 200 transfers`);
+    assertEquals((await ledger.verify()).ok, true);
+    await ledger.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,113 @@
+/**
+ * Group commit: writes that arrive together share one durable commit (one fsync). Each caller is answered
+ * only after the commit that holds its write is durable; one write that fails is rolled back alone (its
+ * store runs each write in its own savepoint) and never fails its neighbours. The batch size and the wait
+ * for more writes are bounded, and only one batch commits at a time: while it does, the next one gathers.
+ *
+ * @module
+ */
+import { assert } from "../../protocol/assert.ts";
+import {
+  GROUP_COMMIT_BATCH_DEFAULT,
+  GROUP_COMMIT_BATCH_MAX,
+  GROUP_COMMIT_WAIT_MS_DEFAULT,
+  GROUP_COMMIT_WAIT_MS_MAX,
+} from "../../protocol/limits.ts";
+
+/** What became of one write in a batch: its result, or the error that rolled back just that write. */
+export type Settled<O> = { ok: true; value: O } | { ok: false; error: unknown };
+
+/** Runs a batch of writes in one transaction and returns one outcome per write, in order. */
+export type BatchRunner<I, O> = (items: readonly I[]) => Promise<Settled<O>[]>;
+
+export interface GroupCommitOptions {
+  /** The most writes in one commit. */
+  batchMax: number;
+  /** How long the first write of a batch waits for others (0: only those already waiting). */
+  waitMs: number;
+}
+
+/** Group commit as configured by default: up to 128 transfers per commit, no added wait. */
+export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = {
+  batchMax: GROUP_COMMIT_BATCH_DEFAULT,
+  waitMs: GROUP_COMMIT_WAIT_MS_DEFAULT,
+};
+
+interface Pending<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (error: unknown) => void;
+}
+
+export class GroupCommit<I, O> {
+  readonly #run: BatchRunner<I, O>;
+  readonly #options: GroupCommitOptions;
+  #queue: Pending<I, O>[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #committing = false;
+  #batches = 0;
+  #writes = 0;
+
+  constructor(run: BatchRunner<I, O>, options: GroupCommitOptions) {
+    assert(Number.isInteger(options.batchMax), "Batch size must be an integer");
+    assert(
+      options.batchMax >= 1 && options.batchMax <= GROUP_COMMIT_BATCH_MAX,
+      `Batch ${options.batchMax} out of range`,
+    );
+    assert(
+      options.waitMs >= 0 && options.waitMs <= GROUP_COMMIT_WAIT_MS_MAX,
+      `Wait ${options.waitMs} out of range`,
+    );
+    this.#run = run;
+    this.#options = options;
+  }
+
+  /** Queues a write; resolves with its result once the commit that holds it is durable. */
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Commits so far and writes they held, for the benchmark's report. */
+  get stats(): { batches: number; writes: number } {
+    return { batches: this.#batches, writes: this.#writes };
+  }
+
+  #schedule(): void {
+    if (this.#committing || this.#queue.length === 0) return;
+    if (this.#queue.length >= this.#options.batchMax) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      void this.#flush();
+      return;
+    }
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      void this.#flush();
+    }, this.#options.waitMs);
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#committing || this.#queue.length === 0) return;
+    this.#committing = true;
+    const batch = this.#queue.splice(0, this.#options.batchMax);
+    try {
+      const outcomes = await this.#run(batch.map((pending) => pending.item));
+      assert(outcomes.length === batch.length, "A batch must answer every write");
+      this.#batches += 1;
+      this.#writes += batch.length;
+      batch.forEach((pending, index) => {
+        const outcome = outcomes[index]!;
+        if (outcome.ok) pending.resolve(outcome.value);
+        else pending.reject(outcome.error);
+      });
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+    } finally {
+      this.#committing = false;
+      this.#schedule();
+    }
+  }
+}
