@@ -5,7 +5,7 @@ import {
   assertRejects,
   assertThrows,
 } from "@std/assert";
-import { webCryptoAead } from "./aead.ts";
+import { nodeCryptoAead, webCryptoAead } from "./aead.ts";
 import type { AeadFactory } from "./aead.ts";
 import { AssertionFailure } from "./assert.ts";
 import { concatBytes, randomBytes, utf8 } from "./bytes.ts";
@@ -29,6 +29,31 @@ const SERVER_TO_CLIENT = 2;
 const AAD_BYTES = FRAME_HEADER_BYTES + SEALED_HEADER_BYTES;
 const NONCE_FRAMES = 1_000;
 
+/** The AES-256-GCM implementations; each must give the channel the same guarantees. */
+const PRIMITIVES: readonly [string, AeadFactory][] = [
+  ["webcrypto", webCryptoAead],
+  ["node", nodeCryptoAead],
+];
+
+/** Which implementation each end of a session uses. */
+interface AeadPair {
+  name: string;
+  client: AeadFactory;
+  server: AeadFactory;
+}
+
+/**
+ * Each test runs with one implementation at both ends, and with the client on one and the server on the
+ * other: sealed frames must open whichever implementation sealed them.
+ */
+const AEAD_PAIRS: readonly AeadPair[] = PRIMITIVES.flatMap(([clientName, client]) =>
+  PRIMITIVES.map(([serverName, server]) => ({
+    name: clientName === serverName ? clientName : `${clientName} client, ${serverName} server`,
+    client,
+    server,
+  }))
+);
+
 /** Secrets as a real handshake would derive them, from a fresh random auth key and transcript. */
 function randomSecrets(): Promise<SessionSecrets> {
   return deriveSessionSecrets(randomBytes(AES_KEY_BYTES), {
@@ -37,14 +62,33 @@ function randomSecrets(): Promise<SessionSecrets> {
   });
 }
 
+/** Registers one test per pair, its name prefixed with the pair's. */
+function testEachPair(name: string, body: (pair: AeadPair) => Promise<void>): void {
+  for (const pair of AEAD_PAIRS) Deno.test(`${pair.name}: ${name}`, () => body(pair));
+}
+
 async function openSession(
-  options: { secrets?: SessionSecrets; aead?: AeadFactory } = {},
+  pair: AeadPair,
+  options: { secrets?: SessionSecrets } = {},
 ): Promise<{ secrets: SessionSecrets; client: SealedChannel; server: SealedChannel }> {
   const secrets = options.secrets ?? await randomSecrets();
-  const aead = options.aead === undefined ? {} : { aead: options.aead };
-  const client = await SealedChannel.create(secrets, { role: "client", ...aead });
-  const server = await SealedChannel.create(secrets, { role: "server", ...aead });
+  const client = await SealedChannel.create(secrets, { role: "client", aead: pair.client });
+  const server = await SealedChannel.create(secrets, { role: "server", aead: pair.server });
   return { secrets, client, server };
+}
+
+/** Wraps an implementation so that every nonce it seals under is recorded, in order. */
+function recording(factory: AeadFactory, usedNonces: string[]): AeadFactory {
+  return async (key) => {
+    const inner = await factory(key);
+    return {
+      seal(nonce, plaintext, aad) {
+        usedNonces.push(toHex(nonce));
+        return inner.seal(nonce, plaintext, aad);
+      },
+      open: (nonce, sealed, aad) => inner.open(nonce, sealed, aad),
+    };
+  };
 }
 
 /** The body of a wire frame, after checking that its length prefix counts exactly the rest of the frame. */
@@ -70,96 +114,103 @@ async function sealBody(channel: SealedChannel, text: string): Promise<Uint8Arra
   return bodyOf(await channel.seal(FrameType.sealedText, utf8(text)));
 }
 
-Deno.test("SealedChannel.open() returns what seal() sealed, text and JSON, in both directions", async () => {
-  const { client, server } = await openSession();
-  const messages: [string, SealedChannel, SealedChannel, SealedType, string][] = [
-    ["client text", client, server, FrameType.sealedText, "Check Balance"],
-    ["server text", server, client, FrameType.sealedText, "Balance: $500"],
-    ["client JSON", client, server, FrameType.sealedJson, '{"v":1,"id":"r1","op":"balance"}'],
-    ["server JSON", server, client, FrameType.sealedJson, '{"v":1,"id":"r1","ok":true,"result":{}}'],
-    ["client empty text", client, server, FrameType.sealedText, ""],
-    ["client text again", client, server, FrameType.sealedText, "Update Contact Information"],
-    ["server text again", server, client, FrameType.sealedText, "é ✓ multi-byte"],
-  ];
-  for (const [name, sender, receiver, type, text] of messages) {
-    const plaintext = utf8(text);
-    const frame = await sender.seal(type, plaintext);
-    assertEquals(frame.length, AAD_BYTES + plaintext.length + GCM_TAG_BYTES, name);
-    assertEquals(frame[FRAME_HEADER_BYTES], type, name);
-    assertEquals(await receiver.open(bodyOf(frame)), { ok: true, type, plaintext }, name);
-  }
-  assertEquals([client.sentFrames, server.receivedFrames], [4n, 4n]);
-  assertEquals([server.sentFrames, client.receivedFrames], [3n, 3n]);
-});
-
-Deno.test("SealedChannel.seal() writes a length prefix that counts the rest of the frame", async () => {
-  const { client, server } = await openSession();
-  for (const length of [0, 1, 15, 16, 17, 1_000, 60_000]) {
-    const frame = await client.seal(FrameType.sealedJson, new Uint8Array(length).fill(0x41));
-    const body = bodyOf(frame);
-    assertEquals(body.length, SEALED_HEADER_BYTES + length + GCM_TAG_BYTES, `${length}`);
-    assertEquals(reasonOf(await server.open(body)), "ok", `${length}`);
-  }
-});
-
-Deno.test("SealedChannel.seal() never reuses a nonce: sequences count 0..999 in each direction", async () => {
-  const usedNonces: string[] = [];
-  const recordingAead: AeadFactory = async (key) => {
-    const inner = await webCryptoAead(key);
-    return {
-      seal(nonce, plaintext, aad) {
-        usedNonces.push(toHex(nonce));
-        return inner.seal(nonce, plaintext, aad);
-      },
-      open: (nonce, sealed, aad) => inner.open(nonce, sealed, aad),
-    };
-  };
-  const { client, server } = await openSession({ aead: recordingAead });
-  const expectedNonces: string[] = [];
-  const directions: [number, SealedChannel, SealedChannel][] = [
-    [CLIENT_TO_SERVER, client, server],
-    [SERVER_TO_CLIENT, server, client],
-  ];
-  for (const [direction, sender, receiver] of directions) {
-    for (let index = 0; index < NONCE_FRAMES; index++) {
-      const frame = await sender.seal(FrameType.sealedText, utf8(`message ${index}`));
-      assertEquals(sequenceOf(frame), BigInt(index));
-      expectedNonces.push(toHex(makeNonce(direction, sequenceOf(frame))));
-      assertEquals(reasonOf(await receiver.open(bodyOf(frame))), "ok", `${direction}/${index}`);
+testEachPair(
+  "SealedChannel.open() returns what seal() sealed, text and JSON, in both directions",
+  async (pair) => {
+    const { client, server } = await openSession(pair);
+    const messages: [string, SealedChannel, SealedChannel, SealedType, string][] = [
+      ["client text", client, server, FrameType.sealedText, "Check Balance"],
+      ["server text", server, client, FrameType.sealedText, "Balance: $500"],
+      ["client JSON", client, server, FrameType.sealedJson, '{"v":1,"id":"r1","op":"balance"}'],
+      ["server JSON", server, client, FrameType.sealedJson, '{"v":1,"id":"r1","ok":true,"result":{}}'],
+      ["client empty text", client, server, FrameType.sealedText, ""],
+      ["client text again", client, server, FrameType.sealedText, "Update Contact Information"],
+      ["server text again", server, client, FrameType.sealedText, "é ✓ multi-byte"],
+    ];
+    for (const [name, sender, receiver, type, text] of messages) {
+      const plaintext = utf8(text);
+      const frame = await sender.seal(type, plaintext);
+      assertEquals(frame.length, AAD_BYTES + plaintext.length + GCM_TAG_BYTES, name);
+      assertEquals(frame[FRAME_HEADER_BYTES], type, name);
+      assertEquals(await receiver.open(bodyOf(frame)), { ok: true, type, plaintext }, name);
     }
-  }
-  assertEquals(usedNonces, expectedNonces);
-  assertEquals(new Set(usedNonces).size, 2 * NONCE_FRAMES);
-  assertEquals([client.sentFrames, server.sentFrames], [BigInt(NONCE_FRAMES), BigInt(NONCE_FRAMES)]);
-});
+    assertEquals([client.sentFrames, server.receivedFrames], [4n, 4n]);
+    assertEquals([server.sentFrames, client.receivedFrames], [3n, 3n]);
+  },
+);
 
-Deno.test("SealedChannel.seal() output is plain WebCrypto AES-256-GCM over the documented nonce and AAD", async () => {
-  const { secrets, client, server } = await openSession();
-  const cases: [string, SealedChannel, Uint8Array, number][] = [
-    ["client to server", client, secrets.clientToServerKey, CLIENT_TO_SERVER],
-    ["server to client", server, secrets.serverToClientKey, SERVER_TO_CLIENT],
-  ];
-  for (const [name, sender, keyBytes, direction] of cases) {
-    await sender.seal(FrameType.sealedText, utf8("skip sequence 0"));
-    await sender.seal(FrameType.sealedText, utf8("skip sequence 1"));
-    const plaintext = utf8('{"v":1,"id":"r3","op":"balance"}');
-    const frame = await sender.seal(FrameType.sealedJson, plaintext);
-    assertEquals(sequenceOf(frame), 2n, name);
-    const key = await crypto.subtle.importKey("raw", new Uint8Array(keyBytes), { name: "AES-GCM" }, false, [
-      "encrypt",
-      "decrypt",
-    ]);
-    const iv = new Uint8Array([0, 0, 0, direction, 0, 0, 0, 0, 0, 0, 0, 2]);
-    const params = { name: "AES-GCM", iv, additionalData: frame.slice(0, AAD_BYTES), tagLength: 128 };
-    const opened = new Uint8Array(await crypto.subtle.decrypt(params, key, frame.slice(AAD_BYTES)));
-    assertEquals(opened, plaintext, name);
-    const sealed = new Uint8Array(await crypto.subtle.encrypt(params, key, new Uint8Array(plaintext)));
-    assertEquals(sealed, frame.subarray(AAD_BYTES), name);
-  }
-});
+testEachPair(
+  "SealedChannel.seal() writes a length prefix that counts the rest of the frame",
+  async (pair) => {
+    const { client, server } = await openSession(pair);
+    for (const length of [0, 1, 15, 16, 17, 1_000, 60_000]) {
+      const frame = await client.seal(FrameType.sealedJson, new Uint8Array(length).fill(0x41));
+      const body = bodyOf(frame);
+      assertEquals(body.length, SEALED_HEADER_BYTES + length + GCM_TAG_BYTES, `${length}`);
+      assertEquals(reasonOf(await server.open(body)), "ok", `${length}`);
+    }
+  },
+);
 
-Deno.test("SealedChannel.open() refuses a replayed frame as sealed_out_of_sequence", async () => {
-  const { client, server } = await openSession();
+testEachPair(
+  "SealedChannel.seal() never reuses a nonce: sequences count 0..999 in each direction",
+  async (pair) => {
+    const usedNonces: string[] = [];
+    const recordingPair = {
+      name: pair.name,
+      client: recording(pair.client, usedNonces),
+      server: recording(pair.server, usedNonces),
+    };
+    const { client, server } = await openSession(recordingPair);
+    const expectedNonces: string[] = [];
+    const directions: [number, SealedChannel, SealedChannel][] = [
+      [CLIENT_TO_SERVER, client, server],
+      [SERVER_TO_CLIENT, server, client],
+    ];
+    for (const [direction, sender, receiver] of directions) {
+      for (let index = 0; index < NONCE_FRAMES; index++) {
+        const frame = await sender.seal(FrameType.sealedText, utf8(`message ${index}`));
+        assertEquals(sequenceOf(frame), BigInt(index));
+        expectedNonces.push(toHex(makeNonce(direction, sequenceOf(frame))));
+        assertEquals(reasonOf(await receiver.open(bodyOf(frame))), "ok", `${direction}/${index}`);
+      }
+    }
+    assertEquals(usedNonces, expectedNonces);
+    assertEquals(new Set(usedNonces).size, 2 * NONCE_FRAMES);
+    assertEquals([client.sentFrames, server.sentFrames], [BigInt(NONCE_FRAMES), BigInt(NONCE_FRAMES)]);
+  },
+);
+
+testEachPair(
+  "SealedChannel.seal() output is plain WebCrypto AES-256-GCM over the documented nonce and AAD",
+  async (pair) => {
+    const { secrets, client, server } = await openSession(pair);
+    const cases: [string, SealedChannel, Uint8Array, number][] = [
+      ["client to server", client, secrets.clientToServerKey, CLIENT_TO_SERVER],
+      ["server to client", server, secrets.serverToClientKey, SERVER_TO_CLIENT],
+    ];
+    for (const [name, sender, keyBytes, direction] of cases) {
+      await sender.seal(FrameType.sealedText, utf8("skip sequence 0"));
+      await sender.seal(FrameType.sealedText, utf8("skip sequence 1"));
+      const plaintext = utf8('{"v":1,"id":"r3","op":"balance"}');
+      const frame = await sender.seal(FrameType.sealedJson, plaintext);
+      assertEquals(sequenceOf(frame), 2n, name);
+      const key = await crypto.subtle.importKey("raw", new Uint8Array(keyBytes), { name: "AES-GCM" }, false, [
+        "encrypt",
+        "decrypt",
+      ]);
+      const iv = new Uint8Array([0, 0, 0, direction, 0, 0, 0, 0, 0, 0, 0, 2]);
+      const params = { name: "AES-GCM", iv, additionalData: frame.slice(0, AAD_BYTES), tagLength: 128 };
+      const opened = new Uint8Array(await crypto.subtle.decrypt(params, key, frame.slice(AAD_BYTES)));
+      assertEquals(opened, plaintext, name);
+      const sealed = new Uint8Array(await crypto.subtle.encrypt(params, key, new Uint8Array(plaintext)));
+      assertEquals(sealed, frame.subarray(AAD_BYTES), name);
+    }
+  },
+);
+
+testEachPair("SealedChannel.open() refuses a replayed frame as sealed_out_of_sequence", async (pair) => {
+  const { client, server } = await openSession(pair);
   const first = await sealBody(client, "Transfer $100 to Account XYZ");
   const second = await sealBody(client, "Check Balance");
   assertEquals(reasonOf(await server.open(first)), "ok");
@@ -170,22 +221,25 @@ Deno.test("SealedChannel.open() refuses a replayed frame as sealed_out_of_sequen
   assertEquals(server.receivedFrames, 2n);
 });
 
-Deno.test("SealedChannel.open() refuses reordered and skipped frames as sealed_out_of_sequence", async () => {
-  const { client, server } = await openSession();
-  const bodies = [
-    await sealBody(client, "zero"),
-    await sealBody(client, "one"),
-    await sealBody(client, "two"),
-  ];
-  assertEquals(reasonOf(await server.open(bodies[1]!)), "sealed_out_of_sequence");
-  assertEquals(reasonOf(await server.open(bodies[0]!)), "ok");
-  assertEquals(reasonOf(await server.open(bodies[2]!)), "sealed_out_of_sequence");
-  assertEquals(reasonOf(await server.open(bodies[1]!)), "ok");
-  assertEquals(reasonOf(await server.open(bodies[2]!)), "ok");
-});
+testEachPair(
+  "SealedChannel.open() refuses reordered and skipped frames as sealed_out_of_sequence",
+  async (pair) => {
+    const { client, server } = await openSession(pair);
+    const bodies = [
+      await sealBody(client, "zero"),
+      await sealBody(client, "one"),
+      await sealBody(client, "two"),
+    ];
+    assertEquals(reasonOf(await server.open(bodies[1]!)), "sealed_out_of_sequence");
+    assertEquals(reasonOf(await server.open(bodies[0]!)), "ok");
+    assertEquals(reasonOf(await server.open(bodies[2]!)), "sealed_out_of_sequence");
+    assertEquals(reasonOf(await server.open(bodies[1]!)), "ok");
+    assertEquals(reasonOf(await server.open(bodies[2]!)), "ok");
+  },
+);
 
-Deno.test("SealedChannel.open() refuses every single bit flip in a sealed body", async () => {
-  const { client, server } = await openSession();
+testEachPair("SealedChannel.open() refuses every single bit flip in a sealed body", async (pair) => {
+  const { client, server } = await openSession(pair);
   const body = await sealBody(client, "hi!!");
   assertEquals(body.length, SEALED_HEADER_BYTES + 4 + GCM_TAG_BYTES);
   for (let position = 0; position < body.length; position++) {
@@ -204,8 +258,8 @@ Deno.test("SealedChannel.open() refuses every single bit flip in a sealed body",
   assertEquals(reasonOf(await server.open(body)), "ok");
 });
 
-Deno.test("SealedChannel.open() refuses a sealed body that is cut short or extended", async () => {
-  const { client, server } = await openSession();
+testEachPair("SealedChannel.open() refuses a sealed body that is cut short or extended", async (pair) => {
+  const { client, server } = await openSession(pair);
   const body = await sealBody(client, "Check Balance");
   for (let length = 0; length < body.length; length++) {
     const expected = length < SEALED_HEADER_BYTES + GCM_TAG_BYTES
@@ -220,9 +274,9 @@ Deno.test("SealedChannel.open() refuses a sealed body that is cut short or exten
   assertEquals(reasonOf(await server.open(body)), "ok");
 });
 
-Deno.test("SealedChannel.open() refuses a frame sealed under another session's keys", async () => {
-  const first = await openSession();
-  const second = await openSession();
+testEachPair("SealedChannel.open() refuses a frame sealed under another session's keys", async (pair) => {
+  const first = await openSession(pair);
+  const second = await openSession(pair);
   const foreign = await sealBody(first.client, "Transfer $100 to Account XYZ");
   assertEquals(reasonOf(await second.server.open(foreign)), "sealed_not_authentic");
   const foreignReply = await sealBody(first.server, "Transaction Successful");
@@ -230,26 +284,35 @@ Deno.test("SealedChannel.open() refuses a frame sealed under another session's k
   assertEquals(reasonOf(await second.server.open(await sealBody(second.client, "mine"))), "ok");
 });
 
-Deno.test("SealedChannel.open() refuses a frame reflected back to the side that sealed it", async () => {
-  const { client, server } = await openSession();
-  const fromClient = await sealBody(client, "Check Balance");
-  assertEquals(reasonOf(await client.open(fromClient)), "sealed_not_authentic");
-  const fromServer = await sealBody(server, "Balance: $500");
-  assertEquals(reasonOf(await server.open(fromServer)), "sealed_not_authentic");
-  assertEquals(reasonOf(await server.open(fromClient)), "ok");
-  assertEquals(reasonOf(await client.open(fromServer)), "ok");
-});
+testEachPair(
+  "SealedChannel.open() refuses a frame reflected back to the side that sealed it",
+  async (pair) => {
+    const { client, server } = await openSession(pair);
+    const fromClient = await sealBody(client, "Check Balance");
+    assertEquals(reasonOf(await client.open(fromClient)), "sealed_not_authentic");
+    const fromServer = await sealBody(server, "Balance: $500");
+    assertEquals(reasonOf(await server.open(fromServer)), "sealed_not_authentic");
+    assertEquals(reasonOf(await server.open(fromClient)), "ok");
+    assertEquals(reasonOf(await client.open(fromServer)), "ok");
+  },
+);
 
-Deno.test("SealedChannel.create() refuses secrets whose two directions share a key", async () => {
+testEachPair("SealedChannel.create() refuses secrets whose two directions share a key", async (pair) => {
   const secrets = await randomSecrets();
   const shared = { ...secrets, serverToClientKey: secrets.clientToServerKey.slice() };
   for (const role of ["client", "server"] as const) {
-    await assertRejects(() => SealedChannel.create(shared, { role }), AssertionFailure, "its own key");
+    const aead = role === "client" ? pair.client : pair.server;
+    await assertRejects(
+      () => SealedChannel.create(shared, { role, aead }),
+      AssertionFailure,
+      "its own key",
+      role,
+    );
   }
 });
 
-Deno.test("SealedChannel.open() still opens the next frame after refusing others", async () => {
-  const { client, server } = await openSession();
+testEachPair("SealedChannel.open() still opens the next frame after refusing others", async (pair) => {
+  const { client, server } = await openSession(pair);
   const good = await sealBody(client, "Check Balance");
   const tampered = good.slice();
   tampered[tampered.length - 1]! ^= 0x80;

@@ -1,4 +1,6 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
+import { nodeCryptoAead, webCryptoAead } from "./aead.ts";
+import type { AeadFactory } from "./aead.ts";
 import { assert } from "./assert.ts";
 import { concatBytes, fromUtf8, randomBytes, utf8 } from "./bytes.ts";
 import type { Credential } from "./credential.ts";
@@ -28,6 +30,33 @@ import { FrameType, PROTOCOL_VERSION } from "./wire.ts";
 const PIPE_BYTES_MAX = 64 * 1024;
 const FRAME_BYTES = FRAME_BYTES_MIN;
 const IDENTITY = "client-1";
+
+/** The AES-256-GCM implementations; a session must work the same over each. */
+const PRIMITIVES: readonly [string, AeadFactory][] = [
+  ["webcrypto", webCryptoAead],
+  ["node", nodeCryptoAead],
+];
+
+/** Which implementation each end of a session uses. */
+interface AeadPair {
+  name: string;
+  client: AeadFactory;
+  server: AeadFactory;
+}
+
+/** One implementation at both ends, and the client on one while the server is on the other. */
+const AEAD_PAIRS: readonly AeadPair[] = PRIMITIVES.flatMap(([clientName, client]) =>
+  PRIMITIVES.map(([serverName, server]) => ({
+    name: clientName === serverName ? clientName : `${clientName} client, ${serverName} server`,
+    client,
+    server,
+  }))
+);
+
+/** Registers one test per pair, its name prefixed with the pair's. */
+function testEachPair(name: string, body: (pair: AeadPair) => Promise<void>): void {
+  for (const pair of AEAD_PAIRS) Deno.test(`${pair.name}: ${name}`, () => body(pair));
+}
 
 /**
  * One end of an in-memory duplex pipe: what one end writes, the other reads. Writes accept at most
@@ -112,15 +141,21 @@ interface Bank {
   credential: Credential;
   lookupAuthKey: (identity: string) => Uint8Array | null;
   decoyAuthKey: Uint8Array;
+  /** The server's implementation; passing the bank as `serverHandshake` options hands it over. */
+  aead: AeadFactory;
+  /** The implementation the client is given. */
+  clientAead: AeadFactory;
 }
 
-async function makeBank(): Promise<Bank> {
+async function makeBank(pair: AeadPair): Promise<Bank> {
   const credential = { identity: IDENTITY, secret: randomBytes(SECRET_BYTES) };
   const authKey = await deriveAuthKey(credential.secret);
   return {
     credential,
     lookupAuthKey: (identity) => identity === IDENTITY ? authKey : null,
     decoyAuthKey: randomBytes(AES_KEY_BYTES),
+    aead: pair.server,
+    clientAead: pair.client,
   };
 }
 
@@ -141,7 +176,7 @@ async function runHandshakes(
   const [clientEnd, serverEnd] = PipeEnd.pair();
   const clientTransport = new FrameTransport(clientEnd, { frameBytesMax: FRAME_BYTES });
   const serverTransport = new FrameTransport(serverEnd, { frameBytesMax: FRAME_BYTES });
-  const clientRun = clientHandshake(clientTransport, credential);
+  const clientRun = clientHandshake(clientTransport, credential, { aead: bank.clientAead });
   const server = await serverHandshake(serverTransport, bank);
   if (!server.ok) {
     await serverTransport.sendError("handshake_failed");
@@ -190,110 +225,137 @@ function rawHello(
   ]);
 }
 
-Deno.test("serverHandshake() and clientHandshake() agree on a channel that carries requests both ways", async () => {
-  const bank = await makeBank();
-  const { server, client, serverTransport, clientTransport } = await runHandshakes(bank, bank.credential);
-  assert(server.ok, "server handshake must succeed");
-  assert(client.ok, "client handshake must succeed");
-  assertEquals(server.identity, IDENTITY);
+testEachPair(
+  "serverHandshake() and clientHandshake() agree on a channel that carries requests both ways",
+  async (pair) => {
+    const made = { client: 0, server: 0 };
+    const bank = await makeBank({
+      name: pair.name,
+      client: (key) => {
+        made.client += 1;
+        return pair.client(key);
+      },
+      server: (key) => {
+        made.server += 1;
+        return pair.server(key);
+      },
+    });
+    const { server, client, serverTransport, clientTransport } = await runHandshakes(bank, bank.credential);
+    assertEquals(made, { client: 2, server: 2 }, "each end must key its channel with its own implementation");
+    assert(server.ok, "server handshake must succeed");
+    assert(client.ok, "client handshake must succeed");
+    assertEquals(server.identity, IDENTITY);
 
-  await clientTransport.sendFrame(await client.channel.seal(FrameType.sealedText, utf8("Check Balance")));
-  const request = await serverTransport.next();
-  assert(request.kind === "frame", "server must receive the request");
-  assertEquals(await server.channel.open(request.body), {
-    ok: true,
-    type: FrameType.sealedText,
-    plaintext: utf8("Check Balance"),
-  });
+    await clientTransport.sendFrame(await client.channel.seal(FrameType.sealedText, utf8("Check Balance")));
+    const request = await serverTransport.next();
+    assert(request.kind === "frame", "server must receive the request");
+    assertEquals(await server.channel.open(request.body), {
+      ok: true,
+      type: FrameType.sealedText,
+      plaintext: utf8("Check Balance"),
+    });
 
-  const answer = utf8('{"v":1,"id":"r1","ok":true,"result":{}}');
-  await serverTransport.sendFrame(await server.channel.seal(FrameType.sealedJson, answer));
-  const response = await clientTransport.next();
-  assert(response.kind === "frame", "client must receive the answer");
-  assertEquals(await client.channel.open(response.body), {
-    ok: true,
-    type: FrameType.sealedJson,
-    plaintext: answer,
-  });
-});
+    const answer = utf8('{"v":1,"id":"r1","ok":true,"result":{}}');
+    await serverTransport.sendFrame(await server.channel.seal(FrameType.sealedJson, answer));
+    const response = await clientTransport.next();
+    assert(response.kind === "frame", "client must receive the answer");
+    assertEquals(await client.channel.open(response.body), {
+      ok: true,
+      type: FrameType.sealedJson,
+      plaintext: answer,
+    });
+  },
+);
 
-Deno.test("serverHandshake() refuses a wrong secret as proof_mismatch and the client sees handshake_failed", async () => {
-  const bank = await makeBank();
-  const impostor = { identity: IDENTITY, secret: randomBytes(SECRET_BYTES) };
-  const { server, client } = await runHandshakes(bank, impostor);
-  assertEquals(server.ok ? "ok" : server.reason, "proof_mismatch");
-  assertEquals(server.ok ? null : server.identity, IDENTITY);
-  assert(!client.ok, "client handshake must fail");
-  assertStringIncludes(client.error, "handshake_failed");
-  assertEquals(client.code, "handshake_failed");
-});
+testEachPair(
+  "serverHandshake() refuses a wrong secret as proof_mismatch and the client sees handshake_failed",
+  async (pair) => {
+    const bank = await makeBank(pair);
+    const impostor = { identity: IDENTITY, secret: randomBytes(SECRET_BYTES) };
+    const { server, client } = await runHandshakes(bank, impostor);
+    assertEquals(server.ok ? "ok" : server.reason, "proof_mismatch");
+    assertEquals(server.ok ? null : server.identity, IDENTITY);
+    assert(!client.ok, "client handshake must fail");
+    assertStringIncludes(client.error, "handshake_failed");
+    assertEquals(client.code, "handshake_failed");
+  },
+);
 
-Deno.test("serverHandshake() answers an unknown identity exactly as it answers a wrong secret", async () => {
-  const bank = await makeBank();
-  const wrongSecret = await runHandshakes(bank, { identity: IDENTITY, secret: randomBytes(SECRET_BYTES) });
-  const unknown = await runHandshakes(bank, { identity: "client-9", secret: randomBytes(SECRET_BYTES) });
-  assertEquals(unknown.server.ok ? "ok" : unknown.server.reason, "unknown_identity");
-  assertEquals(unknown.server.ok ? null : unknown.server.identity, "client-9");
-  assertEquals(wrongSecret.server.ok ? "ok" : wrongSecret.server.reason, "proof_mismatch");
+testEachPair(
+  "serverHandshake() answers an unknown identity exactly as it answers a wrong secret",
+  async (pair) => {
+    const bank = await makeBank(pair);
+    const wrongSecret = await runHandshakes(bank, { identity: IDENTITY, secret: randomBytes(SECRET_BYTES) });
+    const unknown = await runHandshakes(bank, { identity: "client-9", secret: randomBytes(SECRET_BYTES) });
+    assertEquals(unknown.server.ok ? "ok" : unknown.server.reason, "unknown_identity");
+    assertEquals(unknown.server.ok ? null : unknown.server.identity, "client-9");
+    assertEquals(wrongSecret.server.ok ? "ok" : wrongSecret.server.reason, "proof_mismatch");
 
-  assertEquals(unknown.client, wrongSecret.client);
-  const unknownFrames = framesOf(unknown.clientEnd.received);
-  const wrongFrames = framesOf(wrongSecret.clientEnd.received);
-  assertEquals(shapeOf(unknownFrames), shapeOf(wrongFrames));
-  assertEquals(shapeOf(unknownFrames), ["33 bytes of type 2", "17 bytes of type 15"]);
-  assertEquals(unknownFrames[1], wrongFrames[1]);
-  assertEquals(fromUtf8(unknownFrames[1]!.subarray(1)), "handshake_failed");
-});
+    assertEquals(unknown.client, wrongSecret.client);
+    const unknownFrames = framesOf(unknown.clientEnd.received);
+    const wrongFrames = framesOf(wrongSecret.clientEnd.received);
+    assertEquals(shapeOf(unknownFrames), shapeOf(wrongFrames));
+    assertEquals(shapeOf(unknownFrames), ["33 bytes of type 2", "17 bytes of type 15"]);
+    assertEquals(unknownFrames[1], wrongFrames[1]);
+    assertEquals(fromUtf8(unknownFrames[1]!.subarray(1)), "handshake_failed");
+  },
+);
 
-Deno.test("serverHandshake() refuses a malformed hello as hello_malformed without answering it", async () => {
-  const name = utf8(IDENTITY);
-  const wrongType = validHello();
-  wrongType[0] = FrameType.proof;
-  const wrongVersion = validHello();
-  wrongVersion[1] = PROTOCOL_VERSION + 1;
-  const cases: [string, Uint8Array][] = [
-    ["garbage bytes", concatBytes([utf8("GET / HTTP/1.1\r\n"), randomBytes(40)])],
-    ["one byte", new Uint8Array([FrameType.hello])],
-    ["type and version only", new Uint8Array([FrameType.hello, PROTOCOL_VERSION])],
-    ["wrong type byte", wrongType],
-    ["type of a sealed frame", rawHello(name, { type: FrameType.sealedText })],
-    ["wrong version byte", wrongVersion],
-    ["version 0", rawHello(name, { version: 0 })],
-    ["name length one too long", rawHello(name, { nameLength: name.length + 1 })],
-    ["name length one too short", rawHello(name, { nameLength: name.length - 1 })],
-    ["name length 255", rawHello(name, { nameLength: 255 })],
-    ["nonce one byte short", validHello().subarray(0, 3 + name.length + HANDSHAKE_NONCE_BYTES - 1)],
-    ["nonce one byte long", concatBytes([validHello(), new Uint8Array([0])])],
-    ["empty name", rawHello(new Uint8Array(0))],
-    ["name with a space", rawHello(utf8("client 1"))],
-    ["name with a slash", rawHello(utf8("../client-1"))],
-    ["name starting with a dash", rawHello(utf8("-client"))],
-    ["name with a NUL", rawHello(utf8("client\u00001"))],
-    ["name with non-ASCII letters", rawHello(utf8("clïent"))],
-    ["name that is not UTF-8", rawHello(new Uint8Array([0x63, 0xff, 0xfe]))],
-    ["name of 65 characters", rawHello(utf8("a".repeat(65)))],
-  ];
-  for (const [label, body] of cases) {
-    const bank = await makeBank();
-    const [clientEnd, serverEnd] = PipeEnd.pair();
-    const clientTransport = new FrameTransport(clientEnd, { frameBytesMax: FRAME_BYTES });
-    await clientTransport.send(body);
-    clientEnd.close();
-    const server = await serverHandshake(new FrameTransport(serverEnd, { frameBytesMax: FRAME_BYTES }), bank);
-    assertEquals(server.ok ? "ok" : server.reason, "hello_malformed", label);
-    assertEquals(server.ok ? null : server.identity, undefined, label);
-    assertEquals(clientEnd.received.length, 0, `${label}: server must not answer`);
-  }
-});
+testEachPair(
+  "serverHandshake() refuses a malformed hello as hello_malformed without answering it",
+  async (pair) => {
+    const name = utf8(IDENTITY);
+    const wrongType = validHello();
+    wrongType[0] = FrameType.proof;
+    const wrongVersion = validHello();
+    wrongVersion[1] = PROTOCOL_VERSION + 1;
+    const cases: [string, Uint8Array][] = [
+      ["garbage bytes", concatBytes([utf8("GET / HTTP/1.1\r\n"), randomBytes(40)])],
+      ["one byte", new Uint8Array([FrameType.hello])],
+      ["type and version only", new Uint8Array([FrameType.hello, PROTOCOL_VERSION])],
+      ["wrong type byte", wrongType],
+      ["type of a sealed frame", rawHello(name, { type: FrameType.sealedText })],
+      ["wrong version byte", wrongVersion],
+      ["version 0", rawHello(name, { version: 0 })],
+      ["name length one too long", rawHello(name, { nameLength: name.length + 1 })],
+      ["name length one too short", rawHello(name, { nameLength: name.length - 1 })],
+      ["name length 255", rawHello(name, { nameLength: 255 })],
+      ["nonce one byte short", validHello().subarray(0, 3 + name.length + HANDSHAKE_NONCE_BYTES - 1)],
+      ["nonce one byte long", concatBytes([validHello(), new Uint8Array([0])])],
+      ["empty name", rawHello(new Uint8Array(0))],
+      ["name with a space", rawHello(utf8("client 1"))],
+      ["name with a slash", rawHello(utf8("../client-1"))],
+      ["name starting with a dash", rawHello(utf8("-client"))],
+      ["name with a NUL", rawHello(utf8("client\u00001"))],
+      ["name with non-ASCII letters", rawHello(utf8("clïent"))],
+      ["name that is not UTF-8", rawHello(new Uint8Array([0x63, 0xff, 0xfe]))],
+      ["name of 65 characters", rawHello(utf8("a".repeat(65)))],
+    ];
+    for (const [label, body] of cases) {
+      const bank = await makeBank(pair);
+      const [clientEnd, serverEnd] = PipeEnd.pair();
+      const clientTransport = new FrameTransport(clientEnd, { frameBytesMax: FRAME_BYTES });
+      await clientTransport.send(body);
+      clientEnd.close();
+      const server = await serverHandshake(
+        new FrameTransport(serverEnd, { frameBytesMax: FRAME_BYTES }),
+        bank,
+      );
+      assertEquals(server.ok ? "ok" : server.reason, "hello_malformed", label);
+      assertEquals(server.ok ? null : server.identity, undefined, label);
+      assertEquals(clientEnd.received.length, 0, `${label}: server must not answer`);
+    }
+  },
+);
 
-Deno.test("serverHandshake() reports a broken first frame as frame_error", async () => {
+testEachPair("serverHandshake() reports a broken first frame as frame_error", async (pair) => {
   const cases: [string, Uint8Array, string][] = [
     ["zero length", new Uint8Array([0, 0, 0, 0]), "frame_empty"],
     ["over the frame limit", new Uint8Array([0, 0, 0xff, 0xff]), "frame_too_large"],
     ["cut short", encodeFrame(validHello()).subarray(0, 20), "frame_truncated"],
   ];
   for (const [label, bytes, detail] of cases) {
-    const bank = await makeBank();
+    const bank = await makeBank(pair);
     const [clientEnd, serverEnd] = PipeEnd.pair();
     await clientEnd.write(bytes.subarray(0, 7));
     if (bytes.length > 7) await clientEnd.write(bytes.subarray(7, 14));
@@ -304,37 +366,43 @@ Deno.test("serverHandshake() reports a broken first frame as frame_error", async
   }
 });
 
-Deno.test("serverHandshake() reports a client that leaves before its hello as closed_before_hello", async () => {
-  const bank = await makeBank();
-  const [clientEnd, serverEnd] = PipeEnd.pair();
-  const serverRun = serverHandshake(new FrameTransport(serverEnd, { frameBytesMax: FRAME_BYTES }), bank);
-  clientEnd.close();
-  const server = await serverRun;
-  assertEquals(server.ok ? null : [server.reason, server.identity], ["closed_before_hello", undefined]);
-  assertEquals(clientEnd.received.length, 0);
-});
+testEachPair(
+  "serverHandshake() reports a client that leaves before its hello as closed_before_hello",
+  async (pair) => {
+    const bank = await makeBank(pair);
+    const [clientEnd, serverEnd] = PipeEnd.pair();
+    const serverRun = serverHandshake(new FrameTransport(serverEnd, { frameBytesMax: FRAME_BYTES }), bank);
+    clientEnd.close();
+    const server = await serverRun;
+    assertEquals(server.ok ? null : [server.reason, server.identity], ["closed_before_hello", undefined]);
+    assertEquals(clientEnd.received.length, 0);
+  },
+);
 
-Deno.test("serverHandshake() reports a client that leaves after the challenge as closed_before_proof", async () => {
-  const bank = await makeBank();
-  const [clientEnd, serverEnd] = PipeEnd.pair();
-  const clientTransport = new FrameTransport(clientEnd, { frameBytesMax: FRAME_BYTES });
-  const serverRun = serverHandshake(new FrameTransport(serverEnd, { frameBytesMax: FRAME_BYTES }), bank);
-  await clientTransport.send(validHello());
-  const challenge = await clientTransport.next();
-  assertEquals(challenge.kind === "frame" ? challenge.body[0] : null, FrameType.challenge);
-  clientEnd.close();
-  const server = await serverRun;
-  assertEquals(server.ok ? null : [server.reason, server.identity], ["closed_before_proof", IDENTITY]);
-});
+testEachPair(
+  "serverHandshake() reports a client that leaves after the challenge as closed_before_proof",
+  async (pair) => {
+    const bank = await makeBank(pair);
+    const [clientEnd, serverEnd] = PipeEnd.pair();
+    const clientTransport = new FrameTransport(clientEnd, { frameBytesMax: FRAME_BYTES });
+    const serverRun = serverHandshake(new FrameTransport(serverEnd, { frameBytesMax: FRAME_BYTES }), bank);
+    await clientTransport.send(validHello());
+    const challenge = await clientTransport.next();
+    assertEquals(challenge.kind === "frame" ? challenge.body[0] : null, FrameType.challenge);
+    clientEnd.close();
+    const server = await serverRun;
+    assertEquals(server.ok ? null : [server.reason, server.identity], ["closed_before_proof", IDENTITY]);
+  },
+);
 
-Deno.test("serverHandshake() refuses a proof of the wrong shape as proof_malformed", async () => {
+testEachPair("serverHandshake() refuses a proof of the wrong shape as proof_malformed", async (pair) => {
   const cases: [string, Uint8Array][] = [
     ["wrong type byte", encodeValueBody(FrameType.accept, randomBytes(HANDSHAKE_NONCE_BYTES))],
     ["one byte short", encodeValueBody(FrameType.proof, randomBytes(HANDSHAKE_NONCE_BYTES)).subarray(0, 32)],
     ["a second hello", validHello()],
   ];
   for (const [label, proof] of cases) {
-    const bank = await makeBank();
+    const bank = await makeBank(pair);
     const [clientEnd, serverEnd] = PipeEnd.pair();
     const clientTransport = new FrameTransport(clientEnd, { frameBytesMax: FRAME_BYTES });
     const serverRun = serverHandshake(new FrameTransport(serverEnd, { frameBytesMax: FRAME_BYTES }), bank);
@@ -368,14 +436,15 @@ async function impersonate(transport: FrameTransport, answer: "own_key" | "echo_
   await transport.send(encodeValueBody(FrameType.accept, secrets.serverProof));
 }
 
-Deno.test("clientHandshake() refuses a server that cannot prove it knows the identity", async () => {
+testEachPair("clientHandshake() refuses a server that cannot prove it knows the identity", async (pair) => {
   const cases: ("own_key" | "echo_proof")[] = ["own_key", "echo_proof"];
   for (const answer of cases) {
-    const bank = await makeBank();
+    const bank = await makeBank(pair);
     const [clientEnd, serverEnd] = PipeEnd.pair();
     const clientRun = clientHandshake(
       new FrameTransport(clientEnd, { frameBytesMax: FRAME_BYTES }),
       bank.credential,
+      { aead: bank.clientAead },
     );
     await impersonate(new FrameTransport(serverEnd, { frameBytesMax: FRAME_BYTES }), answer);
     const client = await clientRun;
@@ -385,7 +454,7 @@ Deno.test("clientHandshake() refuses a server that cannot prove it knows the ide
   }
 });
 
-Deno.test("clientHandshake() reports a server that closes or answers nonsense", async () => {
+testEachPair("clientHandshake() reports a server that closes or answers nonsense", async (pair) => {
   const cases: [string, Uint8Array | null, string][] = [
     ["closes after the hello", null, "server closed the connection during handshake"],
     [
@@ -405,11 +474,12 @@ Deno.test("clientHandshake() reports a server that closes or answers nonsense", 
     ],
   ];
   for (const [label, reply, error] of cases) {
-    const bank = await makeBank();
+    const bank = await makeBank(pair);
     const [clientEnd, serverEnd] = PipeEnd.pair();
     const clientRun = clientHandshake(
       new FrameTransport(clientEnd, { frameBytesMax: FRAME_BYTES }),
       bank.credential,
+      { aead: bank.clientAead },
     );
     const serverTransport = new FrameTransport(serverEnd, { frameBytesMax: FRAME_BYTES });
     assertEquals((await serverTransport.next()).kind, "frame", label);

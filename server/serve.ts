@@ -6,6 +6,7 @@
  */
 import { ensureDevCertificates, loadCertificateFiles } from "../certs/mod.ts";
 import { createMonitorApp } from "../monitor/app.ts";
+import { FAST_AEAD } from "../protocol/aead.ts";
 import { randomBytes } from "../protocol/bytes.ts";
 import { AES_KEY_BYTES, IDENTITIES_MAX, IDENTITIES_PAGE_MAX } from "../protocol/limits.ts";
 import type { ServerConfig } from "./config.ts";
@@ -72,6 +73,7 @@ export async function serve(config: ServerConfig): Promise<number> {
       decoyAuthKey: randomBytes(AES_KEY_BYTES),
       stats,
       sessions,
+      aead: FAST_AEAD,
     }));
   await watcher.start();
 
