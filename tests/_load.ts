@@ -6,7 +6,7 @@
  */
 import { BankConnection } from "../client/connection.ts";
 import { seededRandom } from "../server/ledger/testing.ts";
-import type { ServerHandle } from "./_harness.ts";
+import type { ServerHandle } from "./harness.ts";
 
 /** One transfer a client sent, with what it heard back (if anything). */
 export interface SentTransfer {

@@ -12,8 +12,8 @@ import { clientHandshake } from "../protocol/session.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import { encodeErrorBody, FrameType } from "../protocol/wire.ts";
 import type { WireErrorCode } from "../protocol/wire.ts";
-import { connectRaw, localPort, readUntilClosed, runClient, startServer } from "./_harness.ts";
-import type { ServerHandle } from "./_harness.ts";
+import { connectRaw, localPort, readUntilClosed, runClient, startServer } from "./harness.ts";
+import type { ServerHandle } from "./harness.ts";
 
 const TIMEOUT_FLAGS = [
   "--handshake-timeout-ms",

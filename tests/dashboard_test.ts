@@ -15,8 +15,8 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/as
 import type { Browser, Page } from "playwright-core";
 import { BankConnection } from "../client/connection.ts";
 import { randomBytes } from "../protocol/bytes.ts";
-import { runClient, startServer } from "./_harness.ts";
-import type { ServerHandle } from "./_harness.ts";
+import { runClient, startServer } from "./harness.ts";
+import type { ServerHandle } from "./harness.ts";
 
 const CHROMIUM_PATH = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [

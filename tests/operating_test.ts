@@ -7,8 +7,8 @@ import { BankConnection, ClientError } from "../client/connection.ts";
 import { toBase64Url } from "../protocol/bytes.ts";
 import { deriveAuthKey } from "../protocol/handshake.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
-import { runAdmin, runClient, SERVER_SOURCE, startServer } from "./_harness.ts";
-import type { ServerHandle } from "./_harness.ts";
+import { runAdmin, runClient, SERVER_SOURCE, startServer } from "./harness.ts";
+import type { ServerHandle } from "./harness.ts";
 import { acknowledged, runTransferLoad } from "./_load.ts";
 import parsePrometheus from "parse-prometheus-text-format";
 

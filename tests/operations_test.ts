@@ -4,8 +4,8 @@
  */
 import { assertEquals, assertMatch } from "@std/assert";
 import { BankConnection } from "../client/connection.ts";
-import { startServer } from "./_harness.ts";
-import type { ServerHandle } from "./_harness.ts";
+import { startServer } from "./harness.ts";
+import type { ServerHandle } from "./harness.ts";
 
 async function connectAs(server: ServerHandle, name: string): Promise<BankConnection> {
   return await BankConnection.connect({
