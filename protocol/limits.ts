@@ -38,7 +38,10 @@ export const SEALED_HEADER_BYTES = 9;
  */
 export const SESSION_FRAMES_MAX = 2n ** 48n;
 
-/** Connections the server holds at once; one more is closed on accept. */
+/** Serving threads one server may run. */
+export const WORKERS_MAX = 64;
+
+/** Connections the server holds at once, per serving thread; at the limit it stops accepting. */
 export const CONNECTIONS_MAX_DEFAULT = 10_000;
 /** Requests one connection may send before the server ends the session (a new handshake is cheap). */
 export const SESSION_REQUESTS_MAX = 1_000_000;

@@ -19,6 +19,7 @@ import {
   TIMEOUT_MS_MIN,
   TRANSFER_MINOR_LIMIT_DEFAULT,
   TRANSFER_MINOR_MAX,
+  WORKERS_MAX,
 } from "../protocol/limits.ts";
 import { formatDollars, parseDollars } from "../protocol/money.ts";
 import { Options, UsageError } from "../protocol/options.ts";
@@ -57,6 +58,8 @@ export interface ServerConfig {
   logFormat: LogFormat;
   monitorToken?: string;
   shutdownTimeoutMs: number;
+  /** Serving threads sharing the TLS port: the main thread and `workers - 1` worker threads. */
+  workers: number;
 }
 
 export const DATA_OPTION: OptionSpec = {
@@ -184,9 +187,19 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     defaultText: String(SHUTDOWN_TIMEOUT_MS_DEFAULT),
     help: "on SIGINT/SIGTERM, time allowed for requests in flight",
   },
+  {
+    name: "workers",
+    env: "BANK_WORKERS",
+    value: "N",
+    defaultText: "one per core",
+    help: "serving threads sharing the TLS port",
+  },
   { name: "help", boolean: true, help: "show this help" },
   { name: "version", boolean: true, help: "show the version" },
 ];
+
+/** Serving threads by default: one per core this process may use. */
+export const WORKERS_DEFAULT = Math.max(1, Math.min(WORKERS_MAX, navigator.hardwareConcurrency || 1));
 
 /** Reads and checks the server's options. Throws {@link UsageError} with a clear message. */
 export function parseServerConfig(
@@ -232,6 +245,7 @@ export function parseServerConfig(
     logLevel: parseLogLevel(options.string("log-level") ?? "info"),
     logFormat: parseLogFormat(options.string("log-format") ?? "text"),
     shutdownTimeoutMs: timeout("shutdown-timeout-ms", SHUTDOWN_TIMEOUT_MS_DEFAULT),
+    workers: options.integer("workers", { min: 1, max: WORKERS_MAX, fallback: WORKERS_DEFAULT }),
   };
   const monitorToken = parseMonitorToken(options.string("monitor-token"), config.monitorHost);
   const databaseUrl = parseDatabaseUrl(options.string("database"));

@@ -27,7 +27,15 @@ export interface BankListener {
 
 /** Starts accepting TLS connections. */
 export function startBankListener(
-  options: { hostname: string; port: number; certPem: string; keyPem: string; maxConnections: number },
+  options: {
+    hostname: string;
+    port: number;
+    certPem: string;
+    keyPem: string;
+    maxConnections: number;
+    /** Share the port with other serving threads (SO_REUSEPORT); the kernel spreads connections. */
+    reusePort?: boolean;
+  },
   context: ServerContext,
 ): BankListener {
   assert(options.maxConnections >= 1, `Connection limit ${options.maxConnections} must be at least 1`);
@@ -37,6 +45,7 @@ export function startBankListener(
     cert: options.certPem,
     key: options.keyPem,
     transport: "tcp",
+    ...(options.reusePort === true ? { reusePort: true } : {}),
   });
   const open = new Set<Deno.TlsConn>();
   const sessions = new Set<Promise<void>>();

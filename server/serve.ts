@@ -6,20 +6,17 @@
  */
 import { ensureDevCertificates, loadCertificateFiles } from "../certs/mod.ts";
 import { createMonitorApp } from "../monitor/app.ts";
-import { FAST_AEAD } from "../protocol/aead.ts";
-import { randomBytes } from "../protocol/bytes.ts";
-import { AES_KEY_BYTES, IDENTITIES_MAX, IDENTITIES_PAGE_MAX } from "../protocol/limits.ts";
+import { IDENTITIES_MAX, IDENTITIES_PAGE_MAX } from "../protocol/limits.ts";
 import type { ServerConfig } from "./config.ts";
 import { openDemoAccounts } from "./demo.ts";
 import { ensurePrivateDir } from "./files.ts";
-import { IdentityWatcher, provisionDemoIdentities } from "./identities.ts";
-import { instrumentLedger } from "./ledger/instrumented.ts";
+import { provisionDemoIdentities } from "./identities.ts";
 import type { IdentityDirectory } from "./ledger/ledger.ts";
 import { describeStore, openStore } from "./ledger/mod.ts";
-import { startBankListener } from "./listener.ts";
 import { serverLogger } from "./log.ts";
-import type { SessionControl } from "./session.ts";
+import { startNode, withContext } from "./node.ts";
 import { ServerStats } from "./stats.ts";
+import type { FromWorker, ToWorker } from "./worker.ts";
 
 const STATS_TICK_MS = 1_000;
 const log = serverLogger("main");
@@ -47,35 +44,9 @@ export async function serve(config: ServerConfig): Promise<number> {
   });
 
   const stats = new ServerStats();
-  const sessions = new Set<SessionControl>();
-  const watcher = new IdentityWatcher(store, (change) => {
-    const ended = listener.endSessionsOf(change.name, {
-      belowGeneration: change.generation,
-      reason: `identity ${change.status === "revoked" ? "revoked" : "rotated"}`,
-    });
-    log.info("Identity {name} is now {status} (generation {generation}); {ended} sessions ended", {
-      ...change,
-      ended,
-    });
-  });
-  const listener = withContext(`Cannot listen on ${config.host}:${config.port}`, () =>
-    startBankListener({
-      hostname: config.host,
-      port: config.port,
-      certPem: tls.certPem,
-      keyPem: tls.keyPem,
-      maxConnections: config.maxConnections,
-    }, {
-      settings: config,
-      ledger: instrumentLedger(store, stats),
-      identities: store,
-      latestGeneration: (name) => watcher.latestGeneration(name),
-      decoyAuthKey: randomBytes(AES_KEY_BYTES),
-      stats,
-      sessions,
-      aead: FAST_AEAD,
-    }));
-  await watcher.start();
+  const reusePort = config.workers > 1;
+  const node = await startNode({ config, tls, store, stats, port: config.port, reusePort });
+  const workers = await startWorkers({ config, tls, port: node.addr.port, stats, count: config.workers - 1 });
 
   const monitorAbort = new AbortController();
   const app = createMonitorApp({
@@ -94,8 +65,9 @@ export async function serve(config: ServerConfig): Promise<number> {
       }, app.fetch),
   );
   const ticker = setInterval(() => stats.tick(), STATS_TICK_MS);
-  log.info("Bank server listening on {address} (TLS, CA {ca})", {
-    address: formatAddress(listener.addr),
+  log.info("Bank server listening on {address} (TLS, {threads} serving threads, CA {ca})", {
+    address: formatAddress(node.addr),
+    threads: config.workers,
     ca: tls.caPath,
   });
   log.info("Monitor listening on http://{address}/status", { address: formatAddress(monitor.addr) });
@@ -103,9 +75,12 @@ export async function serve(config: ServerConfig): Promise<number> {
   const signal = await waitForSignal();
   log.info("Received {signal}: draining (up to {timeout} ms)", { signal, timeout: config.shutdownTimeoutMs });
   stats.startDraining();
-  const { cut } = await listener.drain(config.shutdownTimeoutMs);
+  const drained = await Promise.all([
+    node.drain(config.shutdownTimeoutMs),
+    ...workers.map((worker) => worker.drain()),
+  ]);
+  const cut = drained.reduce((sum, result) => sum + result.cut, 0);
   clearInterval(ticker);
-  await watcher.stop();
   monitorAbort.abort();
   await monitor.finished;
   log.info("Stopped: {answered} requests answered, {cut} connections cut at the deadline", {
@@ -130,15 +105,62 @@ async function allIdentityNames(store: IdentityDirectory): Promise<string[]> {
   return names;
 }
 
-/** Runs `start`, prefixing a failure's message with what was being attempted. */
-function withContext<T>(attempt: string, start: () => T): T {
-  try {
-    return start();
-  } catch (error) {
-    throw new Error(`${attempt}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
+/** A worker thread as the main thread sees it. */
+interface WorkerHandle {
+  drain(): Promise<{ cut: number }>;
+}
+
+interface WorkerOptions {
+  config: ServerConfig;
+  tls: { certPem: string; keyPem: string };
+  port: number;
+  stats: ServerStats;
+}
+
+/** Starts `count` worker threads serving the same port; resolves when all of them listen. */
+async function startWorkers(options: WorkerOptions & { count: number }): Promise<WorkerHandle[]> {
+  return await Promise.all(Array.from({ length: options.count }, () => startWorker(options)));
+}
+
+function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
+  const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+  let drained: ((result: { cut: number }) => void) | undefined;
+  const drain = () =>
+    new Promise<{ cut: number }>((done) => {
+      drained = (result) => {
+        worker.terminate();
+        done(result);
+      };
+      worker.postMessage({ type: "drain", timeoutMs: options.config.shutdownTimeoutMs } satisfies ToWorker);
     });
-  }
+  let ready = false;
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      const message = event.data;
+      if (message.type === "stats") options.stats.applyDelta(message.delta);
+      else if (message.type === "failed") reject(new Error(`A worker thread failed: ${message.message}`));
+      else if (message.type === "drained") drained?.({ cut: message.cut });
+      else {
+        ready = true;
+        resolve({ drain });
+      }
+    };
+    // Before it serves, a worker that fails stops startup with a message; after, its error is left to end
+    // the process like any error of the main thread (a broken invariant must not be survived).
+    worker.onerror = (event) => {
+      if (ready) return;
+      event.preventDefault();
+      reject(new Error(`A worker thread crashed: ${event.message}`));
+    };
+    const init: ToWorker = {
+      type: "init",
+      config: options.config,
+      tls: options.tls,
+      port: options.port,
+      sequence: options.stats.sequence,
+    };
+    worker.postMessage(init);
+  });
 }
 
 function formatAddress(address: Deno.NetAddr): string {

@@ -27,7 +27,7 @@ import type { Operation } from "../protocol/codes.ts";
 import type { IdentityDirectory, Ledger } from "./ledger/ledger.ts";
 import { serverLogger } from "./log.ts";
 import { route } from "./router.ts";
-import type { HandshakeFailureReason, RejectReason, RequestOutcome, ServerStats } from "./stats.ts";
+import type { HandshakeFailureReason, RejectReason, RequestOutcome, StatsSink } from "./stats.ts";
 import { fromStructured, toStructured } from "./structured.ts";
 import { formatTextOutcome, parseTextCommand } from "./text_commands.ts";
 
@@ -49,7 +49,7 @@ export interface ServerContext {
   latestGeneration: (identity: string) => number;
   /** Answers handshakes for unknown identities, so they look like wrong secrets. */
   decoyAuthKey: Uint8Array;
-  stats: ServerStats;
+  stats: StatsSink;
   /** Every live session, so that shutdown and revocation can end them. */
   sessions: Set<SessionControl>;
   aead?: AeadFactory;

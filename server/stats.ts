@@ -69,7 +69,39 @@ export const RECENT_TRANSFERS_MAX = 20;
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-export class ServerStats {
+/** Everything a serving thread reports as it happens. */
+export interface StatsSink {
+  /** Counts an accepted connection and returns its number, unique across every serving thread. */
+  connectionOpened(): number;
+  connectionClosed(): void;
+  connectionRejected(reason: RejectReason): void;
+  handshakeFailed(reason: HandshakeFailureReason): void;
+  requestAnswered(
+    request: { operation: Operation | "unknown"; outcome: RequestOutcome; durationMs: number },
+  ): void;
+  ledgerCommitted(durationMs: number): void;
+  transferJournaled(
+    transfer: { sourceAccountId: string; targetAccountId: string; amountMinor: bigint; at: Date },
+  ): void;
+}
+
+/** What a worker thread reported since its last report (see {@link ForwardingStats}). */
+export interface StatsDelta {
+  opened: number;
+  closed: number;
+  rejected: RejectReason[];
+  handshakes: HandshakeFailureReason[];
+  requests: { operation: Operation | "unknown"; outcome: RequestOutcome; durationMs: number }[];
+  commits: number[];
+  transfers: { sourceAccountId: string; targetAccountId: string; amountMinor: bigint; at: Date }[];
+}
+
+/** Hands out connection numbers unique across threads, from a shared counter. */
+export function nextConnectionNumber(sequence: SharedArrayBuffer): number {
+  return Number(Atomics.add(new BigInt64Array(sequence), 0, 1n)) + 1;
+}
+
+export class ServerStats implements StatsSink {
   readonly registry = new Registry();
   readonly #startedAtMs: number;
   readonly #open = this.registry.register(new Gauge("bank_connections_open", "Connections open now", []));
@@ -113,15 +145,38 @@ export class ServerStats {
   #second = { requests: 0, errors: 0, rejected: 0, latencies: [] as number[], seen: 0 };
   #draining = false;
 
-  constructor(options: { nowMs?: number } = {}) {
+  readonly #sequence: SharedArrayBuffer;
+
+  constructor(options: { nowMs?: number; sequence?: SharedArrayBuffer } = {}) {
     this.#startedAtMs = options.nowMs ?? Date.now();
+    this.#sequence = options.sequence ?? new SharedArrayBuffer(8);
+  }
+
+  /** The counter connection numbers come from; worker threads share it. */
+  get sequence(): SharedArrayBuffer {
+    return this.#sequence;
   }
 
   /** Counts an accepted connection and returns its number, starting at 1. */
   connectionOpened(): number {
-    this.#open.add(1);
-    this.#accepted.inc();
-    return this.#accepted.value();
+    this.#countOpened(1);
+    return nextConnectionNumber(this.#sequence);
+  }
+
+  #countOpened(count: number): void {
+    this.#open.add(count);
+    this.#accepted.inc({}, count);
+  }
+
+  /** Adds what a worker thread reported. */
+  applyDelta(delta: StatsDelta): void {
+    this.#countOpened(delta.opened);
+    for (const reason of delta.rejected) this.connectionRejected(reason);
+    for (const reason of delta.handshakes) this.handshakeFailed(reason);
+    for (const request of delta.requests) this.requestAnswered(request);
+    for (const durationMs of delta.commits) this.ledgerCommitted(durationMs);
+    for (const transfer of delta.transfers) this.transferJournaled(transfer);
+    for (let index = 0; index < delta.closed; index++) this.connectionClosed();
   }
 
   connectionClosed(): void {
@@ -244,4 +299,81 @@ function percentile(sorted: readonly number[], fraction: number): number | null 
   if (sorted.length === 0) return null;
   const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
   return Math.round(sorted[Math.max(0, index)]! * 1000) / 1000;
+}
+
+/** Reports gathered before a worker thread sends them on: at most this many requests, or this often. */
+export const FORWARD_REQUESTS_MAX = 20_000;
+export const FORWARD_INTERVAL_MS = 50;
+
+/**
+ * The statistics of a worker thread: it numbers connections from the shared counter and sends what it
+ * counted to the main thread every {@link FORWARD_INTERVAL_MS}, where {@link ServerStats.applyDelta} adds it.
+ */
+export class ForwardingStats implements StatsSink {
+  readonly #sequence: SharedArrayBuffer;
+  readonly #send: (delta: StatsDelta) => void;
+  readonly #timer: ReturnType<typeof setInterval>;
+  #delta: StatsDelta = emptyDelta();
+
+  constructor(options: { sequence: SharedArrayBuffer; send: (delta: StatsDelta) => void }) {
+    this.#sequence = options.sequence;
+    this.#send = options.send;
+    this.#timer = setInterval(() => this.flush(), FORWARD_INTERVAL_MS);
+  }
+
+  connectionOpened(): number {
+    this.#delta.opened += 1;
+    return nextConnectionNumber(this.#sequence);
+  }
+
+  connectionClosed(): void {
+    this.#delta.closed += 1;
+    this.flush();
+  }
+
+  connectionRejected(reason: RejectReason): void {
+    this.#delta.rejected.push(reason);
+  }
+
+  handshakeFailed(reason: HandshakeFailureReason): void {
+    this.#delta.handshakes.push(reason);
+  }
+
+  requestAnswered(
+    request: { operation: Operation | "unknown"; outcome: RequestOutcome; durationMs: number },
+  ): void {
+    this.#delta.requests.push(request);
+    if (this.#delta.requests.length >= FORWARD_REQUESTS_MAX) this.flush();
+  }
+
+  ledgerCommitted(durationMs: number): void {
+    if (this.#delta.commits.length < FORWARD_REQUESTS_MAX) this.#delta.commits.push(durationMs);
+  }
+
+  transferJournaled(
+    transfer: { sourceAccountId: string; targetAccountId: string; amountMinor: bigint; at: Date },
+  ) {
+    this.#delta.transfers.push(transfer);
+    if (this.#delta.transfers.length > RECENT_TRANSFERS_MAX) this.#delta.transfers.shift();
+  }
+
+  /** Sends what was counted so far (nothing when nothing was). */
+  flush(): void {
+    const delta = this.#delta;
+    const empty = delta.opened === 0 && delta.closed === 0 && delta.rejected.length === 0 &&
+      delta.handshakes.length === 0 && delta.requests.length === 0 && delta.commits.length === 0 &&
+      delta.transfers.length === 0;
+    if (empty) return;
+    this.#delta = emptyDelta();
+    this.#send(delta);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.flush();
+  }
+}
+
+function emptyDelta(): StatsDelta {
+  return { opened: 0, closed: 0, rejected: [], handshakes: [], requests: [], commits: [], transfers: [] };
 }

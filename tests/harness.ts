@@ -18,7 +18,9 @@ function taskPermissions(task: string): string[] {
   const tasks = denoConfig.tasks as Record<string, string>;
   const command = tasks[task];
   if (command === undefined) throw new Error(`deno.json has no task ${task}`);
-  return command.split(" ").filter((word) => word.startsWith("--allow-") || word === "--no-prompt");
+  return command.split(" ").filter((word) =>
+    word.startsWith("--allow-") || word.startsWith("--unstable-") || word === "--no-prompt"
+  );
 }
 
 /**
@@ -84,7 +86,9 @@ export async function startServer(
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "bank-test-" });
   const ownsDataDir = options.dataDir === undefined;
   const program = options.program ?? SERVER_SOURCE;
-  const args = [...program.args, "--data", dataDir, "--port", "0", "--monitor-port", "0"];
+  // One serving thread unless a test asks for more: counters then settle at once, so tests can be exact.
+  const workers = (options.args ?? []).includes("--workers") ? [] : ["--workers", "1"];
+  const args = [...program.args, "--data", dataDir, "--port", "0", "--monitor-port", "0", ...workers];
   const child = new Deno.Command(program.executable, {
     args: [...args, ...(options.args ?? [])],
     stdin: "null",

@@ -194,6 +194,33 @@ for (const variant of STORES) {
     await assertInvariants(store, sent);
   });
 
+  Deno.test(`ledger on ${variant.name}: two serving threads on one port keep the invariants and agree on /status`, async () => {
+    await using store = await variant.make();
+    await using server = await startServer({
+      dataDir: store.dataDir,
+      args: [...store.serverArgs, "--workers", "2"],
+    });
+    const sent = await runTransferLoad({
+      servers: [server],
+      clients: Array.from({ length: DEMO_CLIENTS }, (_, index) => index + 1),
+      targets: SHARED_TARGETS,
+      requestsPerClient: 25,
+      seed: 5,
+    });
+    assertEquals(sent.filter((transfer) => transfer.outcome === null), []);
+    const deadline = Date.now() + 5_000;
+    let status = await server.status();
+    while ((status.tasks_processed !== sent.length || status.connections !== 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = await server.status();
+    }
+    assertEquals(status.tasks_processed, sent.length, "both threads' requests are counted");
+    assertEquals(status.connections_total, DEMO_CLIENTS);
+    assertEquals(status.connections, 0);
+    await server.stop();
+    await assertInvariants(store, sent);
+  });
+
   Deno.test(`ledger on ${variant.name}: SIGKILL mid-load loses nothing acknowledged and retries never double-spend`, async () => {
     await using store = await variant.make();
     const victim = await startServer({ dataDir: store.dataDir, args: store.serverArgs });

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ServerStats } from "../stats.ts";
+import type { StatsSink } from "../stats.ts";
 import type {
   AccountStatus,
   ContactDetails,
@@ -18,7 +18,7 @@ import type {
 } from "./ledger.ts";
 
 /** Wraps `ledger` so that its writes are timed and its transfers shown. */
-export function instrumentLedger(ledger: Ledger, stats: ServerStats): Ledger {
+export function instrumentLedger(ledger: Ledger, stats: StatsSink): Ledger {
   const timed = async <T>(write: () => Promise<T>): Promise<T> => {
     const startedMs = performance.now();
     const result = await write();

@@ -1,0 +1,86 @@
+/**
+ * One serving thread: a TLS listener over a store, with its own sessions and its own identity watcher.
+ * The main thread runs one; with `--workers N`, each worker thread runs another on the same port.
+ *
+ * @module
+ */
+import { FAST_AEAD } from "../protocol/aead.ts";
+import { randomBytes } from "../protocol/bytes.ts";
+import { AES_KEY_BYTES } from "../protocol/limits.ts";
+import type { ServerConfig } from "./config.ts";
+import { IdentityWatcher } from "./identities.ts";
+import { instrumentLedger } from "./ledger/instrumented.ts";
+import type { BankStore } from "./ledger/ledger.ts";
+import { startBankListener } from "./listener.ts";
+import { serverLogger } from "./log.ts";
+import type { SessionControl } from "./session.ts";
+import type { StatsSink } from "./stats.ts";
+
+const log = serverLogger("node");
+
+export interface ServingNode {
+  readonly addr: Deno.NetAddr;
+  /** Stops accepting, answers requests in flight (for at most `timeoutMs`), closes, stops watching. */
+  drain(timeoutMs: number): Promise<{ cut: number }>;
+}
+
+/** Starts a listener on `port` (0: a free one) serving from `store`, reporting to `stats`. */
+export async function startNode(options: {
+  config: ServerConfig;
+  tls: { certPem: string; keyPem: string };
+  store: BankStore;
+  stats: StatsSink;
+  port: number;
+  reusePort: boolean;
+}): Promise<ServingNode> {
+  const { config, store, stats } = options;
+  const sessions = new Set<SessionControl>();
+  const watcher = new IdentityWatcher(store, (change) => {
+    const ended = listener.endSessionsOf(change.name, {
+      belowGeneration: change.generation,
+      reason: `identity ${change.status === "revoked" ? "revoked" : "rotated"}`,
+    });
+    log.info("Identity {name} is now {status} (generation {generation}); {ended} sessions ended", {
+      ...change,
+      ended,
+    });
+  });
+  const listener = withContext(`Cannot listen on ${config.host}:${options.port}`, () =>
+    startBankListener({
+      hostname: config.host,
+      port: options.port,
+      certPem: options.tls.certPem,
+      keyPem: options.tls.keyPem,
+      maxConnections: config.maxConnections,
+      reusePort: options.reusePort,
+    }, {
+      settings: config,
+      ledger: instrumentLedger(store, stats),
+      identities: store,
+      latestGeneration: (name) => watcher.latestGeneration(name),
+      decoyAuthKey: randomBytes(AES_KEY_BYTES),
+      stats,
+      sessions,
+      aead: FAST_AEAD,
+    }));
+  await watcher.start();
+  return {
+    addr: listener.addr,
+    async drain(timeoutMs) {
+      const result = await listener.drain(timeoutMs);
+      await watcher.stop();
+      return result;
+    },
+  };
+}
+
+/** Runs `start`, prefixing a failure's message with what was being attempted. */
+export function withContext<T>(attempt: string, start: () => T): T {
+  try {
+    return start();
+  } catch (error) {
+    throw new Error(`${attempt}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+}
