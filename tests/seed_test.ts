@@ -3,7 +3,7 @@
  */
 import { assertEquals } from "@std/assert";
 import { BankConnection } from "../client/connection.ts";
-import { linesOf, runClient, startServer, TEST_CASE_1_LINES } from "./_harness.ts";
+import { linesOf, runClient, startServer, TEST_CASE_1_LINES } from "./harness.ts";
 
 Deno.test("Test Case 1: Single Client gets the three expected answers", async () => {
   await using server = await startServer({ args: ["--demo-clients", "3"] });
