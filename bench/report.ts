@@ -1,0 +1,172 @@
+/**
+ * Turns the benchmark's figures into `docs/PERFORMANCE.md`: the machine, every figure with its ratio to the
+ * echo baseline measured in the same run, the targets with what was measured, and how to reproduce.
+ *
+ * @module
+ */
+import type { EchoReport } from "./echo.ts";
+import type { Row, SessionsResult, Settings } from "./run.ts";
+
+interface Figures {
+  settings: Settings;
+  rows: Row[];
+  echo: Map<number, EchoReport>;
+  pgbench: { tps: number; clients: number } | null;
+  sessions: SessionsResult;
+}
+
+const GIB = 2 ** 30;
+
+function fixed(value: number | null | undefined, digits = 2): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? "-" : value.toFixed(digits);
+}
+
+function machine(): string {
+  const cpu = (() => {
+    try {
+      return /model name\s*:\s*(.+)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "unknown";
+    } catch {
+      return "unknown";
+    }
+  })();
+  const memory = Deno.systemMemoryInfo();
+  return `${navigator.hardwareConcurrency} cores (${cpu}), ${(memory.total / GIB).toFixed(0)} GiB, ` +
+    `Deno ${Deno.version.deno} on ${Deno.build.os}; client and server share the machine`;
+}
+
+function table(figures: Figures): string[] {
+  const lines = [
+    "| store | mix | connections | requests/s | x echo | p50 ms | p99 ms | p99.9 ms | max ms | errors | client CPU |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const echo of figures.echo.values()) {
+    lines.push(
+      `| echo (baseline) | 64 B frames | ${echo.clients} | ${fixed(echo.requests_per_second, 0)} | 1.00 | ` +
+        `${fixed(echo.latency.p50_ms)} | ${fixed(echo.latency.p99_ms)} | ${fixed(echo.latency.p99_9_ms)} | ` +
+        `${fixed(echo.latency.max_ms)} | 0 | - |`,
+    );
+  }
+  for (const row of figures.rows) {
+    const { measured, totals, client_cost: cost } = row.report;
+    const echo = figures.echo.get(row.clients)?.requests_per_second;
+    const ratio = echo === undefined ? null : measured.requests_per_second / echo;
+    const latency = measured.latency_ms;
+    lines.push(
+      `| ${row.store} | ${row.mix} | ${row.clients} | ${fixed(measured.requests_per_second, 0)} | ${
+        fixed(ratio)
+      } | ` +
+        `${fixed(latency.p50_ms)} | ${fixed(latency.p99_ms)} | ${fixed(latency.p99_9_ms)} | ${
+          fixed(latency.max_ms)
+        } | ` +
+        `${totals.errors} | ${fixed(cost.cpu_cores)} cores |`,
+    );
+  }
+  return lines;
+}
+
+function targets(figures: Figures): string[] {
+  const find = (store: string, mix: string) =>
+    figures.rows.find((row) => row.store === store && row.mix === mix && row.clients === 50);
+  const echo50 = figures.echo.get(50)?.requests_per_second;
+  const balance = find("sqlite", "balance")?.report.measured;
+  const lines = ["| target | measured | met |", "| --- | --- | --- |"];
+  if (balance !== undefined && echo50 !== undefined) {
+    const ratio = balance.requests_per_second / echo50;
+    const p99 = balance.latency_ms.p99_ms ?? Infinity;
+    lines.push(
+      `| balance at 50 connections ≥ 0.6 x echo, p99 < 5 ms | ${fixed(ratio)} x echo, p99 ${
+        fixed(p99)
+      } ms | ${ratio >= 0.6 && p99 < 5 ? "yes" : "no"} |`,
+    );
+  }
+  for (const [store, factor] of [["sqlite", 5], ["postgres", 2]] as const) {
+    const transfer = find(store, "transfer")?.report.measured;
+    if (transfer === undefined) continue;
+    const p99 = transfer.latency_ms.p99_ms ?? Infinity;
+    if (figures.pgbench === null) {
+      lines.push(
+        `| durable transfers at 50 on ${store} ≥ ${factor} x pgbench, p99 < 25 ms | ${
+          fixed(transfer.requests_per_second, 0)
+        }/s, p99 ${fixed(p99)} ms; pgbench not run | - |`,
+      );
+      continue;
+    }
+    const ratio = transfer.requests_per_second / figures.pgbench.tps;
+    lines.push(
+      `| durable transfers at 50 on ${store} ≥ ${factor} x pgbench${
+        store === "sqlite" ? ", p99 < 25 ms" : ""
+      } | ${fixed(ratio)} x pgbench (${fixed(transfer.requests_per_second, 0)}/s against ${
+        fixed(figures.pgbench.tps, 0)
+      } tps), p99 ${fixed(p99)} ms | ${ratio >= factor && (store !== "sqlite" || p99 < 25) ? "yes" : "no"} |`,
+    );
+  }
+  const sessions = figures.sessions;
+  if (sessions !== null) {
+    const met = sessions.sessions >= 10_000 && sessions.rssAfterBytes < GIB;
+    lines.push(
+      `| 10,000 sessions in under 1 GiB | ${sessions.sessions} sessions, ${
+        fixed(sessions.rssAfterBytes / 2 ** 20, 0)
+      } MiB RSS (${fixed(sessions.bytesPerSession / 1024, 1)} KiB each) | ${met ? "yes" : "no"} |`,
+    );
+  }
+  return lines;
+}
+
+export async function writePerformanceReport(figures: Figures): Promise<void> {
+  const { settings } = figures;
+  const sessions = figures.sessions;
+  const text = [
+    "# Performance",
+    "",
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}. Each figure ran ${
+      settings.durationMs / 1000
+    } s after a ` +
+    `${
+      settings.warmupMs / 1000
+    } s warmup, one request in flight per connection. Only ratios from one run compare: ` +
+    "the machine is shared and noisy.",
+    "",
+    "## Targets",
+    "",
+    ...targets(figures),
+    "",
+    "## Every figure",
+    "",
+    "`x echo` divides by the bare TLS echo (same framing, 64-byte frames, same client pattern) at the same number of " +
+    "connections, measured in this run. Mixes: `balance` only, `transfer` only (durable, group-committed), and " +
+    "the original design's `seed` mix (balance, transfer, contact update in equal parts). Every answer is checked.",
+    "",
+    ...table(figures),
+    "",
+    figures.pgbench === null
+      ? "PostgreSQL's `pgbench` did not run (it needs `pgbench` and `DATABASE_URL`)."
+      : `PostgreSQL's own TPC-B-like workload (\`pgbench -c 50 -j 2\`, scale 10, durable commits): ${
+        fixed(figures.pgbench.tps, 0)
+      } transactions/s.`,
+    "",
+    sessions === null ? "The idle-sessions figure was not measured." : [
+      `## Idle sessions`,
+      "",
+      `${sessions.sessions} authenticated idle sessions opened in ${
+        fixed(sessions.openSeconds, 1)
+      } s; server RSS ` +
+      `${fixed(sessions.rssBeforeBytes / 2 ** 20, 0)} MiB before, ${
+        fixed(sessions.rssAfterBytes / 2 ** 20, 0)
+      } MiB after ` +
+      `(${fixed(sessions.bytesPerSession / 1024, 1)} KiB per session). Meanwhile 10 active clients got ` +
+      `${fixed(sessions.activeRate, 0)} balance answers/s with p99 ${fixed(sessions.activeP99Ms)} ms.`,
+    ].join("\n"),
+    "",
+    "## Reproduce",
+    "",
+    "```sh",
+    "deno task bench                      # SQLite; PostgreSQL and pgbench too when DATABASE_URL is set",
+    "deno task bench --duration 10s --connections 10,50 --stores sqlite --sessions 0",
+    "deno task bench:micro                # Deno.bench: framing, AES-GCM seal/open",
+    "deno task client bench --clients 50 --duration 10s --mix 8:1:1   # against a running server",
+    "```",
+    "",
+  ].join("\n");
+  await Deno.writeTextFile(settings.out, text);
+  console.log("\n" + targets(figures).join("\n"));
+}

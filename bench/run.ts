@@ -1,0 +1,270 @@
+/**
+ * The benchmark suite (`deno task bench`): measures the bank server against the physical limit of this
+ * machine (a bare TLS echo with the same framing and client pattern, started in the same run) and, where
+ * `pgbench` and PostgreSQL are available, against PostgreSQL's own TPC-B-like workload; then holds 10,000
+ * idle sessions and measures the memory they cost. Prints a table of every figure with its ratio to the
+ * baseline and writes `docs/PERFORMANCE.md`.
+ *
+ * ```sh
+ * deno task bench                                   # SQLite, and PostgreSQL when DATABASE_URL is set
+ * deno task bench --duration 5s --connections 1,10,50 --stores sqlite --sessions 0
+ * ```
+ *
+ * @module
+ */
+import { parseDurationMs, runBench } from "../client/bench.ts";
+import type { BenchMix, BenchReport } from "../client/bench.ts";
+import { BankConnection } from "../client/connection.ts";
+import { FAST_AEAD } from "../protocol/aead.ts";
+import type { Credential } from "../protocol/credential.ts";
+import { createTestDatabase } from "../server/ledger/testing.ts";
+import { startServer } from "../tests/harness.ts";
+import type { ServerHandle } from "../tests/harness.ts";
+import { runEchoClients } from "./echo.ts";
+import type { EchoReport } from "./echo.ts";
+import { parseArgs } from "@std/cli/parse-args";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const MIXES: Record<string, BenchMix> = {
+  balance: { balance: 1, transfer: 0, contact: 0 },
+  transfer: { balance: 0, transfer: 1, contact: 0 },
+  seed: { balance: 1, transfer: 1, contact: 1 },
+};
+const DEMO_IDENTITIES = 1_000;
+const SESSION_BATCH = 200;
+
+interface Settings {
+  durationMs: number;
+  warmupMs: number;
+  connections: number[];
+  stores: ("sqlite" | "postgres")[];
+  mixes: string[];
+  sessions: number;
+  out: string;
+  databaseUrl: string | undefined;
+}
+
+interface Row {
+  store: string;
+  mix: string;
+  clients: number;
+  report: BenchReport;
+}
+
+function readSettings(): Settings {
+  const flags = parseArgs(Deno.args, {
+    string: ["duration", "warmup", "connections", "stores", "mixes", "sessions", "out"],
+  }) as Record<string, string | undefined>;
+  const databaseUrl = Deno.env.get("DATABASE_URL");
+  const stores = (flags.stores ?? (databaseUrl === undefined ? "sqlite" : "sqlite,postgres")).split(",");
+  return {
+    durationMs: parseDurationMs(flags.duration ?? "3s") ?? 3_000,
+    warmupMs: parseDurationMs(flags.warmup ?? "1s") ?? 1_000,
+    connections: (flags.connections ?? "1,10,50,200,1000").split(",").map(Number),
+    stores: stores.filter((store): store is "sqlite" | "postgres" =>
+      store === "sqlite" || store === "postgres"
+    ),
+    mixes: (flags.mixes ?? "balance,transfer,seed").split(",").filter((mix) => mix in MIXES),
+    sessions: Number(flags.sessions ?? "10000"),
+    out: flags.out ?? `${ROOT}docs/PERFORMANCE.md`,
+    databaseUrl,
+  };
+}
+
+async function credentialsOf(server: ServerHandle, count: number): Promise<Credential[]> {
+  return await Promise.all(
+    Array.from({ length: count }, (_, index) => server.credential(`client-${index + 1}`)),
+  );
+}
+
+/** The echo baseline at every connection count, against its own process. */
+async function measureEcho(
+  settings: Settings,
+  dataDir: string,
+  caPem: string,
+): Promise<Map<number, EchoReport>> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      `${ROOT}bench/echo.ts`,
+      "serve",
+      "--cert",
+      `${dataDir}/server.crt`,
+      "--key",
+      `${dataDir}/server.key`,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const first = await reader.read();
+  const port = Number(/port (\d+)/.exec(first.value ?? "")?.[1]);
+  const results = new Map<number, EchoReport>();
+  try {
+    for (const clients of settings.connections) {
+      const report = await runEchoClients({
+        port,
+        caPem,
+        clients,
+        durationMs: settings.durationMs,
+        warmupMs: settings.warmupMs,
+      });
+      results.set(clients, report);
+      console.log(
+        `echo      ${String(clients).padStart(5)} conns  ${
+          report.requests_per_second.toFixed(0).padStart(8)
+        } req/s`,
+      );
+    }
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+    reader.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+  }
+  return results;
+}
+
+/** PostgreSQL's TPC-B-like workload at 50 clients, durable commits; null when it cannot run here. */
+async function measurePgbench(settings: Settings): Promise<{ tps: number; clients: number } | null> {
+  if (settings.databaseUrl === undefined) return null;
+  const pgbench = await new Deno.Command("pgbench", { args: ["--version"] }).output().catch(() => null);
+  if (pgbench === null || !pgbench.success) return null;
+  await using database = await createTestDatabase(settings.databaseUrl);
+  const init = await new Deno.Command("pgbench", { args: ["-i", "-q", "-s", "10", database.url] }).output();
+  if (!init.success) return null;
+  const seconds = String(Math.max(3, Math.round(settings.durationMs / 1000)));
+  const run = await new Deno.Command("pgbench", {
+    args: ["-c", "50", "-j", "2", "-T", seconds, database.url],
+  }).output();
+  const text = new TextDecoder().decode(run.stdout);
+  const tps = Number(/tps = ([0-9.]+)/.exec(text)?.[1]);
+  console.log(`pgbench   50 clients  ${tps.toFixed(0)} tps (TPC-B-like, durable)`);
+  return Number.isFinite(tps) ? { tps, clients: 50 } : null;
+}
+
+/** Every mix at every connection count against one store. */
+async function measureBank(settings: Settings, server: ServerHandle, store: string): Promise<Row[]> {
+  const caPem = await server.caPem();
+  const credentials = await credentialsOf(
+    server,
+    Math.min(DEMO_IDENTITIES, Math.max(...settings.connections)),
+  );
+  const rows: Row[] = [];
+  for (const mix of settings.mixes) {
+    for (const clients of settings.connections) {
+      const report = await runBench({
+        host: "127.0.0.1",
+        port: server.port,
+        caPem,
+        credentials,
+        clients,
+        durationMs: settings.durationMs,
+        warmupMs: settings.warmupMs,
+        mix: MIXES[mix]!,
+        aead: FAST_AEAD,
+        seed: clients,
+      });
+      rows.push({ store, mix, clients, report });
+      const { requests_per_second: rate, latency_ms: latency } = report.measured;
+      console.log(
+        `${store.padEnd(9)} ${mix.padEnd(8)} ${String(clients).padStart(5)} conns ${
+          rate.toFixed(0).padStart(8)
+        } req/s` +
+          `  p99 ${latency.p99_ms?.toFixed(2)} ms  errors ${report.totals.errors}`,
+      );
+    }
+  }
+  return rows;
+}
+
+/** Holds many idle authenticated sessions, measures the server's memory per session and active latency. */
+async function measureSessions(settings: Settings, server: ServerHandle) {
+  if (settings.sessions <= 0) return null;
+  const rss = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${server.monitorPort}/metrics`)).text();
+    return Number(/^process_resident_memory_bytes (\d+)/m.exec(text)?.[1]);
+  };
+  const caPem = await server.caPem();
+  const credentials = await credentialsOf(server, DEMO_IDENTITIES);
+  const before = await rss();
+  const held: BankConnection[] = [];
+  const startedMs = performance.now();
+  for (let index = 0; index < settings.sessions; index += SESSION_BATCH) {
+    const batch = Array.from(
+      { length: Math.min(SESSION_BATCH, settings.sessions - index) },
+      (_, offset) =>
+        BankConnection.connect({
+          host: "127.0.0.1",
+          port: server.port,
+          caPem,
+          credential: credentials[(index + offset) % credentials.length]!,
+        }),
+    );
+    held.push(...await Promise.all(batch));
+  }
+  const openMs = performance.now() - startedMs;
+  const after = await rss();
+  const active = await runBench({
+    host: "127.0.0.1",
+    port: server.port,
+    caPem,
+    credentials,
+    clients: 10,
+    durationMs: settings.durationMs,
+    warmupMs: settings.warmupMs,
+    mix: MIXES.balance!,
+    aead: FAST_AEAD,
+  });
+  await Promise.all(held.map((connection) => connection.close()));
+  const result = {
+    sessions: held.length,
+    openSeconds: openMs / 1000,
+    rssBeforeBytes: before,
+    rssAfterBytes: after,
+    bytesPerSession: (after - before) / held.length,
+    activeP99Ms: active.measured.latency_ms.p99_ms,
+    activeRate: active.measured.requests_per_second,
+  };
+  console.log(
+    `sessions  ${result.sessions} held, ${(after / 2 ** 20).toFixed(0)} MiB RSS, ${
+      (result.bytesPerSession / 1024).toFixed(1)
+    } KiB each`,
+  );
+  return result;
+}
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  const rows: Row[] = [];
+  let echo = new Map<number, EchoReport>();
+  let sessions: Awaited<ReturnType<typeof measureSessions>> = null;
+  for (const store of settings.stores) {
+    const database = store === "postgres" && settings.databaseUrl !== undefined
+      ? await createTestDatabase(settings.databaseUrl)
+      : undefined;
+    const args = [
+      "--demo-clients",
+      String(DEMO_IDENTITIES),
+      ...(database ? ["--database", database.url] : []),
+    ];
+    try {
+      await using server = await startServer({ args });
+      if (echo.size === 0) echo = await measureEcho(settings, server.dataDir, await server.caPem());
+      rows.push(...await measureBank(settings, server, store));
+      if (store === "sqlite") sessions = await measureSessions(settings, server);
+    } finally {
+      await database?.[Symbol.asyncDispose]();
+    }
+  }
+  const pgbench = await measurePgbench(settings);
+  const { writePerformanceReport } = await import("./report.ts");
+  await writePerformanceReport({ settings, rows, echo, pgbench, sessions });
+  console.log(`Wrote ${settings.out}`);
+}
+
+export type { Row, Settings };
+export type SessionsResult = Awaited<ReturnType<typeof measureSessions>>;
+
+if (import.meta.main) await main();
