@@ -5,7 +5,7 @@
  * @module
  */
 import type { EchoReport } from "./echo.ts";
-import type { Row, SessionsResult, Settings } from "./run.ts";
+import type { Row, ScalingResult, SessionsResult, Settings } from "./run.ts";
 
 interface Figures {
   settings: Settings;
@@ -13,6 +13,7 @@ interface Figures {
   echo: Map<number, EchoReport>;
   pgbench: { tps: number; clients: number } | null;
   sessions: SessionsResult;
+  scaling: ScalingResult;
 }
 
 const GIB = 2 ** 30;
@@ -156,6 +157,19 @@ export async function writePerformanceReport(figures: Figures): Promise<void> {
       `(${fixed(sessions.bytesPerSession / 1024, 1)} KiB per session). Meanwhile 10 active clients got ` +
       `${fixed(sessions.activeRate, 0)} balance answers/s with p99 ${fixed(sessions.activeP99Ms)} ms.`,
     ].join("\n"),
+    "",
+    "## From one core to all",
+    "",
+    "Balance checks at 50 connections with 1 to N serving threads (`--workers`), SQLite, same run. The load " +
+    "generator runs on the same cores, so on a small machine more threads compete with it.",
+    "",
+    "| serving threads | requests/s | p99 ms |",
+    "| ---: | ---: | ---: |",
+    ...figures.scaling.map((entry) =>
+      `| ${entry.workers} | ${fixed(entry.report.measured.requests_per_second, 0)} | ${
+        fixed(entry.report.measured.latency_ms.p99_ms)
+      } |`
+    ),
     "",
     "## Reproduce",
     "",

@@ -179,6 +179,31 @@ async function measureBank(settings: Settings, server: ServerHandle, store: stri
   return rows;
 }
 
+/** Balance checks at 50 connections with 1, 2, … serving threads, up to one per core. */
+async function measureScaling(settings: Settings): Promise<{ workers: number; report: BenchReport }[]> {
+  const results: { workers: number; report: BenchReport }[] = [];
+  const cores = navigator.hardwareConcurrency || 1;
+  for (let workers = 1; workers <= cores; workers++) {
+    await using server = await startServer({ args: ["--demo-clients", "50", "--workers", String(workers)] });
+    const report = await runBench({
+      host: "127.0.0.1",
+      port: server.port,
+      caPem: await server.caPem(),
+      credentials: await credentialsOf(server, 50),
+      clients: 50,
+      durationMs: settings.durationMs,
+      warmupMs: settings.warmupMs,
+      mix: MIXES.balance!,
+      aead: FAST_AEAD,
+    });
+    results.push({ workers, report });
+    console.log(
+      `scaling   ${workers} threads  ${report.measured.requests_per_second.toFixed(0).padStart(8)} req/s`,
+    );
+  }
+  return results;
+}
+
 /** Holds many idle authenticated sessions, measures the server's memory per session and active latency. */
 async function measureSessions(settings: Settings, server: ServerHandle) {
   if (settings.sessions <= 0) return null;
@@ -258,13 +283,15 @@ async function main(): Promise<void> {
       await database?.[Symbol.asyncDispose]();
     }
   }
+  const scaling = await measureScaling(settings);
   const pgbench = await measurePgbench(settings);
   const { writePerformanceReport } = await import("./report.ts");
-  await writePerformanceReport({ settings, rows, echo, pgbench, sessions });
+  await writePerformanceReport({ settings, rows, echo, pgbench, sessions, scaling });
   console.log(`Wrote ${settings.out}`);
 }
 
 export type { Row, Settings };
 export type SessionsResult = Awaited<ReturnType<typeof measureSessions>>;
+export type ScalingResult = Awaited<ReturnType<typeof measureScaling>>;
 
 if (import.meta.main) await main();

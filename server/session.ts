@@ -199,7 +199,10 @@ async function serveRequests(
     const { operation } = answer.summary;
     const durationMs = performance.now() - startedMs;
     context.stats.requestAnswered({ operation, outcome: answer.outcome, durationMs });
-    log.debug("Connection {connection} answered {operation}: {code}", { ...progress, ...answer.summary });
+    log.debug(
+      "Connection {connection} answered {operation}: {code}",
+      () => ({ ...progress, ...answer.summary }),
+    );
   }
   await sendErrorBounded(transport, {
     guard,
@@ -383,10 +386,16 @@ export class SessionControl {
   }
 }
 
-/** Holds one deadline at a time over a connection; when it passes, the connection is closed. */
+/**
+ * Holds one deadline at a time over a connection; when it passes, the connection is closed. Moving the
+ * deadline costs no timer: one timer per connection wakes at the earliest time the deadline could pass
+ * and, if the deadline moved meanwhile, sleeps again until the new one.
+ */
 class ConnectionGuard {
   readonly #conn: Deno.Conn;
+  #deadlineMs = Infinity;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerDueMs = Infinity;
   #expired = false;
   #closed = false;
 
@@ -399,20 +408,18 @@ class ConnectionGuard {
   }
 
   arm(timeoutMs: number): void {
-    this.disarm();
-    this.#timer = setTimeout(() => {
-      this.#expired = true;
-      this.close();
-    }, timeoutMs);
+    this.#deadlineMs = performance.now() + timeoutMs;
+    if (this.#timer === undefined || this.#deadlineMs < this.#timerDueMs) this.#schedule(timeoutMs);
   }
 
   disarm(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#deadlineMs = Infinity;
   }
 
   close(): void {
-    this.disarm();
+    this.#deadlineMs = Infinity;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     if (this.#closed) return;
     this.#closed = true;
     try {
@@ -420,5 +427,24 @@ class ConnectionGuard {
     } catch {
       // Already closed by the peer or the runtime: nothing left to release.
     }
+  }
+
+  #schedule(delayMs: number): void {
+    clearTimeout(this.#timer);
+    this.#timerDueMs = performance.now() + delayMs;
+    this.#timer = setTimeout(() => this.#wake(), delayMs);
+  }
+
+  #wake(): void {
+    this.#timer = undefined;
+    this.#timerDueMs = Infinity;
+    if (this.#closed || this.#deadlineMs === Infinity) return;
+    const remainingMs = this.#deadlineMs - performance.now();
+    if (remainingMs > 0) {
+      this.#schedule(remainingMs);
+      return;
+    }
+    this.#expired = true;
+    this.close();
   }
 }

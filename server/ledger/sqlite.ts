@@ -134,7 +134,7 @@ export class SqliteLedger implements BankStore {
   }
 
   accountsOf(owner: string): Promise<Account[]> {
-    return this.#read(() =>
+    return this.#readOne(() =>
       this.#all(
         `SELECT * FROM accounts WHERE owner = ? AND kind = 'customer' ORDER BY seq LIMIT ${ACCOUNTS_PER_OWNER_MAX}`,
         [owner],
@@ -545,6 +545,16 @@ export class SqliteLedger implements BankStore {
   #writeAsync<T>(work: () => T): Promise<T> {
     try {
       return Promise.resolve(this.#write(work));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Runs a single-statement read: one statement is a consistent snapshot by itself. */
+  #readOne<T>(work: () => T): Promise<T> {
+    assert(!this.#closed, "Cannot use a closed ledger");
+    try {
+      return Promise.resolve(work());
     } catch (error) {
       return Promise.reject(error);
     }
