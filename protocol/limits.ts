@@ -114,6 +114,9 @@ export const GROUP_COMMIT_BATCH_MAX = 512;
 export const GROUP_COMMIT_BATCH_DEFAULT = 128;
 export const GROUP_COMMIT_WAIT_MS_MAX = 50;
 export const GROUP_COMMIT_WAIT_MS_DEFAULT = 0;
+/** Reconnection waits after a database outage: doubling from the minimum up to the maximum, in seconds. */
+export const DATABASE_BACKOFF_S_MIN = 0.05;
+export const DATABASE_BACKOFF_S_MAX = 1;
 /** TCP keepalive on database connections, so a dead network is noticed. */
 export const DATABASE_KEEPALIVE_S = 10;
 /** The longest one request may wait on the ledger before it is answered `unavailable`. */

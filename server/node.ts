@@ -10,6 +10,7 @@ import { AES_KEY_BYTES } from "../protocol/limits.ts";
 import type { ServerConfig } from "./config.ts";
 import { IdentityWatcher } from "./identities.ts";
 import { instrumentLedger } from "./ledger/instrumented.ts";
+import { installPostgresDriverGuard } from "./ledger/postgres_guard.ts";
 import type { BankStore } from "./ledger/ledger.ts";
 import { startBankListener } from "./listener.ts";
 import { serverLogger } from "./log.ts";
@@ -34,6 +35,9 @@ export async function startNode(options: {
   reusePort: boolean;
 }): Promise<ServingNode> {
   const { config, store, stats } = options;
+  installPostgresDriverGuard((error) =>
+    log.error("Survived postgres.js bug porsager/postgres#1208: {stack}", { stack: error.stack })
+  );
   const sessions = new Set<SessionControl>();
   const watcher = new IdentityWatcher(store, (change) => {
     const ended = listener.endSessionsOf(change.name, {

@@ -17,6 +17,8 @@ import {
   ACCOUNTS_PAGE_MAX,
   ACCOUNTS_PER_OWNER_MAX,
   CONTACT_HISTORY_PAGE_MAX,
+  DATABASE_BACKOFF_S_MAX,
+  DATABASE_BACKOFF_S_MIN,
   DATABASE_CLOSE_TIMEOUT_S,
   DATABASE_CONNECT_TIMEOUT_S,
   DATABASE_KEEPALIVE_S,
@@ -557,6 +559,8 @@ function connect(url: string, poolMax: number): Database {
     max: poolMax,
     connect_timeout: DATABASE_CONNECT_TIMEOUT_S,
     keep_alive: DATABASE_KEEPALIVE_S,
+    // Reconnect quickly after an outage (postgres.js waits up to 20 s by default), never faster than 50 ms.
+    backoff: (attempt: number) => Math.min(DATABASE_BACKOFF_S_MIN * 2 ** attempt, DATABASE_BACKOFF_S_MAX),
     onnotice: () => {},
     types: { bigint: postgres.BigInt },
     connection: {

@@ -10,11 +10,16 @@
  * rejection (every path to `nextWrite` is synchronous), so the guard listens to `error` only.
  *
  * Swallowing it is safe for the ledger: the transaction it belonged to was already rejected with
- * `CONNECTION_CLOSED`, and PostgreSQL rolls back a transaction whose connection is gone. Nothing else is
- * swallowed: an `AssertionFailure` (protocol/assert.ts) or any other error still stops the process.
+ * `CONNECTION_CLOSED`, and PostgreSQL rolls back a transaction whose connection is gone. The unsent
+ * `ROLLBACK` stays buffered in that pool connection; it goes out ahead of the connection's next startup
+ * message, which PostgreSQL refuses ("invalid length of startup packet"), so it never runs in a session.
+ * Until then that connection's reconnects fail with `CONNECT_TIMEOUT`: requests on it answer `unavailable`.
+ * Nothing else is swallowed: an `AssertionFailure` (protocol/assert.ts) or any other error still stops the
+ * process.
  *
- * Remove this module (and its call in `server/serve.ts`) once `postgres` in deno.json is a release that
- * contains the upstream fix (porsager/postgres#1209, "Guard nextWrite against a closed socket");
+ * Install it in every thread that opens a PostgreSQL store: an error event is per thread, and a worker's
+ * uncaught error ends the whole process. Remove this module and its call once `postgres` in deno.json is a
+ * release with the upstream fix (porsager/postgres#1209, "Guard nextWrite against a closed socket");
  * `tests/failover_test.ts` must still pass without it.
  *
  * @module
