@@ -114,6 +114,9 @@ export const GROUP_COMMIT_BATCH_MAX = 512;
 export const GROUP_COMMIT_BATCH_DEFAULT = 128;
 export const GROUP_COMMIT_WAIT_MS_MAX = 50;
 export const GROUP_COMMIT_WAIT_MS_DEFAULT = 0;
+/** Batches committing at once: PostgreSQL runs several (on separate connections); SQLite has one writer. */
+export const GROUP_COMMIT_IN_FLIGHT_MAX = 16;
+export const POSTGRES_BATCHES_IN_FLIGHT = 4;
 /** Reconnection waits after a database outage: doubling from the minimum up to the maximum, in seconds. */
 export const DATABASE_BACKOFF_S_MIN = 0.05;
 export const DATABASE_BACKOFF_S_MAX = 1;

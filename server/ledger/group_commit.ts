@@ -1,8 +1,8 @@
 /**
  * Group commit: writes that arrive together share one durable commit (one fsync). Each caller is answered
  * only after the commit that holds its write is durable; one write that fails is rolled back alone (its
- * store runs each write in its own savepoint) and never fails its neighbours. The batch size and the wait
- * for more writes are bounded, and only one batch commits at a time: while it does, the next one gathers.
+ * store runs each write in its own savepoint) and never fails its neighbours. The batch size, the wait for
+ * more writes and the batches committing at once are bounded; while they commit, the next batch gathers.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import { assert } from "../../protocol/assert.ts";
 import {
   GROUP_COMMIT_BATCH_DEFAULT,
   GROUP_COMMIT_BATCH_MAX,
+  GROUP_COMMIT_IN_FLIGHT_MAX,
   GROUP_COMMIT_WAIT_MS_DEFAULT,
   GROUP_COMMIT_WAIT_MS_MAX,
 } from "../../protocol/limits.ts";
@@ -25,6 +26,8 @@ export interface GroupCommitOptions {
   batchMax: number;
   /** How long the first write of a batch waits for others (0: only those already waiting). */
   waitMs: number;
+  /** Batches committing at once (default 1); a store whose batches lock in one order may run several. */
+  inFlightMax?: number;
 }
 
 /** Group commit as configured by default: up to 128 transfers per commit, no added wait. */
@@ -42,9 +45,10 @@ interface Pending<I, O> {
 export class GroupCommit<I, O> {
   readonly #run: BatchRunner<I, O>;
   readonly #options: GroupCommitOptions;
+  readonly #inFlightMax: number;
   #queue: Pending<I, O>[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #committing = false;
+  #inFlight = 0;
   #batches = 0;
   #writes = 0;
 
@@ -58,8 +62,14 @@ export class GroupCommit<I, O> {
       options.waitMs >= 0 && options.waitMs <= GROUP_COMMIT_WAIT_MS_MAX,
       `Wait ${options.waitMs} out of range`,
     );
+    const inFlightMax = options.inFlightMax ?? 1;
+    assert(
+      Number.isInteger(inFlightMax) && inFlightMax >= 1 && inFlightMax <= GROUP_COMMIT_IN_FLIGHT_MAX,
+      "Bad in-flight",
+    );
     this.#run = run;
     this.#options = options;
+    this.#inFlightMax = inFlightMax;
   }
 
   /** Queues a write; resolves with its result once the commit that holds it is durable. */
@@ -76,7 +86,7 @@ export class GroupCommit<I, O> {
   }
 
   #schedule(): void {
-    if (this.#committing || this.#queue.length === 0) return;
+    if (this.#inFlight >= this.#inFlightMax || this.#queue.length === 0) return;
     if (this.#queue.length >= this.#options.batchMax) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -90,8 +100,8 @@ export class GroupCommit<I, O> {
   }
 
   async #flush(): Promise<void> {
-    if (this.#committing || this.#queue.length === 0) return;
-    this.#committing = true;
+    if (this.#inFlight >= this.#inFlightMax || this.#queue.length === 0) return;
+    this.#inFlight += 1;
     const batch = this.#queue.splice(0, this.#options.batchMax);
     try {
       const outcomes = await this.#run(batch.map((pending) => pending.item));
@@ -106,7 +116,7 @@ export class GroupCommit<I, O> {
     } catch (error) {
       for (const pending of batch) pending.reject(error);
     } finally {
-      this.#committing = false;
+      this.#inFlight -= 1;
       this.#schedule();
     }
   }

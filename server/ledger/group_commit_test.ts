@@ -42,3 +42,18 @@ Deno.test("GroupCommit refuses bounds outside its limits", () => {
   assertThrows(() => new GroupCommit(run, { batchMax: 100_000, waitMs: 0 }), AssertionFailure);
   assertThrows(() => new GroupCommit(run, { batchMax: 8, waitMs: 10_000 }), AssertionFailure);
 });
+
+Deno.test("GroupCommit runs at most inFlightMax batches at once", async () => {
+  let running = 0;
+  let peak = 0;
+  const group = new GroupCommit<number, number>(async (items) => {
+    running += 1;
+    peak = Math.max(peak, running);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    running -= 1;
+    return items.map((item): Settled<number> => ({ ok: true, value: item }));
+  }, { batchMax: 2, waitMs: 0, inFlightMax: 3 });
+  const results = await Promise.all(Array.from({ length: 30 }, (_, index) => group.submit(index)));
+  assertEquals(results, Array.from({ length: 30 }, (_, index) => index));
+  assertEquals(peak, 3);
+});

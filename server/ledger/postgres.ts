@@ -28,6 +28,7 @@ import {
   IDENTITIES_PAGE_MAX,
   LEDGER_ATTEMPTS_MAX,
   LEDGER_RETRY_DELAY_MS_MAX,
+  POSTGRES_BATCHES_IN_FLIGHT,
 } from "../../protocol/limits.ts";
 import { BANK_OWNER, EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
 import type {
@@ -137,7 +138,8 @@ export class PostgresLedger implements BankStore {
       sql = connect(url, poolMax);
       const ledger = new PostgresLedger(sql, {
         now: options.now ?? (() => new Date()),
-        groupCommit: options.groupCommit ?? GROUP_COMMIT_DEFAULTS,
+        groupCommit: options.groupCommit ??
+          { ...GROUP_COMMIT_DEFAULTS, inFlightMax: POSTGRES_BATCHES_IN_FLIGHT },
       });
       await ledger.#migrate();
       return ledger;
