@@ -42,7 +42,7 @@ export const SESSION_FRAMES_MAX = 2n ** 48n;
 export const WORKERS_MAX = 64;
 
 /** Connections the server holds at once, per serving thread; at the limit it stops accepting. */
-export const CONNECTIONS_MAX_DEFAULT = 10_000;
+export const CONNECTIONS_MAX_DEFAULT = 20_000;
 /** Requests one connection may send before the server ends the session (a new handshake is cheap). */
 export const SESSION_REQUESTS_MAX = 1_000_000;
 
