@@ -272,6 +272,8 @@ async function main(): Promise<void> {
     const args = [
       "--demo-clients",
       String(DEMO_IDENTITIES),
+      "--max-connections",
+      String(settings.sessions + 1_000),
       ...(database ? ["--database", database.url] : []),
     ];
     try {
