@@ -33,6 +33,7 @@ import { clientHandshake } from "../protocol/session.ts";
 import { seededRandom } from "../protocol/testing.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import { decodeErrorBody, FrameType } from "../protocol/wire.ts";
+import { connectWithin } from "./connection.ts";
 import { EXIT_OK, EXIT_TASK_REFUSED, EXIT_UNREACHABLE } from "./run.ts";
 
 /** Connections one bench may open, the same ceiling as a plain client run. */
@@ -956,22 +957,6 @@ function round(value: number): number {
 
 function roundOrNull(value: number | null): number | null {
   return value === null ? null : round(value);
-}
-
-/** Waits for a connection at most `timeoutMs`; one that arrives later is closed. */
-async function connectWithin<T extends Deno.Conn>(connecting: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      connecting.then(closeQuietly, () => {});
-      reject(new Error(`no connection within ${timeoutMs} ms`));
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([connecting, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Ends a session cleanly: TLS close_notify, then the socket. */

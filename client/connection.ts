@@ -134,7 +134,10 @@ export class BankConnection {
 }
 
 /** Waits for a connection at most `timeoutMs`; one that arrives later is closed. */
-async function connectWithin(connecting: Promise<Deno.TlsConn>, timeoutMs: number): Promise<Deno.TlsConn> {
+export async function connectWithin<T extends Deno.Conn>(
+  connecting: Promise<T>,
+  timeoutMs: number,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {

@@ -5,7 +5,8 @@ import {
   assertRejects,
   assertThrows,
 } from "@std/assert";
-import { nodeCryptoAead, webCryptoAead } from "./aead.ts";
+import { AEAD_PAIRS } from "./testing.ts";
+import type { AeadPair } from "./testing.ts";
 import type { AeadFactory } from "./aead.ts";
 import { AssertionFailure } from "./assert.ts";
 import { concatBytes, randomBytes, utf8 } from "./bytes.ts";
@@ -28,31 +29,6 @@ const CLIENT_TO_SERVER = 1;
 const SERVER_TO_CLIENT = 2;
 const AAD_BYTES = FRAME_HEADER_BYTES + SEALED_HEADER_BYTES;
 const NONCE_FRAMES = 1_000;
-
-/** The AES-256-GCM implementations; each must give the channel the same guarantees. */
-const PRIMITIVES: readonly [string, AeadFactory][] = [
-  ["webcrypto", webCryptoAead],
-  ["node", nodeCryptoAead],
-];
-
-/** Which implementation each end of a session uses. */
-interface AeadPair {
-  name: string;
-  client: AeadFactory;
-  server: AeadFactory;
-}
-
-/**
- * Each test runs with one implementation at both ends, and with the client on one and the server on the
- * other: sealed frames must open whichever implementation sealed them.
- */
-const AEAD_PAIRS: readonly AeadPair[] = PRIMITIVES.flatMap(([clientName, client]) =>
-  PRIMITIVES.map(([serverName, server]) => ({
-    name: clientName === serverName ? clientName : `${clientName} client, ${serverName} server`,
-    client,
-    server,
-  }))
-);
 
 /** Secrets as a real handshake would derive them, from a fresh random auth key and transcript. */
 function randomSecrets(): Promise<SessionSecrets> {

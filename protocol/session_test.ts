@@ -1,5 +1,6 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { nodeCryptoAead, webCryptoAead } from "./aead.ts";
+import { AEAD_PAIRS } from "./testing.ts";
+import type { AeadPair } from "./testing.ts";
 import type { AeadFactory } from "./aead.ts";
 import { assert } from "./assert.ts";
 import { concatBytes, fromUtf8, randomBytes, utf8 } from "./bytes.ts";
@@ -30,28 +31,6 @@ import { FrameType, PROTOCOL_VERSION } from "./wire.ts";
 const PIPE_BYTES_MAX = 64 * 1024;
 const FRAME_BYTES = FRAME_BYTES_MIN;
 const IDENTITY = "client-1";
-
-/** The AES-256-GCM implementations; a session must work the same over each. */
-const PRIMITIVES: readonly [string, AeadFactory][] = [
-  ["webcrypto", webCryptoAead],
-  ["node", nodeCryptoAead],
-];
-
-/** Which implementation each end of a session uses. */
-interface AeadPair {
-  name: string;
-  client: AeadFactory;
-  server: AeadFactory;
-}
-
-/** One implementation at both ends, and the client on one while the server is on the other. */
-const AEAD_PAIRS: readonly AeadPair[] = PRIMITIVES.flatMap(([clientName, client]) =>
-  PRIMITIVES.map(([serverName, server]) => ({
-    name: clientName === serverName ? clientName : `${clientName} client, ${serverName} server`,
-    client,
-    server,
-  }))
-);
 
 /** Registers one test per pair, its name prefixed with the pair's. */
 function testEachPair(name: string, body: (pair: AeadPair) => Promise<void>): void {
