@@ -24,7 +24,7 @@ Deno.test({
     const build = await new Deno.Command(Deno.execPath(), { args: ["task", "compile"], cwd: ROOT }).output();
     assertEquals(build.code, 0, new TextDecoder().decode(build.stderr));
     await using server = await startServer({
-      args: ["--demo-clients", "1"],
+      args: ["--demo-clients", "1", "--workers", "2"],
       program: { executable: `${ROOT}dist/bank-server`, args: [] },
     });
     const result = await runClient(server, [], {
