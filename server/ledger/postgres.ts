@@ -301,17 +301,23 @@ export class PostgresLedger implements BankStore {
     const problem = judgeAccounts(input, { source, target });
     if (problem !== null) return { code: problem };
     assert(source !== undefined, "A judged source exists");
-    const transfer = await this.#journal(tx, { kind: "transfer", ...input, sourceAccountId: source.id });
-    const after = await findAccount(tx, source.id);
+    const { transfer, sourceAfterMinor } = await this.#journal(tx, {
+      kind: "transfer",
+      ...input,
+      sourceAccountId: source.id,
+    });
     assert(
-      after?.balanceMinor === source.balanceMinor - input.amountMinor,
+      sourceAfterMinor === source.balanceMinor - input.amountMinor,
       "Source must lose exactly the amount",
     );
     return { code: "ok", transfer };
   }
 
-  /** Writes one journal entry, its two postings and both balances; the accounts are locked already. */
-  async #journal(tx: Query, entry: JournalInput): Promise<Transfer> {
+  /**
+   * Writes one journal entry, its two postings and both balances; the accounts are locked already. Returns
+   * the transfer and the source's balance after it.
+   */
+  async #journal(tx: Query, entry: JournalInput): Promise<{ transfer: Transfer; sourceAfterMinor: bigint }> {
     assert(entry.amountMinor > 0n, `Journal amount ${entry.amountMinor} must be positive`);
     const transfer: Transfer = {
       id: newTransferId(),
@@ -322,28 +328,42 @@ export class PostgresLedger implements BankStore {
       amountMinor: entry.amountMinor,
       createdAt: this.#now(),
     };
-    const debited = await tx`
-      UPDATE accounts SET balance_minor = balance_minor - ${entry.amountMinor}
-      WHERE id = ${entry.sourceAccountId} AND (kind = 'system' OR balance_minor >= ${entry.amountMinor})`;
-    assert(debited.count === 1, `Debit of ${entry.sourceAccountId} must change one row`);
-    const credited = await tx`
-      UPDATE accounts SET balance_minor = balance_minor + ${entry.amountMinor}
-      WHERE id = ${entry.targetAccountId}`;
-    assert(credited.count === 1, `Credit of ${entry.targetAccountId} must change one row`);
-    const [row] = await tx<{ entry: bigint }[]>`
-      INSERT INTO journal (transfer_id, kind, identity, idempotency_key, source_account_id,
-        target_account_id, amount_minor, created_at)
-      VALUES (${transfer.id}, ${entry.kind}, ${transfer.identity}, ${transfer.idempotencyKey},
-        ${transfer.sourceAccountId}, ${transfer.targetAccountId}, ${transfer.amountMinor},
-        ${transfer.createdAt})
-      RETURNING entry`;
-    assert(typeof row?.entry === "bigint", "Journal insert must return its entry");
-    const postings = await tx`
-      INSERT INTO postings (entry, account_id, amount_minor)
-      VALUES (${row.entry}, ${transfer.sourceAccountId}, ${-transfer.amountMinor}),
-             (${row.entry}, ${transfer.targetAccountId}, ${transfer.amountMinor})`;
-    assert(postings.count === 2, `Entry ${row.entry} must have two postings`);
-    return transfer;
+    // One round trip: both balances, the entry and its two postings, committed or rolled back together.
+    const [row] = await tx<
+      { source_after: bigint | null; credited: bigint; entry: bigint | null; postings: bigint }[]
+    >`
+      WITH debit AS (
+        UPDATE accounts SET balance_minor = balance_minor - ${entry.amountMinor}
+        WHERE id = ${entry.sourceAccountId} AND (kind = 'system' OR balance_minor >= ${entry.amountMinor})
+        RETURNING balance_minor
+      ), credit AS (
+        UPDATE accounts SET balance_minor = balance_minor + ${entry.amountMinor}
+        WHERE id = ${entry.targetAccountId}
+        RETURNING balance_minor
+      ), journaled AS (
+        INSERT INTO journal (transfer_id, kind, identity, idempotency_key, source_account_id,
+          target_account_id, amount_minor, created_at)
+        SELECT ${transfer.id}, ${entry.kind}, ${transfer.identity}, ${transfer.idempotencyKey},
+          ${transfer.sourceAccountId}, ${transfer.targetAccountId}, ${transfer.amountMinor}, ${transfer.createdAt}
+        WHERE EXISTS (SELECT 1 FROM debit) AND EXISTS (SELECT 1 FROM credit)
+        RETURNING entry
+      ), posted AS (
+        INSERT INTO postings (entry, account_id, amount_minor)
+        SELECT entry, ${transfer.sourceAccountId}, ${-transfer.amountMinor} FROM journaled
+        UNION ALL
+        SELECT entry, ${transfer.targetAccountId}, ${transfer.amountMinor} FROM journaled
+        RETURNING 1
+      )
+      SELECT (SELECT balance_minor FROM debit) AS source_after, (SELECT COUNT(*) FROM credit) AS credited,
+        (SELECT entry FROM journaled) AS entry, (SELECT COUNT(*) FROM posted) AS postings`;
+    assert(
+      row !== undefined && row.source_after !== null,
+      `Debit of ${entry.sourceAccountId} must change one row`,
+    );
+    assert(row.credited === 1n, `Credit of ${entry.targetAccountId} must change one row`);
+    assert(typeof row.entry === "bigint", "Journal insert must return its entry");
+    assert(row.postings === 2n, `Entry ${row.entry} must have two postings`);
+    return { transfer, sourceAfterMinor: row.source_after };
   }
 
   findTransfer(identity: string, idempotencyKey: string): Promise<Transfer | null> {
