@@ -141,7 +141,7 @@ export async function writePerformanceReport(figures: Figures): Promise<void> {
     "",
     figures.pgbench === null
       ? "PostgreSQL's `pgbench` did not run (it needs `pgbench` and `DATABASE_URL`)."
-      : `PostgreSQL's own TPC-B-like workload (\`pgbench -c 50 -j 2\`, scale 10, durable commits): ${
+      : `PostgreSQL's own TPC-B-like workload (\`pgbench -c 50 -j 2\`, scale 50, durable commits): ${
         fixed(figures.pgbench.tps, 0)
       } transactions/s.`,
     "",

@@ -94,7 +94,11 @@ Deno.test("bank-client bench: figures agree with the server, pipelined too, and 
       server,
     );
     assertEquals(result.code, 0, result.stderr);
-    assertEquals(result.stderr, "", "no progress line without a terminal, and never with --json");
+    assertEquals(
+      /\r|requests so far/.test(result.stderr),
+      false,
+      "no progress line without a terminal or with --json",
+    );
     const report: BenchReport = JSON.parse(result.stdout);
     assert(report.ok);
     assertGreater(report.measured.requests_per_second, 0);
@@ -183,7 +187,7 @@ Deno.test("runBench() counts answers with the wrong id, shape or format as wrong
     warmupMs: 0,
     mix: { balance: 1, transfer: 0, contact: 0 },
     pipeline: 3,
-    timeoutMs: 300,
+    timeoutMs: 1_500,
   });
   assertEquals(unanswered.totals, { sent: 3, answered: 0, errors: 3 });
   assertEquals(

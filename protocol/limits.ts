@@ -115,8 +115,10 @@ export const GROUP_COMMIT_BATCH_DEFAULT = 128;
 export const GROUP_COMMIT_WAIT_MS_MAX = 50;
 export const GROUP_COMMIT_WAIT_MS_DEFAULT = 0;
 /** Batches committing at once: PostgreSQL runs several (on separate connections); SQLite has one writer. */
-export const GROUP_COMMIT_IN_FLIGHT_MAX = 16;
-export const POSTGRES_BATCHES_IN_FLIGHT = 4;
+export const GROUP_COMMIT_IN_FLIGHT_MAX = 8;
+export const POSTGRES_BATCHES_IN_FLIGHT = 1;
+/** How long a transfer may wait for its group commit; past it, it is dropped or rolled back, never applied. */
+export const GROUP_COMMIT_DEADLINE_MS = 9_000;
 /** Reconnection waits after a database outage: doubling from the minimum up to the maximum, in seconds. */
 export const DATABASE_BACKOFF_S_MIN = 0.05;
 export const DATABASE_BACKOFF_S_MAX = 1;

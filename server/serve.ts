@@ -19,6 +19,8 @@ import { ServerStats } from "./stats.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 
 const STATS_TICK_MS = 1_000;
+/** How much longer than the drain timeout a worker gets to report before it is terminated anyway. */
+const DRAIN_MARGIN_MS = 5_000;
 const log = serverLogger("main");
 
 /** Serves until a signal asks to stop; returns the exit code (0 after a clean shutdown). */
@@ -45,8 +47,15 @@ export async function serve(config: ServerConfig): Promise<number> {
 
   const stats = new ServerStats();
   const reusePort = config.workers > 1;
-  const node = await startNode({ config, tls, store, stats, port: config.port, reusePort });
-  const workers = await startWorkers({ config, tls, port: node.addr.port, stats, count: config.workers - 1 });
+  const port = reusePort ? claimPort(config.host, config.port) : config.port;
+  const node = await startNode({ config, tls, store, stats, port, reusePort });
+  let workers: WorkerHandle[];
+  try {
+    workers = await startWorkers({ config, tls, port: node.addr.port, stats, count: config.workers - 1 });
+  } catch (error) {
+    await node.drain(0);
+    throw error;
+  }
 
   const monitorAbort = new AbortController();
   const app = createMonitorApp({
@@ -105,6 +114,17 @@ async function allIdentityNames(store: IdentityDirectory): Promise<string[]> {
   return names;
 }
 
+/**
+ * Makes sure nobody else listens on the port before our threads share it (SO_REUSEPORT would otherwise let
+ * a second server join the first one's port silently): binds it alone, then lets it go. Port 0 picks one.
+ */
+function claimPort(hostname: string, port: number): number {
+  const probe = withContext(`Cannot listen on ${hostname}:${port}`, () => Deno.listen({ hostname, port }));
+  const claimed = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  return claimed;
+}
+
 /** A worker thread as the main thread sees it. */
 interface WorkerHandle {
   drain(): Promise<{ cut: number }>;
@@ -127,7 +147,13 @@ function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
   let drained: ((result: { cut: number }) => void) | undefined;
   const drain = () =>
     new Promise<{ cut: number }>((done) => {
+      const giveUp = setTimeout(
+        () => drained?.({ cut: 0 }),
+        options.config.shutdownTimeoutMs + DRAIN_MARGIN_MS,
+      );
       drained = (result) => {
+        clearTimeout(giveUp);
+        drained = undefined;
         worker.terminate();
         done(result);
       };
@@ -138,8 +164,13 @@ function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const message = event.data;
       if (message.type === "stats") options.stats.applyDelta(message.delta);
-      else if (message.type === "failed") reject(new Error(`A worker thread failed: ${message.message}`));
-      else if (message.type === "drained") drained?.({ cut: message.cut });
+      else if (message.type === "failed") {
+        if (ready) drained?.({ cut: 0 });
+        else {
+          worker.terminate();
+          reject(new Error(`A worker thread failed: ${message.message}`));
+        }
+      } else if (message.type === "drained") drained?.({ cut: message.cut });
       else {
         ready = true;
         resolve({ drain });

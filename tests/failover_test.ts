@@ -32,9 +32,9 @@ const CUTS = 3;
 const CUT_INTERVAL_MS = 300;
 const OUTAGE_MS = 1_500;
 /**
- * How long the server may take to commit a transfer once the database is back. postgres.js waits out a
- * reconnect backoff of up to 20 s after failed connects, and a connection left behind by the swallowed
- * driver bug fails its reconnects at the connect timeout (10 s) a few times before it recovers.
+ * How long the server may take to commit a transfer once the database is back. The reconnect backoff is
+ * capped at 1 s, but a connection left behind by the swallowed driver bug fails its reconnects at the
+ * connect timeout (10 s) a few times before it recovers.
  */
 const RECOVERY_TIMEOUT_MS = 90_000;
 const PROBE_INTERVAL_MS = 250;

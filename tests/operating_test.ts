@@ -274,3 +274,24 @@ Deno.test("GET /metrics on the running server parses as Prometheus exposition an
   );
   assert(Number(byName.get("process_resident_memory_bytes")?.metrics[0]?.value) > 0);
 });
+
+Deno.test("a second server cannot silently share the port of a multi-threaded one", async () => {
+  await using first = await startServer({ args: ["--demo-clients", "1", "--workers", "2"] });
+  const dataDir = await Deno.makeTempDir({ prefix: "bank-second-" });
+  try {
+    const second = await new Deno.Command(SERVER_SOURCE.executable, {
+      args: [...SERVER_SOURCE.args, "--data", dataDir, "--port", String(first.port), "--monitor-port", "0"]
+        .concat(["--workers", "2", "--demo-clients", "1"]),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(second.code, 1);
+    assertMatch(
+      new TextDecoder().decode(second.stderr),
+      /Cannot listen on 127\.0\.0\.1:\d+: Address already in use/,
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

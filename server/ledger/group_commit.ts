@@ -18,8 +18,16 @@ import {
 /** What became of one write in a batch: its result, or the error that rolled back just that write. */
 export type Settled<O> = { ok: true; value: O } | { ok: false; error: unknown };
 
-/** Runs a batch of writes in one transaction and returns one outcome per write, in order. */
-export type BatchRunner<I, O> = (items: readonly I[]) => Promise<Settled<O>[]>;
+/**
+ * Runs a batch of writes in one transaction and returns one outcome per write, in order. It must not commit
+ * after `deadlineMs` (a `performance.now()` time): past it, it rolls back and throws {@link DeadlineExceeded}.
+ */
+export type BatchRunner<I, O> = (items: readonly I[], deadlineMs: number) => Promise<Settled<O>[]>;
+
+/** A write that could not be committed before its caller stops waiting: it was not applied. */
+export class DeadlineExceeded extends Error {
+  override name = "DeadlineExceeded";
+}
 
 export interface GroupCommitOptions {
   /** The most writes in one commit. */
@@ -38,6 +46,7 @@ export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = {
 
 interface Pending<I, O> {
   item: I;
+  deadlineMs: number;
   resolve: (value: O) => void;
   reject: (error: unknown) => void;
 }
@@ -72,10 +81,15 @@ export class GroupCommit<I, O> {
     this.#inFlightMax = inFlightMax;
   }
 
-  /** Queues a write; resolves with its result once the commit that holds it is durable. */
-  submit(item: I): Promise<O> {
+  /**
+   * Queues a write; resolves with its result once the commit that holds it is durable. A write not
+   * committed within `timeoutMs` is never applied and rejects with {@link DeadlineExceeded}, so a caller
+   * told "unavailable" can never see it land later.
+   */
+  submit(item: I, options: { timeoutMs: number }): Promise<O> {
+    assert(options.timeoutMs > 0, "A write needs time to commit");
     return new Promise<O>((resolve, reject) => {
-      this.#queue.push({ item, resolve, reject });
+      this.#queue.push({ item, deadlineMs: performance.now() + options.timeoutMs, resolve, reject });
       this.#schedule();
     });
   }
@@ -101,10 +115,17 @@ export class GroupCommit<I, O> {
 
   async #flush(): Promise<void> {
     if (this.#inFlight >= this.#inFlightMax || this.#queue.length === 0) return;
+    const nowMs = performance.now();
+    for (const expired of this.#queue.filter((pending) => pending.deadlineMs <= nowMs)) {
+      expired.reject(new DeadlineExceeded("The write waited past its deadline and was not applied"));
+    }
+    this.#queue = this.#queue.filter((pending) => pending.deadlineMs > nowMs);
+    if (this.#queue.length === 0) return;
     this.#inFlight += 1;
     const batch = this.#queue.splice(0, this.#options.batchMax);
+    const deadlineMs = Math.min(...batch.map((pending) => pending.deadlineMs));
     try {
-      const outcomes = await this.#run(batch.map((pending) => pending.item));
+      const outcomes = await this.#run(batch.map((pending) => pending.item), deadlineMs);
       assert(outcomes.length === batch.length, "A batch must answer every write");
       this.#batches += 1;
       this.#writes += batch.length;

@@ -1,7 +1,9 @@
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { AssertionFailure } from "../../protocol/assert.ts";
-import { GroupCommit } from "./group_commit.ts";
+import { DeadlineExceeded, GroupCommit } from "./group_commit.ts";
 import type { Settled } from "./group_commit.ts";
+
+const WAIT = { timeoutMs: 5_000 };
 
 Deno.test("GroupCommit.submit() gathers writes that arrive together into one commit", async () => {
   const batches: number[][] = [];
@@ -10,7 +12,7 @@ Deno.test("GroupCommit.submit() gathers writes that arrive together into one com
     await new Promise((resolve) => setTimeout(resolve, 5));
     return items.map((item): Settled<number> => ({ ok: true, value: item * 2 }));
   }, { batchMax: 8, waitMs: 0 });
-  const results = await Promise.all(Array.from({ length: 20 }, (_, index) => group.submit(index)));
+  const results = await Promise.all(Array.from({ length: 20 }, (_, index) => group.submit(index, WAIT)));
   assertEquals(results, Array.from({ length: 20 }, (_, index) => index * 2));
   assertEquals(batches.flat(), Array.from({ length: 20 }, (_, index) => index), "every write once, in order");
   for (const batch of batches) assertEquals(batch.length <= 8, true, "a batch never exceeds its bound");
@@ -28,12 +30,12 @@ Deno.test("GroupCommit.submit() fails only the write that failed, and a failed c
       ),
     );
   }, { batchMax: 16, waitMs: 1 });
-  const settled = await Promise.allSettled([1, 2, 3, 4].map((item) => group.submit(item)));
+  const settled = await Promise.allSettled([1, 2, 3, 4].map((item) => group.submit(item, WAIT)));
   assertEquals(settled.map((result) => result.status), ["fulfilled", "fulfilled", "rejected", "fulfilled"]);
   failCommit = true;
-  await assertRejects(() => group.submit(5), Error, "disk full");
+  await assertRejects(() => group.submit(5, WAIT), Error, "disk full");
   failCommit = false;
-  assertEquals(await group.submit(6), 6, "the next batch commits again");
+  assertEquals(await group.submit(6, WAIT), 6, "the next batch commits again");
 });
 
 Deno.test("GroupCommit refuses bounds outside its limits", () => {
@@ -53,7 +55,25 @@ Deno.test("GroupCommit runs at most inFlightMax batches at once", async () => {
     running -= 1;
     return items.map((item): Settled<number> => ({ ok: true, value: item }));
   }, { batchMax: 2, waitMs: 0, inFlightMax: 3 });
-  const results = await Promise.all(Array.from({ length: 30 }, (_, index) => group.submit(index)));
+  const results = await Promise.all(Array.from({ length: 30 }, (_, index) => group.submit(index, WAIT)));
   assertEquals(results, Array.from({ length: 30 }, (_, index) => index));
   assertEquals(peak, 3);
+});
+
+Deno.test("GroupCommit drops writes whose deadline passed before their batch, and never applies them", async () => {
+  const applied: number[] = [];
+  let release: () => void = () => {};
+  const group = new GroupCommit<number, number>(async (items) => {
+    if (items.includes(1)) await new Promise<void>((resolve) => (release = resolve));
+    applied.push(...items);
+    return items.map((item): Settled<number> => ({ ok: true, value: item }));
+  }, { batchMax: 1, waitMs: 0 });
+  const first = group.submit(1, WAIT);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const late = group.submit(2, { timeoutMs: 10 });
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  release();
+  assertEquals(await first, 1);
+  await assertRejects(() => late, DeadlineExceeded);
+  assertEquals(applied, [1], "the expired write never ran");
 });

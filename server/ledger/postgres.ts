@@ -24,6 +24,7 @@ import {
   DATABASE_KEEPALIVE_S,
   DATABASE_POOL_MAX,
   DATABASE_STATEMENT_TIMEOUT_MS,
+  GROUP_COMMIT_DEADLINE_MS,
   HISTORY_PAGE_MAX,
   IDENTITIES_PAGE_MAX,
   LEDGER_ATTEMPTS_MAX,
@@ -74,7 +75,7 @@ import {
 } from "./rows.ts";
 import type { AccountRow, HistoryRow, IdentityKeyRow, IdentityRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
-import { GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
+import { DeadlineExceeded, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import type { GroupCommitOptions, Settled } from "./group_commit.ts";
 
 type Types = { bigint: bigint };
@@ -116,7 +117,10 @@ export class PostgresLedger implements BankStore {
   private constructor(sql: Database, options: { now: () => Date; groupCommit: GroupCommitOptions }) {
     this.#sql = sql;
     this.#now = options.now;
-    this.#group = new GroupCommit((inputs) => this.#commitBatch(inputs), options.groupCommit);
+    this.#group = new GroupCommit(
+      (inputs, deadlineMs) => this.#commitBatch(inputs, deadlineMs),
+      options.groupCommit,
+    );
   }
 
   /**
@@ -256,7 +260,7 @@ export class PostgresLedger implements BankStore {
   /** Queues the transfer for the next group commit; resolves once that commit is durable. */
   transfer(input: TransferInput): Promise<TransferResult> {
     assert(!this.#closed, "Cannot use a closed ledger");
-    return this.#group.submit(input);
+    return this.#group.submit(input, { timeoutMs: GROUP_COMMIT_DEADLINE_MS });
   }
 
   /** Commits so far and transfers they held. */
@@ -269,23 +273,35 @@ export class PostgresLedger implements BankStore {
    * order, in one statement, so batches on any number of servers never deadlock; then each transfer runs
    * in its own savepoint, so one that fails is rolled back alone.
    */
-  #commitBatch(inputs: readonly TransferInput[]): Promise<Settled<TransferResult>[]> {
+  #commitBatch(inputs: readonly TransferInput[], deadlineMs: number): Promise<Settled<TransferResult>[]> {
     return this.#write(async (tx) => {
+      const lockWaitMs = Math.max(1, Math.floor(deadlineMs - performance.now()));
+      await tx.unsafe(`SET LOCAL lock_timeout = ${lockWaitMs}`);
       await lockBatchAccounts(tx, inputs);
       const outcomes: Settled<TransferResult>[] = [];
-      for (const input of inputs) {
-        try {
-          outcomes.push({
-            ok: true,
-            value: await tx.savepoint((savepoint) => this.#transfer(savepoint, input)),
-          });
-        } catch (error) {
-          if (isAssertionFailure(error)) throw error;
-          outcomes.push({ ok: false, error });
-        }
+      for (const input of inputs) outcomes.push(await this.#transferInSavepoint(tx, input));
+      if (performance.now() > deadlineMs) {
+        throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
       }
       return outcomes;
     });
+  }
+
+  /**
+   * One transfer of a batch in its own savepoint. A concurrent twin (same caller and key, committed by
+   * another batch meanwhile) trips the idempotency constraint: the transfer is then run again, and its
+   * replay check answers `exists` or `key_reused_with_other_fields`.
+   */
+  async #transferInSavepoint(tx: Transaction, input: TransferInput): Promise<Settled<TransferResult>> {
+    for (let attempt = 1; attempt <= LEDGER_ATTEMPTS_MAX; attempt++) {
+      try {
+        return { ok: true, value: await tx.savepoint((savepoint) => this.#transfer(savepoint, input)) };
+      } catch (error) {
+        if (isAssertionFailure(error)) throw error;
+        if (!isConflict(error) || attempt === LEDGER_ATTEMPTS_MAX) return { ok: false, error };
+      }
+    }
+    assert(false, "The attempt loop always returns");
   }
 
   /** One attempt at a transfer, inside a transaction: checks in the fixed order, then the journal. */

@@ -48,14 +48,22 @@ const DRIVER_BUG_FRAME_PATTERN =
  * ```
  */
 export function installPostgresDriverGuard(onSwallowed: (error: Error) => void): () => void {
+  if (installed !== undefined) return installed;
   const listener = (event: ErrorEvent) => {
     if (!isDriverBug(event.error)) return;
     event.preventDefault();
     onSwallowed(event.error);
   };
   globalThis.addEventListener("error", listener);
-  return () => globalThis.removeEventListener("error", listener);
+  installed = () => {
+    globalThis.removeEventListener("error", listener);
+    installed = undefined;
+  };
+  return installed;
 }
+
+/** Uninstalls the guard of this thread, when one is installed: each thread installs it once. */
+let installed: (() => void) | undefined;
 
 /** Tells whether an uncaught error is exactly the postgres.js `nextWrite` bug, judged by its top frame. */
 export function isDriverBug(error: unknown): error is TypeError {

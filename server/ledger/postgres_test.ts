@@ -55,6 +55,36 @@ function registerTests(adminUrl: string): void {
     await checkTwoProcesses([first, second]);
   });
 
+  Deno.test("PostgresLedger: twins with other fields on disjoint accounts get key_reused, not an error", async () => {
+    await using database = await createTestDatabase(adminUrl);
+    await using first = await PostgresLedger.open(database.url);
+    await using second = await PostgresLedger.open(database.url);
+    for (const [owner, id] of [["ann", "A1"], ["ann", "A2"], ["ben", "B1"], ["cat", "C1"]] as const) {
+      assertEquals((await first.openAccount({ owner, id, depositMinor: 1_000n })).code, "ok");
+    }
+    for (let round = 0; round < 10; round++) {
+      const key = `twin-${round}`;
+      const results = await Promise.all([
+        first.transfer({
+          identity: "ann",
+          sourceAccountId: "A1",
+          targetAccountId: "B1",
+          amountMinor: 5n,
+          idempotencyKey: key,
+        }),
+        second.transfer({
+          identity: "ann",
+          sourceAccountId: "A2",
+          targetAccountId: "C1",
+          amountMinor: 5n,
+          idempotencyKey: key,
+        }),
+      ]);
+      assertEquals(results.map((result) => result.code).sort(), ["key_reused_with_other_fields", "ok"], key);
+    }
+    assertEquals((await first.verify()).ok, true);
+  });
+
   Deno.test("PostgresLedger.open() applies migrations once when ledgers open concurrently", async () => {
     await using database = await createTestDatabase(adminUrl);
     const ledgers = await Promise.all(

@@ -12,6 +12,7 @@ import {
   ACCOUNTS_PAGE_MAX,
   ACCOUNTS_PER_OWNER_MAX,
   CONTACT_HISTORY_PAGE_MAX,
+  GROUP_COMMIT_DEADLINE_MS,
   HISTORY_PAGE_MAX,
   IDENTITIES_PAGE_MAX,
   SQLITE_BUSY_TIMEOUT_MS,
@@ -60,7 +61,7 @@ import {
 } from "./rows.ts";
 import type { AccountRow, HistoryRow, IdentityKeyRow, IdentityRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
-import { GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
+import { DeadlineExceeded, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import type { GroupCommitOptions, Settled } from "./group_commit.ts";
 
 type Row = Record<string, SQLInputValue>;
@@ -79,7 +80,10 @@ export class SqliteLedger implements BankStore {
   private constructor(db: DatabaseSync, options: { now: () => Date; groupCommit: GroupCommitOptions }) {
     this.#db = db;
     this.#now = options.now;
-    this.#group = new GroupCommit((inputs) => this.#commitBatch(inputs), options.groupCommit);
+    this.#group = new GroupCommit(
+      (inputs, deadlineMs) => this.#commitBatch(inputs, deadlineMs),
+      options.groupCommit,
+    );
   }
 
   /** Opens (creating if needed) the ledger file at `path`, or `:memory:`, and applies pending migrations. */
@@ -218,13 +222,13 @@ export class SqliteLedger implements BankStore {
   /** Queues the transfer for the next group commit; resolves once that commit is on disk. */
   transfer(input: TransferInput): Promise<TransferResult> {
     assert(!this.#closed, "Cannot use a closed ledger");
-    return this.#group.submit(input);
+    return this.#group.submit(input, { timeoutMs: GROUP_COMMIT_DEADLINE_MS });
   }
 
   /** Runs a batch of transfers in one transaction, each in its own savepoint, and commits once. */
-  #commitBatch(inputs: readonly TransferInput[]): Promise<Settled<TransferResult>[]> {
-    return this.#writeAsync(() =>
-      inputs.map((input): Settled<TransferResult> => {
+  #commitBatch(inputs: readonly TransferInput[], deadlineMs: number): Promise<Settled<TransferResult>[]> {
+    return this.#writeAsync(() => {
+      const outcomes = inputs.map((input): Settled<TransferResult> => {
         this.#db.exec("SAVEPOINT transfer");
         try {
           const value = this.#transferNow(input);
@@ -236,8 +240,12 @@ export class SqliteLedger implements BankStore {
           this.#db.exec("RELEASE transfer");
           return { ok: false, error };
         }
-      })
-    );
+      });
+      if (performance.now() > deadlineMs) {
+        throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
+      }
+      return outcomes;
+    });
   }
 
   #transferNow(input: TransferInput): TransferResult {
