@@ -13,9 +13,8 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import type { Browser, Page } from "playwright-core";
-import { BankConnection } from "../client/connection.ts";
 import { randomBytes } from "../protocol/bytes.ts";
-import { runClient, startServer } from "./harness.ts";
+import { connectAs, runClient, startServer } from "./harness.ts";
 import type { ServerHandle } from "./harness.ts";
 
 const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -239,12 +238,7 @@ async function steadySession(
   server: ServerHandle,
   transfer: (typeof STEADY_TRANSFERS)[number],
 ): Promise<number> {
-  const connection = await BankConnection.connect({
-    host: "127.0.0.1",
-    port: server.port,
-    caPem: await server.caPem(),
-    credential: await server.credential(transfer.identity),
-  });
+  const connection = await connectAs(server, transfer.identity);
   let sent = 0;
   try {
     for (let index = 0; index < STEADY_BALANCE_REQUESTS; index++) {

@@ -9,10 +9,10 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import postgres from "postgres";
-import { BankConnection } from "../client/connection.ts";
+import type { BankConnection } from "../client/connection.ts";
 import { PostgresLedger } from "../server/ledger/postgres.ts";
 import { createTestDatabase, databaseUrlForTests } from "../server/ledger/testing.ts";
-import { runAdmin, startServer } from "./harness.ts";
+import { connectAs, runAdmin, startServer } from "./harness.ts";
 import type { ServerHandle } from "./harness.ts";
 import { acknowledged, runTransferLoad, send } from "./_load.ts";
 import type { SentTransfer } from "./_load.ts";
@@ -168,13 +168,8 @@ function throughProxy(url: string, proxy: TcpProxy): string {
   return proxied.href;
 }
 
-async function connectAs(server: ServerHandle, client: number): Promise<BankConnection> {
-  return await BankConnection.connect({
-    host: "127.0.0.1",
-    port: server.port,
-    caPem: await server.caPem(),
-    credential: await server.credential(`client-${client}`),
-  });
+function connectClient(server: ServerHandle, client: number): Promise<BankConnection> {
+  return connectAs(server, `client-${client}`);
 }
 
 /**
@@ -281,7 +276,7 @@ if (adminUrl === undefined) {
           ...["--database", throughProxy(database.url, proxy)],
         ],
       });
-      const probe = await connectAs(server, PROBE_CLIENT);
+      const probe = await connectClient(server, PROBE_CLIENT);
       const probes: SentTransfer[] = [];
       let stopLoad = () => {};
       const loadStopped = new Promise<void>((resolve) => (stopLoad = resolve));

@@ -5,6 +5,7 @@
  * @module
  */
 import { TextLineStream } from "@std/streams/text-line-stream";
+import { BankConnection } from "../client/connection.ts";
 import { decodeCredential } from "../protocol/credential.ts";
 import type { Credential } from "../protocol/credential.ts";
 import denoConfig from "../deno.json" with { type: "json" };
@@ -290,4 +291,14 @@ export async function runAdmin(
     env: childEnv(),
   }).output();
   return collect(output);
+}
+
+/** An authenticated session with the server as one of its identities, verified against its CA. */
+export async function connectAs(server: ServerHandle, name: string): Promise<BankConnection> {
+  return await BankConnection.connect({
+    host: "127.0.0.1",
+    port: server.port,
+    caPem: await server.caPem(),
+    credential: await server.credential(name),
+  });
 }

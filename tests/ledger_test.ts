@@ -4,12 +4,11 @@
  * contention, on SQLite and (when DATABASE_URL is set) on PostgreSQL with one or two servers.
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { BankConnection } from "../client/connection.ts";
 import type { Ledger } from "../server/ledger/ledger.ts";
 import { PostgresLedger } from "../server/ledger/postgres.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
 import { createTestDatabase, databaseUrlForTests, executeSqlite } from "../server/ledger/testing.ts";
-import { runAdmin, runClient, startServer } from "./harness.ts";
+import { connectAs, runAdmin, runClient, startServer } from "./harness.ts";
 import type { ServerHandle } from "./harness.ts";
 import { acknowledged, runTransferLoad, send } from "./_load.ts";
 import type { SentTransfer } from "./_load.ts";
@@ -108,12 +107,7 @@ async function assertInvariants(store: Store, sent: SentTransfer[]): Promise<voi
  */
 async function retryEverything(server: ServerHandle, sent: SentTransfer[]): Promise<void> {
   for (const [identity, transfers] of Map.groupBy(sent, (transfer) => transfer.identity)) {
-    const connection = await BankConnection.connect({
-      host: "127.0.0.1",
-      port: server.port,
-      caPem: await server.caPem(),
-      credential: await server.credential(identity),
-    });
+    const connection = await connectAs(server, identity);
     for (const transfer of transfers) {
       const retried = await send(connection, transfer, "retry");
       if (transfer.outcome !== null && "transferId" in transfer.outcome) {

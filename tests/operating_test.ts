@@ -7,21 +7,11 @@ import { BankConnection, ClientError } from "../client/connection.ts";
 import { toBase64Url } from "../protocol/bytes.ts";
 import { deriveAuthKey } from "../protocol/handshake.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
-import { runAdmin, runClient, SERVER_SOURCE, startServer } from "./harness.ts";
-import type { ServerHandle } from "./harness.ts";
+import { connectAs, runAdmin, runClient, SERVER_SOURCE, startServer } from "./harness.ts";
 import { acknowledged, runTransferLoad } from "./_load.ts";
 import parsePrometheus from "parse-prometheus-text-format";
 
 const TOKEN = "monitor-token-for-tests-0123456789";
-
-async function connectAs(server: ServerHandle, name: string): Promise<BankConnection> {
-  return await BankConnection.connect({
-    host: "127.0.0.1",
-    port: server.port,
-    caPem: await server.caPem(),
-    credential: await server.credential(name),
-  });
-}
 
 /** Sends requests until the session is ended by the server, bounded in time. */
 async function waitUntilEnded(connection: BankConnection, timeoutMs = 5_000): Promise<string> {

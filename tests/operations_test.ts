@@ -3,18 +3,8 @@
  * requests get typed results and stable error codes, and nobody touches another identity's money.
  */
 import { assertEquals, assertMatch } from "@std/assert";
-import { BankConnection } from "../client/connection.ts";
-import { startServer } from "./harness.ts";
-import type { ServerHandle } from "./harness.ts";
-
-async function connectAs(server: ServerHandle, name: string): Promise<BankConnection> {
-  return await BankConnection.connect({
-    host: "127.0.0.1",
-    port: server.port,
-    caPem: await server.caPem(),
-    credential: await server.credential(name),
-  });
-}
+import type { BankConnection } from "../client/connection.ts";
+import { connectAs, startServer } from "./harness.ts";
 
 async function balanceMinor(connection: BankConnection): Promise<string> {
   const response = await connection.sendStructured({ v: 1, id: "b", op: "balance" });

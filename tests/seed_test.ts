@@ -2,8 +2,7 @@
  * The original design's four test cases, verbatim, against the real server and client processes.
  */
 import { assertEquals } from "@std/assert";
-import { BankConnection } from "../client/connection.ts";
-import { linesOf, runClient, startServer, TEST_CASE_1_LINES } from "./harness.ts";
+import { connectAs, linesOf, runClient, startServer, TEST_CASE_1_LINES } from "./harness.ts";
 
 Deno.test("Test Case 1: Single Client gets the three expected answers", async () => {
   await using server = await startServer({ args: ["--demo-clients", "3"] });
@@ -36,15 +35,7 @@ Deno.test("Test Case 3: Invalid Request is answered as such", async () => {
 
 Deno.test("Test Case 4: Server Monitoring reports connections and tasks processed", async () => {
   await using server = await startServer({ args: ["--demo-clients", "3"] });
-  const caPem = await server.caPem();
-  const connections = await Promise.all([1, 2, 3].map(async (n) =>
-    BankConnection.connect({
-      host: "127.0.0.1",
-      port: server.port,
-      caPem,
-      credential: await server.credential(`client-${n}`),
-    })
-  ));
+  const connections = await Promise.all([1, 2, 3].map((n) => connectAs(server, `client-${n}`)));
   const answers = await Promise.all(connections.map(async (connection) => [
     await connection.sendText("Check Balance"),
     await connection.sendText("Transfer $100 to Account XYZ"),
