@@ -26,6 +26,7 @@ import { describeCode } from "../protocol/codes.ts";
 import type { Operation } from "../protocol/codes.ts";
 import type { IdentityDirectory, Ledger } from "./ledger/ledger.ts";
 import { serverLogger } from "./log.ts";
+import { FixedDeadlines } from "./deadlines.ts";
 import { route } from "./router.ts";
 import type { HandshakeFailureReason, RejectReason, RequestOutcome, StatsSink } from "./stats.ts";
 import { fromStructured, toStructured } from "./structured.ts";
@@ -254,12 +255,8 @@ async function answerRequest(
  * quote the values of a statement, and those may be contact details.
  */
 async function routeGuarded(request: BankRequest, context: HandlerContext): Promise<Outcome> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new LedgerTimeout()), LEDGER_CALL_TIMEOUT_MS);
-    });
-    return await Promise.race([route(request, context), deadline]);
+    return await LEDGER_DEADLINES.race(route(request, context), () => new LedgerTimeout());
   } catch (error) {
     if (isAssertionFailure(error)) throw error;
     const kind = error instanceof Error ? error.name : typeof error;
@@ -276,10 +273,11 @@ async function routeGuarded(request: BankRequest, context: HandlerContext): Prom
       code: "unavailable",
       message: describeCode("unavailable"),
     };
-  } finally {
-    clearTimeout(timer);
   }
 }
+
+/** Every ledger call of this thread shares one timeout, so one timer guards them all. */
+const LEDGER_DEADLINES = new FixedDeadlines(LEDGER_CALL_TIMEOUT_MS);
 
 /** The ledger did not answer within {@link LEDGER_CALL_TIMEOUT_MS}. */
 class LedgerTimeout extends Error {
