@@ -60,9 +60,10 @@ import {
   judgeReplay,
   newAccountId,
   newTransferId,
+  planTransfers,
   reportFromFacts,
 } from "./rules.ts";
-import type { VerifyFacts } from "./rules.ts";
+import type { BatchPlan, BatchState, VerifyFacts } from "./rules.ts";
 import {
   asMinor,
   encodeAuthKey,
@@ -269,22 +270,57 @@ export class PostgresLedger implements BankStore {
   }
 
   /**
-   * Runs a batch of transfers in one transaction. Every account the batch touches is locked first, in id
-   * order, in one statement, so batches on any number of servers never deadlock; then each transfer runs
-   * in its own savepoint, so one that fails is rolled back alone.
+   * Runs a batch of transfers in one transaction, in a fixed number of round trips whatever its size:
+   * every account the batch may touch is locked in id order (so batches on any number of servers never
+   * deadlock) while earlier transfers under its keys are read, the batch is judged in memory by the shared
+   * rules, and the accepted transfers are written in one statement. Should that statement fail on the data
+   * (which the judged plan rules out), the batch runs again one savepoint per transfer, so a transfer the
+   * database refuses never fails its neighbours.
    */
-  #commitBatch(inputs: readonly TransferInput[], deadlineMs: number): Promise<Settled<TransferResult>[]> {
-    return this.#write(async (tx) => {
-      const lockWaitMs = Math.max(1, Math.floor(deadlineMs - performance.now()));
-      await tx.unsafe(`SET LOCAL lock_timeout = ${lockWaitMs}`);
-      await lockBatchAccounts(tx, inputs);
-      const outcomes: Settled<TransferResult>[] = [];
-      for (const input of inputs) outcomes.push(await this.#transferInSavepoint(tx, input));
-      if (performance.now() > deadlineMs) {
-        throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
-      }
-      return outcomes;
-    });
+  async #commitBatch(
+    inputs: readonly TransferInput[],
+    deadlineMs: number,
+  ): Promise<Settled<TransferResult>[]> {
+    try {
+      return await this.#write((tx) => this.#commitPlanned(tx, inputs, deadlineMs));
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      return await this.#write((tx) => this.#commitBySavepoints(tx, inputs, deadlineMs));
+    }
+  }
+
+  async #commitPlanned(
+    tx: Transaction,
+    inputs: readonly TransferInput[],
+    deadlineMs: number,
+  ): Promise<Settled<TransferResult>[]> {
+    // Sent together: postgres.js pipelines the statements of a transaction issued without waiting.
+    const [, state] = await Promise.all([
+      setLockTimeout(tx, deadlineMs),
+      readBatchState(tx, inputs),
+    ]);
+    const plan = planTransfers(inputs, state, { now: this.#now, newId: newTransferId });
+    if (plan.accepted.length > 0) await writeTransfers(tx, plan);
+    if (performance.now() > deadlineMs) {
+      throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
+    }
+    return plan.results.map((value) => ({ ok: true, value }));
+  }
+
+  /** The fallback: each transfer of the batch in its own savepoint, one after the other. */
+  async #commitBySavepoints(
+    tx: Transaction,
+    inputs: readonly TransferInput[],
+    deadlineMs: number,
+  ): Promise<Settled<TransferResult>[]> {
+    await setLockTimeout(tx, deadlineMs);
+    await lockBatchAccounts(tx, inputs);
+    const outcomes: Settled<TransferResult>[] = [];
+    for (const input of inputs) outcomes.push(await this.#transferInSavepoint(tx, input));
+    if (performance.now() > deadlineMs) {
+      throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
+    }
+    return outcomes;
   }
 
   /**
@@ -629,6 +665,116 @@ async function lockBatchAccounts(tx: Query, inputs: readonly TransferInput[]): P
   await tx`SELECT id FROM accounts WHERE id IN ${tx([...ids])} ORDER BY id COLLATE "C" FOR UPDATE`;
 }
 
+/** Bounds every lock wait of the transaction by the batch's deadline. */
+async function setLockTimeout(tx: Query, deadlineMs: number): Promise<void> {
+  const lockWaitMs = Math.max(1, Math.floor(deadlineMs - performance.now()));
+  await tx.unsafe(`SET LOCAL lock_timeout = ${lockWaitMs}`);
+}
+
+/**
+ * Locks, in id order and in one statement, every account a batch may touch (named sources, the oldest
+ * account of each caller naming none, targets), and reads the transfers already journaled under the
+ * batch's keys. A twin committing after this read trips the idempotency constraint on write, and the
+ * batch is retried.
+ */
+async function readBatchState(tx: Query, inputs: readonly TransferInput[]): Promise<BatchState> {
+  const callers = [
+    ...new Set(inputs.filter((input) => input.sourceAccountId === undefined).map((i) => i.identity)),
+  ];
+  const named = [
+    ...new Set(
+      inputs.flatMap((input) => [input.targetAccountId, input.sourceAccountId ?? input.targetAccountId]),
+    ),
+  ];
+  const [rows, previousRows] = await Promise.all([
+    tx<(AccountRow & { seq: bigint })[]>`
+      WITH oldest AS (
+        SELECT DISTINCT ON (owner) id FROM accounts
+        WHERE owner = ANY(${callers}::text[]) AND kind = 'customer' ORDER BY owner, seq
+      )
+      SELECT * FROM accounts
+      WHERE id = ANY(${named}::text[]) OR id IN (SELECT id FROM oldest)
+      ORDER BY id COLLATE "C" FOR UPDATE`,
+    tx<JournalRow[]>`
+      SELECT j.* FROM journal j
+      JOIN unnest(${inputs.map((i) => i.identity)}::text[], ${
+      inputs.map((i) => i.idempotencyKey)
+    }::text[]) AS k(identity, idempotency_key)
+        ON j.identity = k.identity AND j.idempotency_key = k.idempotency_key`,
+  ]);
+  assert(rows.length <= 2 * inputs.length, "A batch touches at most two accounts per transfer");
+  const accounts = new Map(rows.map((row) => [row.id, toAccount(row)]));
+  const oldestAccountOf = new Map<string, string>();
+  const oldestSeq = new Map<string, bigint>();
+  for (const row of rows) {
+    if (row.kind !== "customer" || !callers.includes(row.owner)) continue;
+    const seen = oldestSeq.get(row.owner);
+    if (seen === undefined || row.seq < seen) {
+      oldestSeq.set(row.owner, row.seq);
+      oldestAccountOf.set(row.owner, row.id);
+    }
+  }
+  const previous = new Map<string, Transfer>();
+  for (const row of previousRows) previous.set(row.transfer_id, toTransfer(row));
+  return { accounts, oldestAccountOf, previous: [...previous.values()] };
+}
+
+/**
+ * Journals the accepted transfers of a plan in one statement: their entries, two postings each, and each
+ * touched account's balance moved by its net amount. The balances the database ends with must be the
+ * plan's, or the transaction is abandoned.
+ */
+async function writeTransfers(tx: Query, plan: BatchPlan): Promise<void> {
+  const { accepted } = plan;
+  const column = <T>(pick: (transfer: Transfer) => T) => accepted.map(pick);
+  const rows = await tx<{ kind: string; id: string | null; value: bigint }[]>`
+    WITH input AS (
+      SELECT * FROM unnest(
+        ${column((t) => t.id)}::text[], ${column((t) => t.identity)}::text[],
+        ${column((t) => t.idempotencyKey)}::text[], ${column((t) => t.sourceAccountId)}::text[],
+        ${column((t) => t.targetAccountId)}::text[], ${column((t) => t.amountMinor.toString())}::bigint[],
+        ${column((t) => t.createdAt.toISOString())}::timestamptz[]
+      ) WITH ORDINALITY AS t(transfer_id, identity, idempotency_key, source, target, amount, created_at, ord)
+    ), journaled AS (
+      INSERT INTO journal (transfer_id, kind, identity, idempotency_key, source_account_id,
+        target_account_id, amount_minor, created_at)
+      SELECT transfer_id, 'transfer', identity, idempotency_key, source, target, amount, created_at
+      FROM input ORDER BY ord
+      RETURNING entry, source_account_id, target_account_id, amount_minor
+    ), posted AS (
+      INSERT INTO postings (entry, account_id, amount_minor)
+      SELECT entry, source_account_id, -amount_minor FROM journaled
+      UNION ALL
+      SELECT entry, target_account_id, amount_minor FROM journaled
+      RETURNING 1
+    ), moved AS (
+      UPDATE accounts a SET balance_minor = a.balance_minor + d.delta
+      FROM (
+        SELECT account, SUM(delta)::bigint AS delta FROM (
+          SELECT source AS account, -amount AS delta FROM input
+          UNION ALL
+          SELECT target, amount FROM input
+        ) AS deltas GROUP BY account
+      ) AS d
+      WHERE a.id = d.account
+      RETURNING a.id, a.balance_minor
+    )
+    SELECT 'entries' AS kind, NULL AS id, COUNT(*)::bigint AS value FROM journaled
+    UNION ALL SELECT 'postings', NULL, COUNT(*)::bigint FROM posted
+    UNION ALL SELECT 'balance', id, balance_minor FROM moved`;
+  const count = (kind: string) => rows.find((row) => row.kind === kind)?.value;
+  assert(count("entries") === BigInt(accepted.length), "Every accepted transfer must be journaled");
+  assert(count("postings") === BigInt(2 * accepted.length), "Every entry must have two postings");
+  const balances = rows.filter((row) => row.kind === "balance");
+  assert(balances.length === plan.balances.size, "Every touched account must move");
+  for (const row of balances) {
+    assert(
+      row.id !== null && plan.balances.get(row.id) === row.value,
+      `Account ${row.id} must end the batch at its planned balance`,
+    );
+  }
+}
+
 /** Locks the given accounts in id order (the one order every transaction uses) and returns them by id. */
 async function lockAccounts(tx: Query, ids: readonly string[]): Promise<Map<string, Account>> {
   assert(ids.length >= 1 && ids.length <= 2, `Cannot lock ${ids.length} accounts at once`);
@@ -709,6 +855,12 @@ async function gatherFacts(tx: Query): Promise<VerifyFacts> {
  */
 async function lockIdentities(tx: Query): Promise<void> {
   await tx`LOCK TABLE identities IN SHARE ROW EXCLUSIVE MODE`;
+}
+
+/** Tells whether a statement failed on the data it was given (SQLSTATE classes 22 and 23). */
+function isDataError(error: unknown): boolean {
+  if (!(error instanceof postgres.PostgresError) || isConflict(error)) return false;
+  return error.code.startsWith("22") || error.code.startsWith("23");
 }
 
 function isConflict(error: unknown): boolean {

@@ -85,6 +85,73 @@ function registerTests(adminUrl: string): void {
     assertEquals((await first.verify()).ok, true);
   });
 
+  Deno.test("PostgresLedger.transfer() judges a batch in order: balances chain, a key reused is a replay", async () => {
+    await using database = await createTestDatabase(adminUrl);
+    await using ledger = await PostgresLedger.open(database.url);
+    await ledger.openAccount({ owner: "alice", id: "A1", depositMinor: 1_000n });
+    await ledger.openAccount({ owner: "bob", id: "B1", depositMinor: 0n });
+    const before = ledger.groupCommitStats;
+    // Every index is sent twice: 400 requests for 200 keys, all submitted at once.
+    const results = await Promise.all(
+      Array.from({ length: 400 }, (_, index) =>
+        ledger.transfer({
+          identity: "alice",
+          targetAccountId: "B1",
+          amountMinor: 7n,
+          idempotencyKey: `g${index % 200}`,
+        })),
+    );
+    const codes = (code: string) => results.filter((result) => result.code === code).length;
+    assertEquals(codes("ok"), 142, "1000 / 7 transfers fit");
+    assertEquals(codes("exists"), 142, "each accepted key, sent again, is a replay of the same transfer");
+    assertEquals(codes("insufficient_funds"), 116, "the rest are refused, twice each");
+    for (let index = 0; index < 200; index++) {
+      const [first, second] = [results[index]!, results[index + 200]!];
+      if (first.code !== "ok" && first.code !== "exists") {
+        assertEquals(second.code, first.code, `g${index} answers alike`);
+        continue;
+      }
+      if (second.code !== "ok" && second.code !== "exists") throw new Error(`g${index}: ${second.code}`);
+      assertEquals(second.transfer.id, first.transfer.id, `g${index} names one transfer`);
+    }
+    const after = ledger.groupCommitStats;
+    assertEquals(after.writes - before.writes, 400);
+    assert(
+      after.batches - before.batches < 40,
+      `${after.batches - before.batches} commits for 400 transfers`,
+    );
+    assertEquals((await ledger.accountsOf("bob"))[0]?.balanceMinor, 142n * 7n);
+    const report = await ledger.verify();
+    assertEquals(report.problems, []);
+    assertEquals(report.entries, 1 + 142, "the one deposit and the accepted transfers");
+  });
+
+  Deno.test("PostgresLedger.transfer(): a transfer the database refuses fails alone, not its batch", async () => {
+    await using database = await createTestDatabase(adminUrl);
+    await using ledger = await PostgresLedger.open(database.url);
+    await ledger.openAccount({ owner: "alice", id: "A1", depositMinor: 1_000n });
+    await ledger.openAccount({ owner: "bob", id: "B1", depositMinor: 0n });
+    // A rule the shared judgement does not know, so only the database refuses the poisoned key.
+    await withRaw(
+      database.url,
+      (raw) =>
+        raw.unsafe("ALTER TABLE journal ADD CONSTRAINT test_poison CHECK (idempotency_key <> 'poison')"),
+    );
+    const keys = ["k1", "k2", "poison", "k3", "k4"];
+    const results = await Promise.allSettled(
+      keys.map((idempotencyKey) =>
+        ledger.transfer({ identity: "alice", targetAccountId: "B1", amountMinor: 10n, idempotencyKey })
+      ),
+    );
+    assertEquals(
+      results.map((result) => result.status === "fulfilled" ? result.value.code : "error"),
+      ["ok", "ok", "error", "ok", "ok"],
+    );
+    assertEquals((await ledger.accountsOf("bob"))[0]?.balanceMinor, 40n);
+    assertEquals(await ledger.findTransfer("alice", "poison"), null);
+    assertEquals((await ledger.verify()).problems, []);
+  });
+
   Deno.test("PostgresLedger.open() applies migrations once when ledgers open concurrently", async () => {
     await using database = await createTestDatabase(adminUrl);
     const ledgers = await Promise.all(

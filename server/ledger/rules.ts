@@ -66,6 +66,88 @@ export function judgeAccounts(
   return null;
 }
 
+/** Everything a batch of transfers is judged against, read while its accounts are locked. */
+export interface BatchState {
+  /** Every account the batch may touch, by id; absent ids do not exist. */
+  accounts: ReadonlyMap<string, Account>;
+  /** Each caller's oldest customer account, which pays when the caller names no source. */
+  oldestAccountOf: ReadonlyMap<string, string>;
+  /** Transfers already journaled under the batch's (identity, key) pairs. */
+  previous: readonly Transfer[];
+}
+
+/** A batch judged in memory: one result per input, and the writes that make the accepted ones so. */
+export interface BatchPlan {
+  results: TransferResult[];
+  /** The accepted transfers, in input order, to journal. */
+  accepted: Transfer[];
+  /** The balance after the batch of every account an accepted transfer touches. */
+  balances: Map<string, bigint>;
+}
+
+/**
+ * Judges a batch of transfers one after the other, exactly as if each ran alone in input order: the same
+ * checks in the same order as a single transfer, against balances that include the earlier transfers of
+ * the batch, and with a key reused inside the batch answered as a replay. Valid only while every account
+ * in `state` stays locked until the plan is written.
+ */
+export function planTransfers(
+  inputs: readonly TransferInput[],
+  state: BatchState,
+  make: { now: () => Date; newId: () => string },
+): BatchPlan {
+  const accounts = new Map(state.accounts);
+  const journaled = new Map<string, Transfer>();
+  const keyOf = (identity: string, key: string) => `${identity}\u0000${key}`;
+  for (const transfer of state.previous) {
+    journaled.set(keyOf(transfer.identity, transfer.idempotencyKey), transfer);
+  }
+  const results: TransferResult[] = [];
+  const accepted: Transfer[] = [];
+  const balances = new Map<string, bigint>();
+  for (const input of inputs) {
+    const previous = journaled.get(keyOf(input.identity, input.idempotencyKey));
+    if (previous !== undefined) {
+      results.push(judgeReplay(previous, input));
+      continue;
+    }
+    const amountProblem = judgeAmount(input);
+    if (amountProblem !== null) {
+      results.push({ code: amountProblem });
+      continue;
+    }
+    const sourceId = input.sourceAccountId ?? state.oldestAccountOf.get(input.identity);
+    const source = sourceId === undefined ? undefined : accounts.get(sourceId);
+    const target = accounts.get(input.targetAccountId);
+    const problem = judgeAccounts(input, { source, target });
+    if (problem !== null) {
+      results.push({ code: problem });
+      continue;
+    }
+    assert(source !== undefined && target !== undefined, "Judged accounts exist");
+    const transfer: Transfer = {
+      id: make.newId(),
+      identity: input.identity,
+      idempotencyKey: input.idempotencyKey,
+      sourceAccountId: source.id,
+      targetAccountId: target.id,
+      amountMinor: input.amountMinor,
+      createdAt: make.now(),
+    };
+    const sourceAfter = { ...source, balanceMinor: source.balanceMinor - input.amountMinor };
+    const targetAfter = { ...target, balanceMinor: target.balanceMinor + input.amountMinor };
+    accounts.set(source.id, sourceAfter);
+    accounts.set(target.id, targetAfter);
+    balances.set(source.id, sourceAfter.balanceMinor);
+    balances.set(target.id, targetAfter.balanceMinor);
+    journaled.set(keyOf(input.identity, input.idempotencyKey), transfer);
+    accepted.push(transfer);
+    results.push({ code: "ok", transfer });
+  }
+  assert(results.length === inputs.length, "A plan answers every input");
+  return { results, accepted, balances };
+}
+
 /**
  * Checks an account opening against the caps: accounts per owner, and all money ever deposited
  * (`issuedMinor` is what EXTERNAL has paid out so far, its balance negated).
