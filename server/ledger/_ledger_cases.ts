@@ -104,6 +104,13 @@ export const LEDGER_CASES: readonly LedgerCase[] = [
       assertEquals(await balances(ledger, ["alice", "bob"]), [DEPOSIT - 100n, DEPOSIT + 100n]);
       const bob = await ledger.transfer({ ...transfer(7n, "same"), identity: "bob", targetAccountId: "A1" });
       assertEquals(bob.code, "ok", "another caller's key is another transfer");
+      assertEquals((await ledger.transfer(transfer(DEPOSIT - 100n + 7n, "drain"))).code, "ok");
+      const afterDrain = await ledger.transfer(transfer(100n, "same"));
+      assertEquals(afterDrain.code, "exists", "a replay is a replay even when it could not be paid again");
+      assertEquals(
+        afterDrain.code === "exists" && afterDrain.transfer.id,
+        first.code === "ok" && first.transfer.id,
+      );
       await assertVerified(ledger);
     },
   },

@@ -282,29 +282,55 @@ export class PostgresLedger implements BankStore {
     deadlineMs: number,
   ): Promise<Settled<TransferResult>[]> {
     try {
-      return await this.#write((tx) => this.#commitPlanned(tx, inputs, deadlineMs));
+      return await this.#retrying(async () => {
+        try {
+          return await this.#commitPlanned(inputs, deadlineMs, { lookupFirst: false });
+        } catch (error) {
+          if (!isIdempotencyConflict(error)) throw error;
+        }
+        return await this.#commitPlanned(inputs, deadlineMs, { lookupFirst: true });
+      });
     } catch (error) {
       if (!isDataError(error)) throw error;
       return await this.#write((tx) => this.#commitBySavepoints(tx, inputs, deadlineMs));
     }
   }
 
-  async #commitPlanned(
-    tx: Transaction,
+  /**
+   * One attempt at a planned batch, in one transaction. The lock timeout and the locking read travel
+   * together, and so do the lookup of refused keys and the write: postgres.js pipelines the statements
+   * of a transaction that start without waiting for each other, in the order they start.
+   *
+   * Replays are rare, so the first attempt judges the batch as if no key had been used before
+   * (`lookupFirst: false`): a key that had been trips the idempotency constraint, the write fails, and the
+   * batch runs again with the earlier transfers read first. Refused transfers write nothing to trip over,
+   * so their keys are looked up just before the write: a refusal whose key names an earlier transfer is
+   * answered as the replay it is.
+   */
+  #commitPlanned(
     inputs: readonly TransferInput[],
     deadlineMs: number,
+    options: { lookupFirst: boolean },
   ): Promise<Settled<TransferResult>[]> {
-    // Sent together: postgres.js pipelines the statements of a transaction issued without waiting.
-    const [, state] = await Promise.all([
-      setLockTimeout(tx, deadlineMs),
-      readBatchState(tx, inputs),
-    ]);
-    const plan = planTransfers(inputs, state, { now: this.#now, newId: newTransferId });
-    if (plan.accepted.length > 0) await writeTransfers(tx, plan);
-    if (performance.now() > deadlineMs) {
-      throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
-    }
-    return plan.results.map((value) => ({ ok: true, value }));
+    return this.#sql.begin("isolation level read committed", async (tx) => {
+      const [, locked, previous] = await Promise.all([
+        setLockTimeout(tx, deadlineMs),
+        lockBatchState(tx, inputs),
+        options.lookupFirst ? findPrevious(tx, inputs) : [],
+      ]);
+      const plan = planTransfers(inputs, { ...locked, previous }, { now: this.#now, newId: newTransferId });
+      const refused = options.lookupFirst
+        ? []
+        : inputs.filter((_, index) => plan.results[index]!.code !== "ok");
+      const [found] = await Promise.all([
+        findPrevious(tx, refused),
+        plan.accepted.length > 0 ? writeTransfers(tx, plan) : undefined,
+      ]);
+      if (performance.now() > deadlineMs) {
+        throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
+      }
+      return answerReplays(inputs, plan.results, found).map((value) => ({ ok: true as const, value }));
+    }) as Promise<Settled<TransferResult>[]>;
   }
 
   /** The fallback: each transfer of the batch in its own savepoint, one after the other. */
@@ -314,7 +340,7 @@ export class PostgresLedger implements BankStore {
     deadlineMs: number,
   ): Promise<Settled<TransferResult>[]> {
     await setLockTimeout(tx, deadlineMs);
-    await lockBatchAccounts(tx, inputs);
+    await lockBatchState(tx, inputs);
     const outcomes: Settled<TransferResult>[] = [];
     for (const input of inputs) outcomes.push(await this.#transferInSavepoint(tx, input));
     if (performance.now() > deadlineMs) {
@@ -608,15 +634,22 @@ export class PostgresLedger implements BankStore {
    * Runs `work` in a READ COMMITTED transaction and resolves after COMMIT returns. A conflict rolls back
    * and runs `work` again, at most `LEDGER_ATTEMPTS_MAX` times in all.
    */
-  async #write<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+  #write<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.#retrying(() =>
+      this.#sql.begin("isolation level read committed", (tx) => work(tx)) as Promise<T>
+    );
+  }
+
+  /** Runs a transaction `attempt`, again after a conflict, at most `LEDGER_ATTEMPTS_MAX` times in all. */
+  async #retrying<T>(attempt: () => Promise<T>): Promise<T> {
     assert(!this.#closed, "Cannot use a closed ledger");
-    for (let attempt = 1; attempt <= LEDGER_ATTEMPTS_MAX; attempt++) {
+    for (let round = 1; round <= LEDGER_ATTEMPTS_MAX; round++) {
       try {
-        return await this.#sql.begin("isolation level read committed", (tx) => work(tx)) as T;
+        return await attempt();
       } catch (error) {
         if (!isConflict(error)) throw error;
-        if (attempt === LEDGER_ATTEMPTS_MAX) {
-          throw new Error(`Cannot commit ledger transaction after ${attempt} attempts: ${describe(error)}`, {
+        if (round === LEDGER_ATTEMPTS_MAX) {
+          throw new Error(`Cannot commit ledger transaction after ${round} attempts: ${describe(error)}`, {
             cause: error,
           });
         }
@@ -648,23 +681,6 @@ function connect(url: string, poolMax: number): Database {
   });
 }
 
-/** Locks every account a batch of transfers may touch (sources, oldest accounts of callers, targets), in id order. */
-async function lockBatchAccounts(tx: Query, inputs: readonly TransferInput[]): Promise<void> {
-  const callers = [
-    ...new Set(inputs.filter((input) => input.sourceAccountId === undefined).map((i) => i.identity)),
-  ];
-  const oldest = callers.length === 0 ? [] : await tx<{ id: string }[]>`
-    SELECT DISTINCT ON (owner) id FROM accounts
-    WHERE owner IN ${tx(callers)} AND kind = 'customer' ORDER BY owner, seq`;
-  const ids = new Set<string>(oldest.map((row) => row.id));
-  for (const input of inputs) {
-    ids.add(input.targetAccountId);
-    if (input.sourceAccountId !== undefined) ids.add(input.sourceAccountId);
-  }
-  assert(ids.size <= 2 * inputs.length, "A batch touches at most two accounts per transfer");
-  await tx`SELECT id FROM accounts WHERE id IN ${tx([...ids])} ORDER BY id COLLATE "C" FOR UPDATE`;
-}
-
 /** Bounds every lock wait of the transaction by the batch's deadline. */
 async function setLockTimeout(tx: Query, deadlineMs: number): Promise<void> {
   const lockWaitMs = Math.max(1, Math.floor(deadlineMs - performance.now()));
@@ -673,60 +689,64 @@ async function setLockTimeout(tx: Query, deadlineMs: number): Promise<void> {
 
 /**
  * Locks, in id order and in one statement, every account a batch may touch (named sources, the oldest
- * account of each caller naming none, targets), and reads the transfers already journaled under the
- * batch's keys. A twin committing after this read trips the idempotency constraint on write, and the
- * batch is retried.
+ * account of each caller naming none, targets).
  */
-async function readBatchState(tx: Query, inputs: readonly TransferInput[]): Promise<BatchState> {
-  const callers = [
-    ...new Set(inputs.filter((input) => input.sourceAccountId === undefined).map((i) => i.identity)),
-  ];
-  const named = [
-    ...new Set(
-      inputs.flatMap((input) => [input.targetAccountId, input.sourceAccountId ?? input.targetAccountId]),
-    ),
-  ];
-  const [rows, previousRows] = await Promise.all([
-    tx<(AccountRow & { seq: bigint })[]>`
-      WITH oldest AS (
-        SELECT DISTINCT ON (owner) id FROM accounts
-        WHERE owner = ANY(${callers}::text[]) AND kind = 'customer' ORDER BY owner, seq
-      )
-      SELECT * FROM accounts
-      WHERE id = ANY(${named}::text[]) OR id IN (SELECT id FROM oldest)
-      ORDER BY id COLLATE "C" FOR UPDATE`,
-    tx<JournalRow[]>`
-      SELECT j.* FROM journal j
-      JOIN unnest(${inputs.map((i) => i.identity)}::text[], ${
-      inputs.map((i) => i.idempotencyKey)
-    }::text[]) AS k(identity, idempotency_key)
-        ON j.identity = k.identity AND j.idempotency_key = k.idempotency_key`,
-  ]);
+async function lockBatchState(
+  tx: Query,
+  inputs: readonly TransferInput[],
+): Promise<Omit<BatchState, "previous">> {
+  const callers = new Set(
+    inputs.filter((input) => input.sourceAccountId === undefined).map((i) => i.identity),
+  );
+  const named = new Set(
+    inputs.flatMap((input) => [input.targetAccountId, input.sourceAccountId ?? input.targetAccountId]),
+  );
+  const rows = await tx<(AccountRow & { seq: bigint })[]>`
+    WITH oldest AS (
+      SELECT DISTINCT ON (owner) id FROM accounts
+      WHERE owner = ANY(${[...callers]}::text[]) AND kind = 'customer' ORDER BY owner, seq
+    )
+    SELECT * FROM accounts
+    WHERE id = ANY(${[...named]}::text[]) OR id IN (SELECT id FROM oldest)
+    ORDER BY id COLLATE "C" FOR UPDATE`;
   assert(rows.length <= 2 * inputs.length, "A batch touches at most two accounts per transfer");
   const accounts = new Map(rows.map((row) => [row.id, toAccount(row)]));
   const oldestAccountOf = new Map<string, string>();
   const oldestSeq = new Map<string, bigint>();
   for (const row of rows) {
-    if (row.kind !== "customer" || !callers.includes(row.owner)) continue;
+    if (row.kind !== "customer" || !callers.has(row.owner)) continue;
     const seen = oldestSeq.get(row.owner);
     if (seen === undefined || row.seq < seen) {
       oldestSeq.set(row.owner, row.seq);
       oldestAccountOf.set(row.owner, row.id);
     }
   }
+  return { accounts, oldestAccountOf };
+}
+
+/** The transfers journaled under the keys of `inputs` (each once, however often its key appears). */
+async function findPrevious(tx: Query, inputs: readonly TransferInput[]): Promise<Transfer[]> {
+  if (inputs.length === 0) return [];
+  const rows = await tx<JournalRow[]>`
+    SELECT j.* FROM journal j
+    JOIN unnest(${inputs.map((i) => i.identity)}::text[], ${
+    inputs.map((i) => i.idempotencyKey)
+  }::text[]) AS k(identity, idempotency_key)
+      ON j.identity = k.identity AND j.idempotency_key = k.idempotency_key`;
   const previous = new Map<string, Transfer>();
-  for (const row of previousRows) previous.set(row.transfer_id, toTransfer(row));
-  return { accounts, oldestAccountOf, previous: [...previous.values()] };
+  for (const row of rows) previous.set(row.transfer_id, toTransfer(row));
+  return [...previous.values()];
 }
 
 /**
  * Journals the accepted transfers of a plan in one statement: their entries, two postings each, and each
- * touched account's balance moved by its net amount. The balances the database ends with must be the
- * plan's, or the transaction is abandoned.
+ * touched account's balance moved by its net amount. A balance that would not land exactly on the plan's
+ * becomes NULL, which the NOT NULL constraint refuses: the statement fails and the transaction with it.
  */
 async function writeTransfers(tx: Query, plan: BatchPlan): Promise<void> {
   const { accepted } = plan;
   const column = <T>(pick: (transfer: Transfer) => T) => accepted.map(pick);
+  const planned = [...plan.balances];
   const rows = await tx<{ kind: string; id: string | null; value: bigint }[]>`
     WITH input AS (
       SELECT * FROM unnest(
@@ -748,13 +768,19 @@ async function writeTransfers(tx: Query, plan: BatchPlan): Promise<void> {
       SELECT entry, target_account_id, amount_minor FROM journaled
       RETURNING 1
     ), moved AS (
-      UPDATE accounts a SET balance_minor = a.balance_minor + d.delta
+      UPDATE accounts a
+      SET balance_minor = CASE WHEN a.balance_minor + d.delta = d.planned THEN a.balance_minor + d.delta END
       FROM (
-        SELECT account, SUM(delta)::bigint AS delta FROM (
-          SELECT source AS account, -amount AS delta FROM input
-          UNION ALL
-          SELECT target, amount FROM input
-        ) AS deltas GROUP BY account
+        SELECT n.account, n.delta, p.planned FROM (
+          SELECT account, SUM(delta)::bigint AS delta FROM (
+            SELECT source AS account, -amount AS delta FROM input
+            UNION ALL
+            SELECT target, amount FROM input
+          ) AS deltas GROUP BY account
+        ) AS n
+        LEFT JOIN unnest(${planned.map(([id]) => id)}::text[], ${
+    planned.map(([, balance]) => balance.toString())
+  }::bigint[]) AS p(account, planned) ON p.account = n.account
       ) AS d
       WHERE a.id = d.account
       RETURNING a.id, a.balance_minor
@@ -857,6 +883,30 @@ async function lockIdentities(tx: Query): Promise<void> {
   await tx`LOCK TABLE identities IN SHARE ROW EXCLUSIVE MODE`;
 }
 
+/** Answers each refused input whose key names an earlier transfer as a replay of it. */
+function answerReplays(
+  inputs: readonly TransferInput[],
+  results: readonly TransferResult[],
+  previous: readonly Transfer[],
+): TransferResult[] {
+  if (previous.length === 0) return [...results];
+  const byKey = new Map(
+    previous.map((transfer) => [`${transfer.identity}\u0000${transfer.idempotencyKey}`, transfer]),
+  );
+  return results.map((result, index) => {
+    const input = inputs[index]!;
+    const earlier = byKey.get(`${input.identity}\u0000${input.idempotencyKey}`);
+    if (result.code === "ok" || earlier === undefined) return result;
+    return judgeReplay(earlier, input);
+  });
+}
+
+/** Tells whether a write tripped over a transfer journaled under the same key by another transaction. */
+function isIdempotencyConflict(error: unknown): boolean {
+  return error instanceof postgres.PostgresError && error.code === UNIQUE_VIOLATION_STATE &&
+    error.constraint_name === IDEMPOTENCY_CONSTRAINT;
+}
+
 /** Tells whether a statement failed on the data it was given (SQLSTATE classes 22 and 23). */
 function isDataError(error: unknown): boolean {
   if (!(error instanceof postgres.PostgresError) || isConflict(error)) return false;
@@ -866,7 +916,7 @@ function isDataError(error: unknown): boolean {
 function isConflict(error: unknown): boolean {
   if (!(error instanceof postgres.PostgresError)) return false;
   if (RETRY_STATES.includes(error.code)) return true;
-  return error.code === UNIQUE_VIOLATION_STATE && error.constraint_name === IDEMPOTENCY_CONSTRAINT;
+  return isIdempotencyConflict(error);
 }
 
 /** Where a URL points, without user or password, and the secrets to scrub from any error. */
