@@ -47,8 +47,10 @@ import {
   judgeReplay,
   newAccountId,
   newTransferId,
+  planTransfers,
   reportFromFacts,
 } from "./rules.ts";
+import type { BatchState } from "./rules.ts";
 import {
   asMinor,
   encodeAuthKey,
@@ -226,27 +228,80 @@ export class SqliteLedger implements BankStore {
     return this.#group.submit(input, { timeoutMs: GROUP_COMMIT_DEADLINE_MS });
   }
 
-  /** Runs a batch of transfers in one transaction, each in its own savepoint, and commits once. */
+  /**
+   * Runs a batch of transfers in one transaction and commits once. The write lock is held from the first
+   * read (BEGIN IMMEDIATE), so the batch is judged in memory by the shared rules against balances nothing
+   * else can change, and only accepted transfers touch the file. Should the database refuse a write anyway,
+   * the batch runs again with one savepoint per transfer, so a transfer it refuses fails alone.
+   */
   #commitBatch(inputs: readonly TransferInput[], deadlineMs: number): Promise<Settled<TransferResult>[]> {
-    return this.#writeAsync(() => {
-      const outcomes = inputs.map((input): Settled<TransferResult> => {
-        this.#db.exec("SAVEPOINT transfer");
-        try {
-          const value = this.#transferNow(input);
-          this.#db.exec("RELEASE transfer");
-          return { ok: true, value };
-        } catch (error) {
-          if (isAssertionFailure(error)) throw error;
-          this.#db.exec("ROLLBACK TO transfer");
-          this.#db.exec("RELEASE transfer");
-          return { ok: false, error };
+    try {
+      return Promise.resolve(this.#write(() => this.#commitPlanned(inputs, deadlineMs)));
+    } catch (error) {
+      if (!isConstraintError(error)) return Promise.reject(error);
+      return this.#writeAsync(() => this.#commitBySavepoints(inputs, deadlineMs));
+    }
+  }
+
+  #commitPlanned(inputs: readonly TransferInput[], deadlineMs: number): Settled<TransferResult>[] {
+    const plan = planTransfers(inputs, this.#batchState(inputs), { now: this.#now, newId: newTransferId });
+    for (const transfer of plan.accepted) this.#insertEntry("transfer", transfer);
+    for (const [id, balance] of plan.balances) {
+      const moved = this.#run("UPDATE accounts SET balance_minor = ? WHERE id = ?", [balance, id]);
+      assert(moved === 1, `Account ${id} must move to its planned balance`);
+    }
+    if (performance.now() > deadlineMs) {
+      throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
+    }
+    return plan.results.map((value) => ({ ok: true, value }));
+  }
+
+  /** Reads what a batch is judged against: the accounts it may touch and earlier transfers under its keys. */
+  #batchState(inputs: readonly TransferInput[]): BatchState {
+    const accounts = new Map<string, Account>();
+    const oldestAccountOf = new Map<string, string>();
+    const previous = new Map<string, Transfer>();
+    const load = (id: string) => {
+      if (accounts.has(id)) return;
+      const account = this.#account(id);
+      if (account !== undefined) accounts.set(id, account);
+    };
+    for (const input of inputs) {
+      load(input.targetAccountId);
+      if (input.sourceAccountId !== undefined) {
+        load(input.sourceAccountId);
+      } else if (!oldestAccountOf.has(input.identity)) {
+        const oldest = this.#oldestAccount(input.identity);
+        if (oldest !== undefined) {
+          oldestAccountOf.set(input.identity, oldest.id);
+          accounts.set(oldest.id, oldest);
         }
-      });
-      if (performance.now() > deadlineMs) {
-        throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
       }
-      return outcomes;
+      const earlier = this.#findTransfer(input.identity, input.idempotencyKey);
+      if (earlier !== null) previous.set(earlier.id, earlier);
+    }
+    return { accounts, oldestAccountOf, previous: [...previous.values()] };
+  }
+
+  /** The fallback: each transfer of the batch in its own savepoint, one after the other. */
+  #commitBySavepoints(inputs: readonly TransferInput[], deadlineMs: number): Settled<TransferResult>[] {
+    const outcomes = inputs.map((input): Settled<TransferResult> => {
+      this.#db.exec("SAVEPOINT transfer");
+      try {
+        const value = this.#transferNow(input);
+        this.#db.exec("RELEASE transfer");
+        return { ok: true, value };
+      } catch (error) {
+        if (isAssertionFailure(error)) throw error;
+        this.#db.exec("ROLLBACK TO transfer");
+        this.#db.exec("RELEASE transfer");
+        return { ok: false, error };
+      }
     });
+    if (performance.now() > deadlineMs) {
+      throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
+    }
+    return outcomes;
   }
 
   #transferNow(input: TransferInput): TransferResult {
@@ -255,9 +310,7 @@ export class SqliteLedger implements BankStore {
     const amountProblem = judgeAmount(input);
     if (amountProblem !== null) return { code: amountProblem };
     const source = input.sourceAccountId === undefined
-      ? this.#all("SELECT * FROM accounts WHERE owner = ? AND kind = 'customer' ORDER BY seq LIMIT 1", [
-        input.identity,
-      ]).map(toAccount)[0]
+      ? this.#oldestAccount(input.identity)
       : this.#account(input.sourceAccountId);
     const target = this.#account(input.targetAccountId);
     const problem = judgeAccounts(input, { source, target });
@@ -293,12 +346,22 @@ export class SqliteLedger implements BankStore {
       entry.targetAccountId,
     ]);
     assert(credited === 1, `Credit of ${entry.targetAccountId} must change one row`);
+    this.#insertEntry(entry.kind, transfer);
+    return transfer;
+  }
+
+  findTransfer(identity: string, idempotencyKey: string): Promise<Transfer | null> {
+    return this.#read(() => this.#findTransfer(identity, idempotencyKey));
+  }
+
+  /** Inserts a journal entry and its two postings; the balances are the caller's to move. */
+  #insertEntry(kind: "deposit" | "transfer", transfer: Transfer): void {
     const row = this.#get(
       `INSERT INTO journal (transfer_id, kind, identity, idempotency_key, source_account_id, target_account_id,
          amount_minor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING entry`,
       [
         transfer.id,
-        entry.kind,
+        kind,
         transfer.identity,
         transfer.idempotencyKey,
         transfer.sourceAccountId,
@@ -308,14 +371,28 @@ export class SqliteLedger implements BankStore {
       ],
     );
     assert(row !== undefined, "Journal insert must return its entry");
-    const posting = "INSERT INTO postings (entry, account_id, amount_minor) VALUES (?, ?, ?)";
-    this.#run(posting, [row.entry!, transfer.sourceAccountId, -transfer.amountMinor]);
-    this.#run(posting, [row.entry!, transfer.targetAccountId, transfer.amountMinor]);
-    return transfer;
+    const postings = this.#run(
+      "INSERT INTO postings (entry, account_id, amount_minor) VALUES (?1, ?2, ?3), (?1, ?4, ?5)",
+      [
+        row.entry!,
+        transfer.sourceAccountId,
+        -transfer.amountMinor,
+        transfer.targetAccountId,
+        transfer.amountMinor,
+      ],
+    );
+    assert(postings === 2, "An entry must have two postings");
   }
 
-  findTransfer(identity: string, idempotencyKey: string): Promise<Transfer | null> {
-    return this.#read(() => this.#findTransfer(identity, idempotencyKey));
+  /** The caller's oldest customer account, which pays when the caller names no source. */
+  #oldestAccount(owner: string): Account | undefined {
+    const row = this.#get(
+      "SELECT * FROM accounts WHERE owner = ? AND kind = 'customer' ORDER BY seq LIMIT 1",
+      [
+        owner,
+      ],
+    );
+    return row === undefined ? undefined : toAccount(row);
   }
 
   #findTransfer(identity: string, idempotencyKey: string): Transfer | null {
@@ -646,4 +723,13 @@ function changedValue(
   field: ContactField,
 ): string | null {
   return changed.includes(field) ? details[field] ?? null : null;
+}
+
+/** SQLite's primary result code for a violated constraint (NOT NULL, CHECK, UNIQUE, foreign key). */
+const SQLITE_CONSTRAINT = 19;
+
+/** Tells whether a statement failed because the database refused the data it was given. */
+function isConstraintError(error: unknown): boolean {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === "number" && (code & 0xff) === SQLITE_CONSTRAINT;
 }

@@ -69,3 +69,36 @@ Deno.test("SqliteLedger.transfer() shares one commit among transfers that arrive
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SqliteLedger.transfer(): a transfer the database refuses fails alone, not its batch", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-" });
+  const path = `${dir}/bank.db`;
+  try {
+    const ledger = SqliteLedger.open(path);
+    await ledger.openAccount({ owner: "alice", id: "A1", depositMinor: 1_000n });
+    await ledger.openAccount({ owner: "bob", id: "B1", depositMinor: 0n });
+    // A rule the shared judgement does not know, so only the database refuses the poisoned key.
+    await executeSqlite(
+      path,
+      "CREATE TRIGGER test_poison BEFORE INSERT ON journal WHEN NEW.idempotency_key = 'poison' " +
+        "BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+    );
+    const keys = ["k1", "k2", "poison", "k3", "k4"];
+    const results = await Promise.allSettled(
+      keys.map((idempotencyKey) =>
+        ledger.transfer({ identity: "alice", targetAccountId: "B1", amountMinor: 10n, idempotencyKey })
+      ),
+    );
+    assertEquals(
+      results.map((result) => result.status === "fulfilled" ? result.value.code : "error"),
+      ["ok", "ok", "error", "ok", "ok"],
+    );
+    assertEquals(ledger.groupCommitStats.batches, 1, "the five arrived together");
+    assertEquals((await ledger.accountsOf("bob"))[0]?.balanceMinor, 40n);
+    assertEquals(await ledger.findTransfer("alice", "poison"), null);
+    assertEquals((await ledger.verify()).problems, []);
+    await ledger.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
