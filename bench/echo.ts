@@ -2,20 +2,48 @@
  * The physical limit the bank is measured against: a bare TLS echo server with the bank's framing, and a
  * client with the bank bench's pattern (one frame in flight per connection, 64-byte bodies).
  *
+ * The sealed variant also seals and opens every frame both ways with the channel the bank uses (AES-256-GCM
+ * through the same fast primitive, 64-byte frame bodies), and nothing else: the ceiling for any request the
+ * bank's channel carries on this machine. Each connection's first frame carries its two fresh random keys
+ * (inside TLS; this is a measuring harness, not a protocol), so no key and nonce pair is ever used twice.
+ *
  * ```sh
- * deno run --allow-all bench/echo.ts serve --cert server.crt --key server.key   # prints "port N"
+ * deno run --allow-all bench/echo.ts serve --cert server.crt --key server.key [--sealed]   # prints "port N"
  * ```
  *
  * @module
  */
 import { LatencyHistogram } from "../client/bench.ts";
+import { FAST_AEAD } from "../protocol/aead.ts";
+import { assert } from "../protocol/assert.ts";
+import { SealedChannel } from "../protocol/channel.ts";
+import type { SessionSecrets } from "../protocol/handshake.ts";
 import { encodeFrame, FrameReader, writeAll } from "../protocol/frame.ts";
-import { FRAME_BYTES_DEFAULT } from "../protocol/limits.ts";
+import {
+  AES_KEY_BYTES,
+  FRAME_BYTES_DEFAULT,
+  GCM_TAG_BYTES,
+  SEALED_HEADER_BYTES,
+} from "../protocol/limits.ts";
+import { FrameType } from "../protocol/wire.ts";
 
 export const ECHO_BODY_BYTES = 64;
+/** The plaintext that makes a sealed frame body exactly {@link ECHO_BODY_BYTES} long. */
+const SEALED_PLAINTEXT_BYTES = ECHO_BODY_BYTES - SEALED_HEADER_BYTES - GCM_TAG_BYTES;
 
-/** Serves echo on a free loopback port until the process ends. */
-export function serveEcho(options: { certPem: string; keyPem: string }): Deno.TlsListener {
+/** Both directions' keys, sent as a connection's first frame in the sealed variant. */
+function decodeKeys(
+  body: Uint8Array,
+): Pick<SessionSecrets, "clientToServerKey" | "serverToClientKey"> | null {
+  if (body.length !== 2 * AES_KEY_BYTES) return null;
+  return {
+    clientToServerKey: body.slice(0, AES_KEY_BYTES),
+    serverToClientKey: body.slice(AES_KEY_BYTES),
+  };
+}
+
+/** Serves echo on a free loopback port until the process ends; `sealed` opens and seals every frame. */
+export function serveEcho(options: { certPem: string; keyPem: string; sealed?: boolean }): Deno.TlsListener {
   const listener = Deno.listenTls({
     hostname: "127.0.0.1",
     port: 0,
@@ -27,10 +55,23 @@ export function serveEcho(options: { certPem: string; keyPem: string }): Deno.Tl
       (async () => {
         const reader = new FrameReader(conn, { frameBytesMax: FRAME_BYTES_DEFAULT });
         try {
+          let channel: SealedChannel | null = null;
+          if (options.sealed === true) {
+            const first = await reader.next();
+            const secrets = first.kind === "frame" ? decodeKeys(first.body) : null;
+            if (secrets === null) return;
+            channel = await SealedChannel.create(secrets, { role: "server", aead: FAST_AEAD });
+          }
           while (true) {
             const frame = await reader.next();
             if (frame.kind !== "frame") break;
-            await writeAll(conn, encodeFrame(frame.body));
+            if (channel === null) {
+              await writeAll(conn, encodeFrame(frame.body));
+              continue;
+            }
+            const opened = await channel.open(frame.body);
+            if (!opened.ok) break;
+            await writeAll(conn, await channel.seal(opened.type, opened.plaintext));
           }
         } catch {
           // A client that leaves ends its loop.
@@ -55,7 +96,14 @@ export interface EchoReport {
 
 /** Drives an echo server like the bank bench drives the bank: one frame in flight per connection. */
 export async function runEchoClients(
-  options: { port: number; caPem: string; clients: number; durationMs: number; warmupMs: number },
+  options: {
+    port: number;
+    caPem: string;
+    clients: number;
+    durationMs: number;
+    warmupMs: number;
+    sealed?: boolean;
+  },
 ): Promise<EchoReport> {
   const histogram = new LatencyHistogram();
   const body = crypto.getRandomValues(new Uint8Array(ECHO_BODY_BYTES));
@@ -75,11 +123,19 @@ export async function runEchoClients(
   let measured = 0;
   await Promise.all(conns.map(async (conn) => {
     const reader = new FrameReader(conn, { frameBytesMax: FRAME_BYTES_DEFAULT });
+    const channel = options.sealed === true ? await openSealed(conn) : null;
+    const plaintext = crypto.getRandomValues(new Uint8Array(SEALED_PLAINTEXT_BYTES));
     while (performance.now() < endMs) {
       const sentMs = performance.now();
-      await writeAll(conn, frame);
+      await writeAll(conn, channel === null ? frame : await channel.seal(FrameType.sealedJson, plaintext));
       const echoed = await reader.next();
       if (echoed.kind !== "frame" || echoed.body.length !== ECHO_BODY_BYTES) throw new Error("Bad echo");
+      if (channel !== null) {
+        const opened = await channel.open(echoed.body);
+        if (!opened.ok || opened.plaintext.length !== SEALED_PLAINTEXT_BYTES) {
+          throw new Error("Bad sealed echo");
+        }
+      }
       const doneMs = performance.now();
       if (sentMs >= measureFromMs && doneMs <= endMs) {
         histogram.record(doneMs - sentMs);
@@ -100,9 +156,18 @@ export async function runEchoClients(
   };
 }
 
+/** Sends fresh keys as the connection's first frame and returns the client's side of the channel. */
+async function openSealed(conn: Deno.Conn): Promise<SealedChannel> {
+  const keys = crypto.getRandomValues(new Uint8Array(2 * AES_KEY_BYTES));
+  const secrets = decodeKeys(keys);
+  assert(secrets !== null, "Fresh keys have the right length");
+  await writeAll(conn, encodeFrame(keys));
+  return await SealedChannel.create(secrets, { role: "client", aead: FAST_AEAD });
+}
+
 if (import.meta.main && Deno.args[0] === "serve") {
   const certPem = await Deno.readTextFile(Deno.args[Deno.args.indexOf("--cert") + 1]!);
   const keyPem = await Deno.readTextFile(Deno.args[Deno.args.indexOf("--key") + 1]!);
-  const listener = serveEcho({ certPem, keyPem });
+  const listener = serveEcho({ certPem, keyPem, sealed: Deno.args.includes("--sealed") });
   console.log(`port ${(listener.addr as Deno.NetAddr).port}`);
 }

@@ -81,12 +81,12 @@ async function credentialsOf(server: ServerHandle, count: number): Promise<Crede
   );
 }
 
-/** The echo baseline at every connection count, against its own process. */
+/** The echo baseline at every connection count, against its own process; `sealed` adds the channel's AES-GCM. */
 async function measureEcho(
   settings: Settings,
-  dataDir: string,
-  caPem: string,
+  server: { dataDir: string; caPem: string; sealed: boolean },
 ): Promise<Map<number, EchoReport>> {
+  const { dataDir, caPem, sealed } = server;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -97,6 +97,7 @@ async function measureEcho(
       `${dataDir}/server.crt`,
       "--key",
       `${dataDir}/server.key`,
+      ...(sealed ? ["--sealed"] : []),
     ],
     stdout: "piped",
     stderr: "inherit",
@@ -113,10 +114,11 @@ async function measureEcho(
         clients,
         durationMs: settings.durationMs,
         warmupMs: settings.warmupMs,
+        sealed,
       });
       results.set(clients, report);
       console.log(
-        `echo      ${String(clients).padStart(5)} conns  ${
+        `${sealed ? "sealed    " : "echo      "}${String(clients).padStart(5)} conns  ${
           report.requests_per_second.toFixed(0).padStart(8)
         } req/s`,
       );
@@ -270,6 +272,7 @@ async function main(): Promise<void> {
   const settings = readSettings();
   const rows: Row[] = [];
   let echo = new Map<number, EchoReport>();
+  let sealedEcho = new Map<number, EchoReport>();
   let sessions: Awaited<ReturnType<typeof measureSessions>> = null;
   for (const store of settings.stores) {
     const database = store === "postgres" && settings.databaseUrl !== undefined
@@ -286,7 +289,11 @@ async function main(): Promise<void> {
     ];
     try {
       await using server = await startServer({ args });
-      if (echo.size === 0) echo = await measureEcho(settings, server.dataDir, await server.caPem());
+      if (echo.size === 0) {
+        const baseline = { dataDir: server.dataDir, caPem: await server.caPem() };
+        echo = await measureEcho(settings, { ...baseline, sealed: false });
+        sealedEcho = await measureEcho(settings, { ...baseline, sealed: true });
+      }
       rows.push(...await measureBank(settings, server, store));
       if (store === "sqlite") sessions = await measureSessions(settings, server);
     } finally {
@@ -296,7 +303,7 @@ async function main(): Promise<void> {
   const scaling = await measureScaling(settings);
   const pgbench = await measurePgbench(settings);
   const { writePerformanceReport } = await import("./report.ts");
-  await writePerformanceReport({ settings, rows, echo, pgbench, sessions, scaling });
+  await writePerformanceReport({ settings, rows, echo, sealedEcho, pgbench, sessions, scaling });
   console.log(`Wrote ${settings.out}`);
 }
 

@@ -63,7 +63,7 @@ export class SealedChannel {
 
   /** Builds the channel for one side of a session from the handshake's secrets. */
   static async create(
-    secrets: SessionSecrets,
+    secrets: Pick<SessionSecrets, "clientToServerKey" | "serverToClientKey">,
     options: { role: ChannelRole; aead?: AeadFactory },
   ): Promise<SealedChannel> {
     const makeAead = options.aead ?? webCryptoAead;
