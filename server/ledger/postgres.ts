@@ -1,8 +1,10 @@
 /**
  * The scale-out ledger: PostgreSQL through postgres.js, so several server processes can share one ledger.
  *
- * - Every write is one READ COMMITTED transaction. A transfer locks both account rows with
- *   `SELECT … FOR UPDATE` in id order, so concurrent transfers wait for each other but never deadlock.
+ * - Every write is one READ COMMITTED transaction. Transfers are group-committed: a batch locks every
+ *   account it may touch with `SELECT … FOR UPDATE` in id order (so batches on any number of servers wait
+ *   for each other but never deadlock), is judged in memory by the shared rules, and is written in one
+ *   statement, in a fixed number of round trips whatever its size.
  * - A conflict (a concurrent twin with the same idempotency key, a serialization failure or a deadlock)
  *   rolls back and retries the whole transaction, a bounded number of times with a short random delay.
  * - `synchronous_commit` is set to `on` for every connection, so a method resolves only after its commit is
