@@ -68,6 +68,12 @@ import type { GroupCommitOptions, Settled } from "./group_commit.ts";
 
 type Row = Record<string, SQLInputValue>;
 
+/** A contact update waiting for its group commit. */
+interface ContactUpdate {
+  owner: string;
+  details: ContactDetails;
+}
+
 const CONTACT_FIELDS: readonly ContactField[] = ["email", "phone", "address"];
 const PROBLEM_ROWS_MAX = 100;
 
@@ -78,6 +84,7 @@ export class SqliteLedger implements BankStore {
   readonly #statements = new Map<string, StatementSync>();
   #pendingReads: { run: () => void; fail: (error: unknown) => void }[] = [];
   readonly #group: GroupCommit<TransferInput, TransferResult>;
+  readonly #contactGroup: GroupCommit<ContactUpdate, ContactResult>;
   #closed = false;
 
   private constructor(db: DatabaseSync, options: { now: () => Date; groupCommit: GroupCommitOptions }) {
@@ -85,6 +92,10 @@ export class SqliteLedger implements BankStore {
     this.#now = options.now;
     this.#group = new GroupCommit(
       (inputs, deadlineMs) => this.#commitBatch(inputs, deadlineMs),
+      options.groupCommit,
+    );
+    this.#contactGroup = new GroupCommit(
+      (updates, deadlineMs) => this.#commitContacts(updates, deadlineMs),
       options.groupCommit,
     );
   }
@@ -285,23 +296,28 @@ export class SqliteLedger implements BankStore {
 
   /** The fallback: each transfer of the batch in its own savepoint, one after the other. */
   #commitBySavepoints(inputs: readonly TransferInput[], deadlineMs: number): Settled<TransferResult>[] {
-    const outcomes = inputs.map((input): Settled<TransferResult> => {
-      this.#db.exec("SAVEPOINT transfer");
-      try {
-        const value = this.#transferNow(input);
-        this.#db.exec("RELEASE transfer");
-        return { ok: true, value };
-      } catch (error) {
-        if (isAssertionFailure(error)) throw error;
-        this.#db.exec("ROLLBACK TO transfer");
-        this.#db.exec("RELEASE transfer");
-        return { ok: false, error };
-      }
-    });
+    const outcomes = this.#eachInSavepoint(inputs, (input) => this.#transferNow(input));
     if (performance.now() > deadlineMs) {
       throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
     }
     return outcomes;
+  }
+
+  /** Runs `work` on each item in its own savepoint, inside a write transaction: a failure undoes only its item. */
+  #eachInSavepoint<I, O>(items: readonly I[], work: (item: I) => O): Settled<O>[] {
+    return items.map((item): Settled<O> => {
+      this.#db.exec("SAVEPOINT item");
+      try {
+        const value = work(item);
+        this.#db.exec("RELEASE item");
+        return { ok: true, value };
+      } catch (error) {
+        if (isAssertionFailure(error)) throw error;
+        this.#db.exec("ROLLBACK TO item");
+        this.#db.exec("RELEASE item");
+        return { ok: false, error };
+      }
+    });
   }
 
   #transferNow(input: TransferInput): TransferResult {
@@ -427,34 +443,50 @@ export class SqliteLedger implements BankStore {
     });
   }
 
+  /** Queues the update for the next group commit of contact updates; resolves once that commit is on disk. */
   updateContact(owner: string, details: ContactDetails): Promise<ContactResult> {
+    assert(!this.#closed, "Cannot use a closed ledger");
+    return this.#contactGroup.submit({ owner, details }, { timeoutMs: GROUP_COMMIT_DEADLINE_MS });
+  }
+
+  /** Runs a batch of contact updates in one transaction, each in its own savepoint, and commits once. */
+  #commitContacts(updates: readonly ContactUpdate[], deadlineMs: number): Promise<Settled<ContactResult>[]> {
     return this.#writeAsync(() => {
-      const current = this.#get("SELECT email, phone, address FROM contacts WHERE owner = ?", [owner]) ?? {};
-      const submitted = CONTACT_FIELDS.filter((field) => details[field] !== undefined);
-      const changed = submitted.filter((field) => current[field] !== details[field]);
-      const merged = Object.fromEntries(
-        CONTACT_FIELDS.map((field) => [field, details[field] ?? current[field] ?? null]),
-      );
-      const at = this.#now().toISOString();
-      this.#run(
-        `INSERT INTO contacts (owner, email, phone, address, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (owner) DO UPDATE SET email = ?2, phone = ?3, address = ?4, updated_at = ?5`,
-        [owner, merged.email!, merged.phone!, merged.address!, at],
-      );
-      if (changed.length === 0) return { code: "ok", changed };
-      this.#run(
-        "INSERT INTO contact_changes (owner, fields, email, phone, address, changed_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [
-          owner,
-          changed.join(","),
-          changedValue(details, changed, "email"),
-          changedValue(details, changed, "phone"),
-          changedValue(details, changed, "address"),
-          at,
-        ],
-      );
-      return { code: "ok", changed };
+      const outcomes = this.#eachInSavepoint(updates, (update) => this.#updateContactNow(update));
+      if (performance.now() > deadlineMs) {
+        throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
+      }
+      return outcomes;
     });
+  }
+
+  /** One contact update, inside a write transaction. */
+  #updateContactNow({ owner, details }: ContactUpdate): ContactResult {
+    const current = this.#get("SELECT email, phone, address FROM contacts WHERE owner = ?", [owner]) ?? {};
+    const submitted = CONTACT_FIELDS.filter((field) => details[field] !== undefined);
+    const changed = submitted.filter((field) => current[field] !== details[field]);
+    const merged = Object.fromEntries(
+      CONTACT_FIELDS.map((field) => [field, details[field] ?? current[field] ?? null]),
+    );
+    const at = this.#now().toISOString();
+    this.#run(
+      `INSERT INTO contacts (owner, email, phone, address, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (owner) DO UPDATE SET email = ?2, phone = ?3, address = ?4, updated_at = ?5`,
+      [owner, merged.email!, merged.phone!, merged.address!, at],
+    );
+    if (changed.length === 0) return { code: "ok", changed };
+    this.#run(
+      "INSERT INTO contact_changes (owner, fields, email, phone, address, changed_at) VALUES (?, ?, ?, ?, ?, ?)",
+      [
+        owner,
+        changed.join(","),
+        changedValue(details, changed, "email"),
+        changedValue(details, changed, "phone"),
+        changedValue(details, changed, "address"),
+        at,
+      ],
+    );
+    return { code: "ok", changed };
   }
 
   contactHistory(owner: string, query: { limit: number }): Promise<ContactChange[]> {

@@ -102,3 +102,23 @@ Deno.test("SqliteLedger.transfer(): a transfer the database refuses fails alone,
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SqliteLedger.updateContact(): updates sent together are group-committed in order", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-" });
+  try {
+    const ledger = SqliteLedger.open(`${dir}/bank.db`);
+    const results = await Promise.all([
+      ledger.updateContact("alice", { email: "a@example.com" }),
+      ledger.updateContact("alice", { email: "a@example.com" }),
+      ledger.updateContact("alice", { email: "b@example.com" }),
+      ledger.updateContact("alice", { phone: "+1 555 0100" }),
+      ledger.updateContact("bob", { address: "1 Main St" }),
+    ]);
+    assertEquals(results.map((result) => result.changed), [["email"], [], ["email"], ["phone"], ["address"]]);
+    const history = await ledger.contactHistory("alice", { limit: 10 });
+    assertEquals(history.map((change) => change.changed), [["phone"], ["email"], ["email"]]);
+    await ledger.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
