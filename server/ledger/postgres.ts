@@ -58,6 +58,7 @@ import type {
 import {
   judgeAccounts,
   judgeAmount,
+  judgeContactUpdate,
   judgeOpening,
   judgeReplay,
   newAccountId,
@@ -65,7 +66,7 @@ import {
   planTransfers,
   reportFromFacts,
 } from "./rules.ts";
-import type { BatchPlan, BatchState, VerifyFacts } from "./rules.ts";
+import type { BatchPlan, BatchState, ContactRecord, VerifyFacts } from "./rules.ts";
 import {
   asMinor,
   encodeAuthKey,
@@ -86,10 +87,15 @@ type Database = postgres.Sql<Types>;
 type Query = postgres.ISql<Types>;
 type Transaction = postgres.TransactionSql<Types>;
 
+/** A contact update waiting for its group commit. */
+interface ContactUpdate {
+  owner: string;
+  details: ContactDetails;
+}
+
 /** A journal entry to write: a deposit from EXTERNAL or a customer transfer. */
 type JournalInput = Omit<Transfer, "id" | "createdAt"> & { kind: "deposit" | "transfer" };
 
-const CONTACT_FIELDS: readonly ContactField[] = ["email", "phone", "address"];
 const PROBLEM_ROWS_MAX = 100;
 /** Key of the advisory lock that lets one process at a time migrate ("bankledg" in ASCII). */
 const MIGRATION_LOCK_KEY = 0x62616e6b6c656467n;
@@ -115,6 +121,7 @@ export class PostgresLedger implements BankStore {
   readonly #sql: Database;
   readonly #now: () => Date;
   readonly #group: GroupCommit<TransferInput, TransferResult>;
+  readonly #contactGroup: GroupCommit<ContactUpdate, ContactResult>;
   #closed = false;
 
   private constructor(sql: Database, options: { now: () => Date; groupCommit: GroupCommitOptions }) {
@@ -122,6 +129,10 @@ export class PostgresLedger implements BankStore {
     this.#now = options.now;
     this.#group = new GroupCommit(
       (inputs, deadlineMs) => this.#commitBatch(inputs, deadlineMs),
+      options.groupCommit,
+    );
+    this.#contactGroup = new GroupCommit(
+      (updates, deadlineMs) => this.#commitContacts(updates, deadlineMs),
       options.groupCommit,
     );
   }
@@ -477,31 +488,115 @@ export class PostgresLedger implements BankStore {
     });
   }
 
+  /** Queues the update for the next group commit of contact updates; resolves once that commit is durable. */
   updateContact(owner: string, details: ContactDetails): Promise<ContactResult> {
-    return this.#write(async (tx): Promise<ContactResult> => {
-      const at = this.#now();
-      // Make sure a row exists, then lock it: concurrent updates of one owner take turns.
-      await tx`
-        INSERT INTO contacts (owner, updated_at) VALUES (${owner}, ${at}) ON CONFLICT (owner) DO NOTHING`;
-      const [current] = await tx<Record<ContactField, string | null>[]>`
-        SELECT email, phone, address FROM contacts WHERE owner = ${owner} FOR UPDATE`;
-      assert(current !== undefined, `Contact row of ${owner} must exist`);
-      const submitted = CONTACT_FIELDS.filter((field) => details[field] !== undefined);
-      const changed = submitted.filter((field) => current[field] !== details[field]);
-      const merged = (field: ContactField) => details[field] ?? current[field] ?? null;
-      await tx`
-        UPDATE contacts SET email = ${merged("email")}, phone = ${merged("phone")},
-          address = ${merged("address")}, updated_at = ${at}
-        WHERE owner = ${owner}`;
-      if (changed.length === 0) return { code: "ok", changed };
-      const value = (field: ContactField) => (changed.includes(field) ? details[field] ?? null : null);
-      await tx`
+    assert(!this.#closed, "Cannot use a closed ledger");
+    return this.#contactGroup.submit({ owner, details }, { timeoutMs: GROUP_COMMIT_DEADLINE_MS });
+  }
+
+  /**
+   * Runs a batch of contact updates in one transaction, in a fixed number of round trips: every owner's
+   * record is created if missing and locked in owner order, the updates are judged in order in memory by
+   * the shared rule, and the records and history rows are written in two statements sent together. Should
+   * the database refuse that write, the batch runs again one savepoint per update.
+   */
+  async #commitContacts(
+    updates: readonly ContactUpdate[],
+    deadlineMs: number,
+  ): Promise<Settled<ContactResult>[]> {
+    try {
+      return await this.#write((tx) => this.#commitContactsPlanned(tx, updates, deadlineMs));
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      return await this.#write(async (tx) => {
+        await setLockTimeout(tx, deadlineMs);
+        const outcomes: Settled<ContactResult>[] = [];
+        for (const update of updates) {
+          try {
+            outcomes.push({
+              ok: true,
+              value: await tx.savepoint((savepoint) => this.#updateContactIn(savepoint, update)),
+            });
+          } catch (error) {
+            if (isAssertionFailure(error)) throw error;
+            outcomes.push({ ok: false, error });
+          }
+        }
+        return outcomes;
+      });
+    }
+  }
+
+  async #commitContactsPlanned(
+    tx: Transaction,
+    updates: readonly ContactUpdate[],
+    deadlineMs: number,
+  ): Promise<Settled<ContactResult>[]> {
+    const at = this.#now();
+    const owners = [...new Set(updates.map((update) => update.owner))].sort();
+    const [, , rows] = await Promise.all([
+      setLockTimeout(tx, deadlineMs),
+      tx`INSERT INTO contacts (owner, updated_at) SELECT unnest(${owners}::text[]), ${at}
+        ON CONFLICT (owner) DO NOTHING`,
+      tx<(ContactRecord & { owner: string })[]>`
+        SELECT owner, email, phone, address FROM contacts WHERE owner = ANY(${owners}::text[])
+        ORDER BY owner COLLATE "C" FOR UPDATE`,
+    ]);
+    assert(rows.length === owners.length, "Every owner of the batch must have a contact record");
+    const records = new Map<string, ContactRecord>(rows.map(({ owner, ...record }) => [owner, record]));
+    const results: ContactResult[] = [];
+    const history: { owner: string; fields: string; record: ContactRecord }[] = [];
+    for (const { owner, details } of updates) {
+      const plan = judgeContactUpdate(records.get(owner), details);
+      records.set(owner, plan.after);
+      if (plan.history !== null) {
+        history.push({ owner, fields: plan.changed.join(","), record: plan.history });
+      }
+      results.push({ code: "ok", changed: plan.changed });
+    }
+    const field = (from: ContactRecord[], name: ContactField) => from.map((record) => record[name]);
+    const finals = owners.map((owner) => records.get(owner)!);
+    const kept = history.map((entry) => entry.record);
+    await Promise.all([
+      tx`UPDATE contacts c SET email = u.email, phone = u.phone, address = u.address, updated_at = ${at}
+        FROM unnest(${owners}::text[], ${field(finals, "email")}::text[], ${field(finals, "phone")}::text[],
+          ${field(finals, "address")}::text[]) AS u(owner, email, phone, address)
+        WHERE c.owner = u.owner`,
+      history.length === 0 ? undefined : tx`
         INSERT INTO contact_changes (owner, fields, email, phone, address, changed_at)
-        VALUES (${owner}, ${changed.join(",")}, ${value("email")}, ${value("phone")}, ${
-        value("address")
-      }, ${at})`;
-      return { code: "ok", changed };
-    });
+        SELECT owner, fields, email, phone, address, ${at}
+        FROM unnest(${history.map((entry) => entry.owner)}::text[], ${
+        history.map((entry) => entry.fields)
+      }::text[],
+          ${field(kept, "email")}::text[], ${field(kept, "phone")}::text[], ${field(kept, "address")}::text[])
+          WITH ORDINALITY AS h(owner, fields, email, phone, address, ord)
+        ORDER BY ord`,
+    ]);
+    if (performance.now() > deadlineMs) {
+      throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
+    }
+    return results.map((value) => ({ ok: true, value }));
+  }
+
+  /** One contact update on its own, inside a transaction: the fallback when a batch's write is refused. */
+  async #updateContactIn(tx: Query, { owner, details }: ContactUpdate): Promise<ContactResult> {
+    const at = this.#now();
+    // Make sure a row exists, then lock it: concurrent updates of one owner take turns.
+    await tx`
+      INSERT INTO contacts (owner, updated_at) VALUES (${owner}, ${at}) ON CONFLICT (owner) DO NOTHING`;
+    const [current] = await tx<ContactRecord[]>`
+      SELECT email, phone, address FROM contacts WHERE owner = ${owner} FOR UPDATE`;
+    assert(current !== undefined, `Contact row of ${owner} must exist`);
+    const { changed, after, history } = judgeContactUpdate(current, details);
+    await tx`
+      UPDATE contacts SET email = ${after.email}, phone = ${after.phone}, address = ${after.address},
+        updated_at = ${at}
+      WHERE owner = ${owner}`;
+    if (history === null) return { code: "ok", changed };
+    await tx`
+      INSERT INTO contact_changes (owner, fields, email, phone, address, changed_at)
+      VALUES (${owner}, ${changed.join(",")}, ${history.email}, ${history.phone}, ${history.address}, ${at})`;
+    return { code: "ok", changed };
   }
 
   contactHistory(owner: string, query: { limit: number }): Promise<ContactChange[]> {

@@ -152,6 +152,51 @@ function registerTests(adminUrl: string): void {
     assertEquals((await ledger.verify()).problems, []);
   });
 
+  Deno.test("PostgresLedger.updateContact(): updates sent together are group-committed in order", async () => {
+    await using database = await createTestDatabase(adminUrl);
+    await using ledger = await PostgresLedger.open(database.url);
+    const results = await Promise.all([
+      ledger.updateContact("alice", { email: "a@example.com" }),
+      ledger.updateContact("alice", { email: "a@example.com" }),
+      ledger.updateContact("alice", { email: "b@example.com" }),
+      ledger.updateContact("alice", { phone: "+1 555 0100" }),
+      ledger.updateContact("bob", { address: "1 Main St" }),
+    ]);
+    assertEquals(results.map((result) => result.changed), [["email"], [], ["email"], ["phone"], ["address"]]);
+    const history = await ledger.contactHistory("alice", { limit: 10 });
+    assertEquals(history.map((change) => change.changed), [["phone"], ["email"], ["email"]]);
+    await withRaw(database.url, async (raw) => {
+      const rows = await raw`SELECT owner, email, phone, address FROM contacts ORDER BY owner`;
+      assertEquals(rows.map((row) => ({ ...row })), [
+        { owner: "alice", email: "b@example.com", phone: "+1 555 0100", address: null },
+        { owner: "bob", email: null, phone: null, address: "1 Main St" },
+      ]);
+    });
+  });
+
+  Deno.test("PostgresLedger.updateContact(): an update the database refuses fails alone, not its batch", async () => {
+    await using database = await createTestDatabase(adminUrl);
+    await using ledger = await PostgresLedger.open(database.url);
+    await withRaw(
+      database.url,
+      (raw) =>
+        raw.unsafe(
+          "ALTER TABLE contacts ADD CONSTRAINT test_poison CHECK (address IS DISTINCT FROM 'poison')",
+        ),
+    );
+    const results = await Promise.allSettled([
+      ledger.updateContact("alice", { email: "a@example.com" }),
+      ledger.updateContact("bob", { address: "poison" }),
+      ledger.updateContact("carol", { phone: "+1 555 0100" }),
+    ]);
+    assertEquals(
+      results.map((result) => result.status === "fulfilled" ? result.value.changed : "error"),
+      [["email"], "error", ["phone"]],
+    );
+    assertEquals(await ledger.contactHistory("bob", { limit: 10 }), []);
+    assertEquals((await ledger.contactHistory("carol", { limit: 10 })).length, 1);
+  });
+
   Deno.test("PostgresLedger.open() applies migrations once when ledgers open concurrently", async () => {
     await using database = await createTestDatabase(adminUrl);
     const ledgers = await Promise.all(

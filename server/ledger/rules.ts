@@ -15,6 +15,8 @@ import {
 import { randomBytes, toBase64Url } from "../../protocol/bytes.ts";
 import type {
   Account,
+  ContactDetails,
+  ContactField,
   Transfer,
   TransferFailureCode,
   TransferInput,
@@ -146,6 +148,41 @@ export function planTransfers(
   }
   assert(results.length === inputs.length, "A plan answers every input");
   return { results, accepted, balances };
+}
+
+/** The contact fields, in the order they are reported. */
+export const CONTACT_FIELDS: readonly ContactField[] = ["email", "phone", "address"];
+
+/** A stored contact record; a field never set is null. */
+export type ContactRecord = Record<ContactField, string | null>;
+
+/** What one contact update does: the fields it changes, the record after it, and its history row. */
+export interface ContactUpdatePlan {
+  /** The fields the update names whose value differs, in {@link CONTACT_FIELDS} order. */
+  changed: ContactField[];
+  after: ContactRecord;
+  /** The values of the changed fields (others null), as the history keeps them; null when nothing changed. */
+  history: ContactRecord | null;
+}
+
+/** Judges a contact update against the current record (undefined when the owner has none yet). */
+export function judgeContactUpdate(
+  current: ContactRecord | undefined,
+  details: ContactDetails,
+): ContactUpdatePlan {
+  const before = (field: ContactField) => current?.[field] ?? null;
+  const changed = CONTACT_FIELDS.filter((field) =>
+    details[field] !== undefined && details[field] !== before(field)
+  );
+  const record = (value: (field: ContactField) => string | null) =>
+    Object.fromEntries(CONTACT_FIELDS.map((field) => [field, value(field)])) as ContactRecord;
+  return {
+    changed,
+    after: record((field) => details[field] ?? before(field)),
+    history: changed.length === 0
+      ? null
+      : record((field) => changed.includes(field) ? details[field]! : null),
+  };
 }
 
 /**

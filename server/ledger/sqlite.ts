@@ -43,6 +43,7 @@ import type {
 import {
   judgeAccounts,
   judgeAmount,
+  judgeContactUpdate,
   judgeOpening,
   judgeReplay,
   newAccountId,
@@ -50,7 +51,7 @@ import {
   planTransfers,
   reportFromFacts,
 } from "./rules.ts";
-import type { BatchState } from "./rules.ts";
+import type { BatchState, ContactRecord } from "./rules.ts";
 import {
   asMinor,
   encodeAuthKey,
@@ -74,7 +75,6 @@ interface ContactUpdate {
   details: ContactDetails;
 }
 
-const CONTACT_FIELDS: readonly ContactField[] = ["email", "phone", "address"];
 const PROBLEM_ROWS_MAX = 100;
 
 export class SqliteLedger implements BankStore {
@@ -462,29 +462,18 @@ export class SqliteLedger implements BankStore {
 
   /** One contact update, inside a write transaction. */
   #updateContactNow({ owner, details }: ContactUpdate): ContactResult {
-    const current = this.#get("SELECT email, phone, address FROM contacts WHERE owner = ?", [owner]) ?? {};
-    const submitted = CONTACT_FIELDS.filter((field) => details[field] !== undefined);
-    const changed = submitted.filter((field) => current[field] !== details[field]);
-    const merged = Object.fromEntries(
-      CONTACT_FIELDS.map((field) => [field, details[field] ?? current[field] ?? null]),
-    );
+    const current = this.#get("SELECT email, phone, address FROM contacts WHERE owner = ?", [owner]);
+    const { changed, after, history } = judgeContactUpdate(current as ContactRecord | undefined, details);
     const at = this.#now().toISOString();
     this.#run(
       `INSERT INTO contacts (owner, email, phone, address, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (owner) DO UPDATE SET email = ?2, phone = ?3, address = ?4, updated_at = ?5`,
-      [owner, merged.email!, merged.phone!, merged.address!, at],
+      [owner, after.email, after.phone, after.address, at],
     );
-    if (changed.length === 0) return { code: "ok", changed };
+    if (history === null) return { code: "ok", changed };
     this.#run(
       "INSERT INTO contact_changes (owner, fields, email, phone, address, changed_at) VALUES (?, ?, ?, ?, ?, ?)",
-      [
-        owner,
-        changed.join(","),
-        changedValue(details, changed, "email"),
-        changedValue(details, changed, "phone"),
-        changedValue(details, changed, "address"),
-        at,
-      ],
+      [owner, changed.join(","), history.email, history.phone, history.address, at],
     );
     return { code: "ok", changed };
   }
@@ -746,15 +735,6 @@ function toTransfer(row: Row): Transfer {
 
 function toHistoryItem(row: Row): HistoryItem {
   return historyFromRow(row as unknown as HistoryRow);
-}
-
-/** The new value of a field, when this update changed it; history keeps only what changed. */
-function changedValue(
-  details: ContactDetails,
-  changed: readonly ContactField[],
-  field: ContactField,
-): string | null {
-  return changed.includes(field) ? details[field] ?? null : null;
 }
 
 /** SQLite's primary result code for a violated constraint (NOT NULL, CHECK, UNIQUE, foreign key). */
