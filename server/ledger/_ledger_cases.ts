@@ -15,6 +15,8 @@ export interface LedgerUnderTest extends AsyncDisposable {
   ledger: BankStore;
   /** Runs one statement directly on the database, bypassing the ledger (to simulate tampering). */
   execute(sql: string): Promise<void>;
+  /** Which SQL `execute` speaks. */
+  dialect: "sqlite" | "postgres";
 }
 
 export interface LedgerCase {
@@ -39,6 +41,19 @@ async function balances(ledger: Ledger, owners: string[]): Promise<bigint[]> {
   const result: bigint[] = [];
   for (const owner of owners) result.push(...(await ledger.accountsOf(owner)).map((a) => a.balanceMinor));
   return result;
+}
+
+/**
+ * Makes the database itself refuse new rows of `table` whose `column` holds `value`: a rule the shared
+ * judgement does not know, so a batch's planned write fails and only the database can tell which row.
+ */
+async function poison(subject: LedgerUnderTest, table: string, column: string, value: string): Promise<void> {
+  await subject.execute(
+    subject.dialect === "postgres"
+      ? `ALTER TABLE ${table} ADD CONSTRAINT test_poison CHECK (${column} IS DISTINCT FROM '${value}')`
+      : `CREATE TRIGGER test_poison BEFORE INSERT ON ${table} WHEN NEW.${column} = '${value}' ` +
+        "BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+  );
 }
 
 async function assertVerified(ledger: Ledger): Promise<void> {
@@ -195,6 +210,60 @@ export const LEDGER_CASES: readonly LedgerCase[] = [
         "no-ops are not kept",
       );
       assertEquals(await ledger.contactHistory("bob", { limit: 10 }), []);
+    },
+  },
+  {
+    name: "updateContact() sent together are group-committed in the order they were sent",
+    async fn({ ledger }) {
+      const results = await Promise.all([
+        ledger.updateContact("alice", { email: "a@example.com" }),
+        ledger.updateContact("alice", { email: "a@example.com" }),
+        ledger.updateContact("alice", { email: "b@example.com" }),
+        ledger.updateContact("alice", { phone: "+1 555 0100" }),
+        ledger.updateContact("bob", { address: "1 Main St" }),
+      ]);
+      assertEquals(results.map((result) => result.changed), [["email"], [], ["email"], ["phone"], [
+        "address",
+      ]]);
+      const history = await ledger.contactHistory("alice", { limit: 10 });
+      assertEquals(history.map((change) => change.changed), [["phone"], ["email"], ["email"]]);
+      const again = await ledger.updateContact("alice", { email: "b@example.com", phone: "+1 555 0100" });
+      assertEquals(again.changed, [], "the last values sent are the ones kept");
+    },
+  },
+  {
+    name: "transfer(): a transfer the database refuses fails alone, not its batch",
+    async fn(subject) {
+      const { ledger } = subject;
+      await openPair(ledger);
+      await poison(subject, "journal", "idempotency_key", "poison");
+      const keys = ["k1", "k2", "poison", "k3", "k4"];
+      const results = await Promise.allSettled(keys.map((key) => ledger.transfer(transfer(10n, key))));
+      assertEquals(
+        results.map((result) => result.status === "fulfilled" ? result.value.code : "error"),
+        ["ok", "ok", "error", "ok", "ok"],
+      );
+      assertEquals(await balances(ledger, ["bob"]), [DEPOSIT + 40n]);
+      assertEquals(await ledger.findTransfer("alice", "poison"), null);
+      await assertVerified(ledger);
+    },
+  },
+  {
+    name: "updateContact(): an update the database refuses fails alone, not its batch",
+    async fn(subject) {
+      const { ledger } = subject;
+      await poison(subject, "contacts", "address", "poison");
+      const results = await Promise.allSettled([
+        ledger.updateContact("alice", { email: "a@example.com" }),
+        ledger.updateContact("bob", { address: "poison" }),
+        ledger.updateContact("carol", { phone: "+1 555 0100" }),
+      ]);
+      assertEquals(
+        results.map((result) => result.status === "fulfilled" ? result.value.changed : "error"),
+        [["email"], "error", ["phone"]],
+      );
+      assertEquals(await ledger.contactHistory("bob", { limit: 10 }), []);
+      assertEquals((await ledger.contactHistory("carol", { limit: 10 })).length, 1);
     },
   },
   {

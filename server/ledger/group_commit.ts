@@ -29,6 +29,13 @@ export class DeadlineExceeded extends Error {
   override name = "DeadlineExceeded";
 }
 
+/** Throws {@link DeadlineExceeded} once `deadlineMs` has passed; a batch runner calls it just before committing. */
+export function checkDeadline(deadlineMs: number): void {
+  if (performance.now() > deadlineMs) {
+    throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
+  }
+}
+
 export interface GroupCommitOptions {
   /** The most writes in one commit. */
   batchMax: number;

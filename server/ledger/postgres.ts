@@ -79,7 +79,7 @@ import {
 } from "./rows.ts";
 import type { AccountRow, HistoryRow, IdentityKeyRow, IdentityRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
-import { DeadlineExceeded, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
+import { checkDeadline, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import type { GroupCommitOptions, Settled } from "./group_commit.ts";
 
 type Types = { bigint: bigint };
@@ -339,9 +339,7 @@ export class PostgresLedger implements BankStore {
         findPrevious(tx, refused),
         plan.accepted.length > 0 ? writeTransfers(tx, plan) : undefined,
       ]);
-      if (performance.now() > deadlineMs) {
-        throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
-      }
+      checkDeadline(deadlineMs);
       return answerReplays(inputs, plan.results, found).map((value) => ({ ok: true as const, value }));
     }) as Promise<Settled<TransferResult>[]>;
   }
@@ -356,9 +354,7 @@ export class PostgresLedger implements BankStore {
     await lockBatchState(tx, inputs);
     const outcomes: Settled<TransferResult>[] = [];
     for (const input of inputs) outcomes.push(await this.#transferInSavepoint(tx, input));
-    if (performance.now() > deadlineMs) {
-      throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
-    }
+    checkDeadline(deadlineMs);
     return outcomes;
   }
 
@@ -572,9 +568,7 @@ export class PostgresLedger implements BankStore {
           WITH ORDINALITY AS h(owner, fields, email, phone, address, ord)
         ORDER BY ord`,
     ]);
-    if (performance.now() > deadlineMs) {
-      throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
-    }
+    checkDeadline(deadlineMs);
     return results.map((value) => ({ ok: true, value }));
   }
 

@@ -43,6 +43,7 @@ function registerTests(adminUrl: string): void {
           execute: async (sql) => {
             await raw.unsafe(sql);
           },
+          dialect: "postgres",
           [Symbol.asyncDispose]: () => ledger.close(),
         }));
     });
@@ -124,77 +125,6 @@ function registerTests(adminUrl: string): void {
     const report = await ledger.verify();
     assertEquals(report.problems, []);
     assertEquals(report.entries, 1 + 142, "the one deposit and the accepted transfers");
-  });
-
-  Deno.test("PostgresLedger.transfer(): a transfer the database refuses fails alone, not its batch", async () => {
-    await using database = await createTestDatabase(adminUrl);
-    await using ledger = await PostgresLedger.open(database.url);
-    await ledger.openAccount({ owner: "alice", id: "A1", depositMinor: 1_000n });
-    await ledger.openAccount({ owner: "bob", id: "B1", depositMinor: 0n });
-    // A rule the shared judgement does not know, so only the database refuses the poisoned key.
-    await withRaw(
-      database.url,
-      (raw) =>
-        raw.unsafe("ALTER TABLE journal ADD CONSTRAINT test_poison CHECK (idempotency_key <> 'poison')"),
-    );
-    const keys = ["k1", "k2", "poison", "k3", "k4"];
-    const results = await Promise.allSettled(
-      keys.map((idempotencyKey) =>
-        ledger.transfer({ identity: "alice", targetAccountId: "B1", amountMinor: 10n, idempotencyKey })
-      ),
-    );
-    assertEquals(
-      results.map((result) => result.status === "fulfilled" ? result.value.code : "error"),
-      ["ok", "ok", "error", "ok", "ok"],
-    );
-    assertEquals((await ledger.accountsOf("bob"))[0]?.balanceMinor, 40n);
-    assertEquals(await ledger.findTransfer("alice", "poison"), null);
-    assertEquals((await ledger.verify()).problems, []);
-  });
-
-  Deno.test("PostgresLedger.updateContact(): updates sent together are group-committed in order", async () => {
-    await using database = await createTestDatabase(adminUrl);
-    await using ledger = await PostgresLedger.open(database.url);
-    const results = await Promise.all([
-      ledger.updateContact("alice", { email: "a@example.com" }),
-      ledger.updateContact("alice", { email: "a@example.com" }),
-      ledger.updateContact("alice", { email: "b@example.com" }),
-      ledger.updateContact("alice", { phone: "+1 555 0100" }),
-      ledger.updateContact("bob", { address: "1 Main St" }),
-    ]);
-    assertEquals(results.map((result) => result.changed), [["email"], [], ["email"], ["phone"], ["address"]]);
-    const history = await ledger.contactHistory("alice", { limit: 10 });
-    assertEquals(history.map((change) => change.changed), [["phone"], ["email"], ["email"]]);
-    await withRaw(database.url, async (raw) => {
-      const rows = await raw`SELECT owner, email, phone, address FROM contacts ORDER BY owner`;
-      assertEquals(rows.map((row) => ({ ...row })), [
-        { owner: "alice", email: "b@example.com", phone: "+1 555 0100", address: null },
-        { owner: "bob", email: null, phone: null, address: "1 Main St" },
-      ]);
-    });
-  });
-
-  Deno.test("PostgresLedger.updateContact(): an update the database refuses fails alone, not its batch", async () => {
-    await using database = await createTestDatabase(adminUrl);
-    await using ledger = await PostgresLedger.open(database.url);
-    await withRaw(
-      database.url,
-      (raw) =>
-        raw.unsafe(
-          "ALTER TABLE contacts ADD CONSTRAINT test_poison CHECK (address IS DISTINCT FROM 'poison')",
-        ),
-    );
-    const results = await Promise.allSettled([
-      ledger.updateContact("alice", { email: "a@example.com" }),
-      ledger.updateContact("bob", { address: "poison" }),
-      ledger.updateContact("carol", { phone: "+1 555 0100" }),
-    ]);
-    assertEquals(
-      results.map((result) => result.status === "fulfilled" ? result.value.changed : "error"),
-      [["email"], "error", ["phone"]],
-    );
-    assertEquals(await ledger.contactHistory("bob", { limit: 10 }), []);
-    assertEquals((await ledger.contactHistory("carol", { limit: 10 })).length, 1);
   });
 
   Deno.test("PostgresLedger.open() applies migrations once when ledgers open concurrently", async () => {

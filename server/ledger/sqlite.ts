@@ -64,7 +64,7 @@ import {
 } from "./rows.ts";
 import type { AccountRow, HistoryRow, IdentityKeyRow, IdentityRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
-import { DeadlineExceeded, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
+import { checkDeadline, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import type { GroupCommitOptions, Settled } from "./group_commit.ts";
 
 type Row = Record<string, SQLInputValue>;
@@ -261,9 +261,7 @@ export class SqliteLedger implements BankStore {
       const moved = this.#run("UPDATE accounts SET balance_minor = ? WHERE id = ?", [balance, id]);
       assert(moved === 1, `Account ${id} must move to its planned balance`);
     }
-    if (performance.now() > deadlineMs) {
-      throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
-    }
+    checkDeadline(deadlineMs);
     return plan.results.map((value) => ({ ok: true, value }));
   }
 
@@ -297,9 +295,7 @@ export class SqliteLedger implements BankStore {
   /** The fallback: each transfer of the batch in its own savepoint, one after the other. */
   #commitBySavepoints(inputs: readonly TransferInput[], deadlineMs: number): Settled<TransferResult>[] {
     const outcomes = this.#eachInSavepoint(inputs, (input) => this.#transferNow(input));
-    if (performance.now() > deadlineMs) {
-      throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
-    }
+    checkDeadline(deadlineMs);
     return outcomes;
   }
 
@@ -453,9 +449,7 @@ export class SqliteLedger implements BankStore {
   #commitContacts(updates: readonly ContactUpdate[], deadlineMs: number): Promise<Settled<ContactResult>[]> {
     return this.#writeAsync(() => {
       const outcomes = this.#eachInSavepoint(updates, (update) => this.#updateContactNow(update));
-      if (performance.now() > deadlineMs) {
-        throw new DeadlineExceeded("The batch ran past its deadline; rolled back");
-      }
+      checkDeadline(deadlineMs);
       return outcomes;
     });
   }
