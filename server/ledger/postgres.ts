@@ -505,7 +505,8 @@ export class PostgresLedger implements BankStore {
     } catch (error) {
       if (!isDataError(error)) throw error;
       return await this.#write(async (tx) => {
-        await setLockTimeout(tx, deadlineMs);
+        // Every owner locked up front, in the order planned batches use, so the two never deadlock.
+        await Promise.all([setLockTimeout(tx, deadlineMs), lockContacts(tx, updates, this.#now())]);
         const outcomes: Settled<ContactResult>[] = [];
         for (const update of updates) {
           try {
@@ -518,6 +519,7 @@ export class PostgresLedger implements BankStore {
             outcomes.push({ ok: false, error });
           }
         }
+        checkDeadline(deadlineMs);
         return outcomes;
       });
     }
@@ -529,17 +531,8 @@ export class PostgresLedger implements BankStore {
     deadlineMs: number,
   ): Promise<Settled<ContactResult>[]> {
     const at = this.#now();
-    const owners = [...new Set(updates.map((update) => update.owner))].sort();
-    const [, , rows] = await Promise.all([
-      setLockTimeout(tx, deadlineMs),
-      tx`INSERT INTO contacts (owner, updated_at) SELECT unnest(${owners}::text[]), ${at}
-        ON CONFLICT (owner) DO NOTHING`,
-      tx<(ContactRecord & { owner: string })[]>`
-        SELECT owner, email, phone, address FROM contacts WHERE owner = ANY(${owners}::text[])
-        ORDER BY owner COLLATE "C" FOR UPDATE`,
-    ]);
-    assert(rows.length === owners.length, "Every owner of the batch must have a contact record");
-    const records = new Map<string, ContactRecord>(rows.map(({ owner, ...record }) => [owner, record]));
+    const [, records] = await Promise.all([setLockTimeout(tx, deadlineMs), lockContacts(tx, updates, at)]);
+    const owners = [...records.keys()];
     const results: ContactResult[] = [];
     const history: { owner: string; fields: string; record: ContactRecord }[] = [];
     for (const { owner, details } of updates) {
@@ -770,6 +763,29 @@ function connect(url: string, poolMax: number): Database {
       synchronous_commit: "on",
     },
   });
+}
+
+/**
+ * Creates the contact record of every owner of a batch that has none, and locks every one, both in owner
+ * order (byte order, whatever the names), so that batches on any number of servers never deadlock.
+ * Returns the records by owner, in that order.
+ */
+async function lockContacts(
+  tx: Query,
+  updates: readonly ContactUpdate[],
+  at: Date,
+): Promise<Map<string, ContactRecord>> {
+  const owners = [...new Set(updates.map((update) => update.owner))];
+  const [, rows] = await Promise.all([
+    tx`INSERT INTO contacts (owner, updated_at)
+      SELECT owner, ${at} FROM unnest(${owners}::text[]) AS o(owner) ORDER BY owner COLLATE "C"
+      ON CONFLICT (owner) DO NOTHING`,
+    tx<(ContactRecord & { owner: string })[]>`
+      SELECT owner, email, phone, address FROM contacts WHERE owner = ANY(${owners}::text[])
+      ORDER BY owner COLLATE "C" FOR UPDATE`,
+  ]);
+  assert(rows.length === owners.length, "Every owner of the batch must have a contact record");
+  return new Map(rows.map(({ owner, ...record }) => [owner, record]));
 }
 
 /** Bounds every lock wait of the transaction by the batch's deadline. */
