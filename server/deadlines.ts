@@ -10,8 +10,8 @@ import { assert } from "../protocol/assert.ts";
 
 interface Entry {
   dueMs: number;
-  settled: boolean;
-  expire: () => void;
+  /** Rejects the call; dropped once it settles, so a finished call holds nothing while it waits its turn. */
+  expire: (() => void) | null;
 }
 
 /** Entries before the queue's head that trigger compaction of the array. */
@@ -42,19 +42,18 @@ export class FixedDeadlines {
     return new Promise<T>((resolve, reject) => {
       const entry: Entry = {
         dueMs: performance.now() + this.#timeoutMs,
-        settled: false,
         expire: () => reject(onExpiry()),
       };
       this.#queue.push(entry);
       if (this.#timer === undefined) this.#arm(this.#timeoutMs);
       work.then(
         (value) => {
-          entry.settled = true;
+          entry.expire = null;
           this.#sweep();
           resolve(value);
         },
         (error) => {
-          entry.settled = true;
+          entry.expire = null;
           this.#sweep();
           reject(error);
         },
@@ -65,7 +64,7 @@ export class FixedDeadlines {
   /** Drops settled calls from the head of the queue. */
   #sweep(): void {
     const queue = this.#queue;
-    while (this.#head < queue.length && queue[this.#head]!.settled) this.#head += 1;
+    while (this.#head < queue.length && queue[this.#head]!.expire === null) this.#head += 1;
     if (this.#head === queue.length) {
       this.#queue = [];
       this.#head = 0;
@@ -88,10 +87,11 @@ export class FixedDeadlines {
     const queue = this.#queue;
     while (this.#head < queue.length) {
       const entry = queue[this.#head]!;
-      if (!entry.settled) {
+      const expire = entry.expire;
+      if (expire !== null) {
         if (entry.dueMs > nowMs) break;
-        entry.settled = true;
-        entry.expire();
+        entry.expire = null;
+        expire();
       }
       this.#head += 1;
     }

@@ -688,10 +688,12 @@ export class SqliteLedger implements BankStore {
       for (const read of batch) read.fail(error);
       return;
     }
+    for (const read of batch) read.run();
+    // Every read has answered; ending a read-only transaction cannot lose anything, and must not throw here.
     try {
-      for (const read of batch) read.run();
-    } finally {
       if (this.#db.isTransaction) this.#db.exec("COMMIT");
+    } catch {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
     }
   }
 
