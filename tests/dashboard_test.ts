@@ -2,7 +2,8 @@
  * The operators' dashboard in a real browser: Debian's Chromium, driven by playwright-core, loads the page
  * from the real server's monitor port under its Content-Security-Policy and must follow the server's
  * counters, charts and recent transfers while clients work. A protected monitor must ask for its token and
- * work with `#token=…`. The test saves docs/dashboard.png for the README.
+ * work with `#token=…`. The test takes a screenshot; with `BANK_UPDATE_SCREENSHOT=1` it replaces
+ * docs/dashboard.png, the README's, and otherwise leaves the working tree alone.
  *
  * Run it with `deno test --allow-all tests/dashboard_test.ts`: playwright-core reads
  * /proc/sys/fs/binfmt_misc when it loads (to detect WSL), which Deno allows only under --allow-all (and
@@ -32,7 +33,7 @@ const CHROMIUM_ARGS = [
 const WAIT_TIMEOUT_MS = 15_000;
 const POLL_MS = 100;
 const VIEWPORT = { width: 1280, height: 900 };
-const SCREENSHOT_PATH = new URL("../docs/dashboard.png", import.meta.url).pathname;
+const README_SCREENSHOT_PATH = new URL("../docs/dashboard.png", import.meta.url).pathname;
 
 const CLI_CLIENTS = 10;
 /** The seed's Test Case 1: Check Balance, Transfer $100 to Account XYZ, Update Contact Information. */
@@ -121,7 +122,16 @@ Deno.test({
         return latest === "0" ? true : null;
       });
 
-      await page.screenshot({ path: SCREENSHOT_PATH, fullPage: true, timeout: WAIT_TIMEOUT_MS });
+      const updateReadme = Deno.env.get("BANK_UPDATE_SCREENSHOT") === "1";
+      const screenshotPath = updateReadme
+        ? README_SCREENSHOT_PATH
+        : await Deno.makeTempFile({ suffix: ".png" });
+      try {
+        await page.screenshot({ path: screenshotPath, fullPage: true, timeout: WAIT_TIMEOUT_MS });
+        assert((await Deno.stat(screenshotPath)).size > 0, "the screenshot was written");
+      } finally {
+        if (!updateReadme) await Deno.remove(screenshotPath);
+      }
       assertEquals(problems, [], "the page logged no errors and broke no Content-Security-Policy rule");
     } finally {
       await browser.close();
