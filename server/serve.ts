@@ -13,6 +13,7 @@ import { ensurePrivateDir } from "./files.ts";
 import { provisionDemoIdentities } from "./identities.ts";
 import type { IdentityDirectory } from "./ledger/ledger.ts";
 import { describeStore, openStore } from "./ledger/mod.ts";
+import { ThreadWriteLock } from "./ledger/write_lock.ts";
 import { serverLogger } from "./log.ts";
 import { startNode, withContext } from "./node.ts";
 import { ServerStats } from "./stats.ts";
@@ -33,7 +34,12 @@ export async function serve(config: ServerConfig): Promise<number> {
     dataDir: config.dataDir,
     ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
   };
-  await using store = await openStore(where);
+  // Serving threads that share a SQLite file take turns to write through one lock, without blocking.
+  const sqliteWriteLock = config.workers > 1 ? ThreadWriteLock.createBuffer() : undefined;
+  await using store = await openStore({
+    ...where,
+    ...(sqliteWriteLock === undefined ? {} : { sqliteWriteLock }),
+  });
   const demoIdentities = await provisionDemoIdentities(store, {
     dataDir: config.dataDir,
     count: config.demoClients,
@@ -51,7 +57,14 @@ export async function serve(config: ServerConfig): Promise<number> {
   const node = await startNode({ config, tls, store, stats, port, reusePort });
   let workers: WorkerHandle[];
   try {
-    workers = await startWorkers({ config, tls, port: node.addr.port, stats, count: config.workers - 1 });
+    workers = await startWorkers({
+      config,
+      tls,
+      port: node.addr.port,
+      stats,
+      count: config.workers - 1,
+      ...(sqliteWriteLock === undefined ? {} : { sqliteWriteLock }),
+    });
   } catch (error) {
     await node.drain(0);
     throw error;
@@ -135,6 +148,7 @@ interface WorkerOptions {
   tls: { certPem: string; keyPem: string };
   port: number;
   stats: ServerStats;
+  sqliteWriteLock?: SharedArrayBuffer;
 }
 
 /** Starts `count` worker threads serving the same port; resolves when all of them listen. */
@@ -189,6 +203,7 @@ function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
       tls: options.tls,
       port: options.port,
       sequence: options.stats.sequence,
+      ...(options.sqliteWriteLock === undefined ? {} : { sqliteWriteLock: options.sqliteWriteLock }),
     };
     worker.postMessage(init);
   });

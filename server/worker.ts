@@ -23,6 +23,8 @@ export type ToWorker =
     tls: { certPem: string; keyPem: string };
     port: number;
     sequence: SharedArrayBuffer;
+    /** The lock the serving threads take turns with to write a SQLite ledger. */
+    sqliteWriteLock?: SharedArrayBuffer;
   }
   | { type: "drain"; timeoutMs: number };
 
@@ -57,6 +59,7 @@ async function start(message: Extract<ToWorker, { type: "init" }>): Promise<void
   const store = await openStore({
     dataDir: config.dataDir,
     ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
+    ...(message.sqliteWriteLock === undefined ? {} : { sqliteWriteLock: message.sqliteWriteLock }),
   });
   closeStore = () => store.close();
   stats = new ForwardingStats({

@@ -8,21 +8,29 @@ import type { BankStore } from "./ledger.ts";
 import { ensurePrivateFile, fileExists, PRIVATE_FILE_MODE } from "../files.ts";
 import { PostgresLedger } from "./postgres.ts";
 import { SqliteLedger } from "./sqlite.ts";
+import { ThreadWriteLock } from "./write_lock.ts";
 
 export type { BankStore, Ledger } from "./ledger.ts";
 
 /** The file name of the embedded ledger inside the data directory. */
 export const SQLITE_FILE = "bank.db";
 
-/** Opens the store: `databaseUrl` (postgres://…) when given, else SQLite in `dataDir`. */
-export async function openStore(options: { dataDir: string; databaseUrl?: string }): Promise<BankStore> {
+/**
+ * Opens the store: `databaseUrl` (postgres://…) when given, else SQLite in `dataDir`. Threads of one
+ * process that share the SQLite file pass the same `sqliteWriteLock` buffer, so that they take turns to
+ * write without blocking (see write_lock.ts).
+ */
+export async function openStore(
+  options: { dataDir: string; databaseUrl?: string; sqliteWriteLock?: SharedArrayBuffer },
+): Promise<BankStore> {
   if (options.databaseUrl !== undefined) return await PostgresLedger.open(options.databaseUrl);
   const path = `${options.dataDir}/${SQLITE_FILE}`;
   await ensurePrivateFile(path);
   for (const suffix of ["-wal", "-shm"]) {
     if (await fileExists(`${path}${suffix}`)) await Deno.chmod(`${path}${suffix}`, PRIVATE_FILE_MODE);
   }
-  return SqliteLedger.open(path);
+  const lock = options.sqliteWriteLock;
+  return SqliteLedger.open(path, lock === undefined ? {} : { writeLock: new ThreadWriteLock(lock) });
 }
 
 /** Describes where a ledger lives without any password, for logs. */

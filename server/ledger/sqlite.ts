@@ -64,7 +64,8 @@ import {
 } from "./rows.ts";
 import type { AccountRow, HistoryRow, IdentityKeyRow, IdentityRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
-import { checkDeadline, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
+import { checkDeadline, DeadlineExceeded, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
+import type { ThreadWriteLock } from "./write_lock.ts";
 import type { GroupCommitOptions, Settled } from "./group_commit.ts";
 
 type Row = Record<string, SQLInputValue>;
@@ -85,11 +86,17 @@ export class SqliteLedger implements BankStore {
   #pendingReads: { run: () => void; fail: (error: unknown) => void }[] = [];
   readonly #group: GroupCommit<TransferInput, TransferResult>;
   readonly #contactGroup: GroupCommit<ContactUpdate, ContactResult>;
+  /** Taken around every write transaction when several threads of this process share the file. */
+  readonly #writeLock: ThreadWriteLock | undefined;
   #closed = false;
 
-  private constructor(db: DatabaseSync, options: { now: () => Date; groupCommit: GroupCommitOptions }) {
+  private constructor(
+    db: DatabaseSync,
+    options: { now: () => Date; groupCommit: GroupCommitOptions; writeLock?: ThreadWriteLock },
+  ) {
     this.#db = db;
     this.#now = options.now;
+    this.#writeLock = options.writeLock;
     this.#group = new GroupCommit(
       (inputs, deadlineMs) => this.#commitBatch(inputs, deadlineMs),
       options.groupCommit,
@@ -103,7 +110,7 @@ export class SqliteLedger implements BankStore {
   /** Opens (creating if needed) the ledger file at `path`, or `:memory:`, and applies pending migrations. */
   static open(
     path: string,
-    options: { now?: () => Date; groupCommit?: GroupCommitOptions } = {},
+    options: { now?: () => Date; groupCommit?: GroupCommitOptions; writeLock?: ThreadWriteLock } = {},
   ): SqliteLedger {
     const db = new DatabaseSync(path);
     try {
@@ -114,6 +121,7 @@ export class SqliteLedger implements BankStore {
       const ledger = new SqliteLedger(db, {
         now: options.now ?? (() => new Date()),
         groupCommit: options.groupCommit ?? GROUP_COMMIT_DEFAULTS,
+        ...(options.writeLock === undefined ? {} : { writeLock: options.writeLock }),
       });
       ledger.#migrate();
       return ledger;
@@ -245,12 +253,15 @@ export class SqliteLedger implements BankStore {
    * else can change, and only accepted transfers touch the file. Should the database refuse a write anyway,
    * the batch runs again with one savepoint per transfer, so a transfer it refuses fails alone.
    */
-  #commitBatch(inputs: readonly TransferInput[], deadlineMs: number): Promise<Settled<TransferResult>[]> {
+  async #commitBatch(
+    inputs: readonly TransferInput[],
+    deadlineMs: number,
+  ): Promise<Settled<TransferResult>[]> {
     try {
-      return Promise.resolve(this.#write(() => this.#commitPlanned(inputs, deadlineMs)));
+      return await this.#writeAsync(() => this.#commitPlanned(inputs, deadlineMs), { deadlineMs });
     } catch (error) {
-      if (!isConstraintError(error)) return Promise.reject(error);
-      return this.#writeAsync(() => this.#commitBySavepoints(inputs, deadlineMs));
+      if (!isConstraintError(error)) throw error;
+      return await this.#writeAsync(() => this.#commitBySavepoints(inputs, deadlineMs), { deadlineMs });
     }
   }
 
@@ -451,7 +462,7 @@ export class SqliteLedger implements BankStore {
       const outcomes = this.#eachInSavepoint(updates, (update) => this.#updateContactNow(update));
       checkDeadline(deadlineMs);
       return outcomes;
-    });
+    }, { deadlineMs });
   }
 
   /** One contact update, inside a write transaction. */
@@ -643,11 +654,27 @@ export class SqliteLedger implements BankStore {
     }
   }
 
-  #writeAsync<T>(work: () => T): Promise<T> {
+  /**
+   * Runs `work` as a write transaction, once this thread holds the write lock when it shares the file with
+   * other threads. A batch waits at most until its deadline (then it is not applied); any other write at most
+   * as long as SQLite would wait for another process.
+   */
+  async #writeAsync<T>(work: () => T, options: { deadlineMs?: number } = {}): Promise<T> {
+    const lock = this.#writeLock;
+    if (lock === undefined) return this.#write(work);
+    const waitMs = options.deadlineMs === undefined
+      ? SQLITE_BUSY_TIMEOUT_MS
+      : options.deadlineMs - performance.now();
+    if (!(await lock.acquire(waitMs))) {
+      if (options.deadlineMs !== undefined) {
+        throw new DeadlineExceeded("The write lock stayed taken past the deadline");
+      }
+      throw new Error(`Another thread held the ledger's write lock for ${SQLITE_BUSY_TIMEOUT_MS} ms`);
+    }
     try {
-      return Promise.resolve(this.#write(work));
-    } catch (error) {
-      return Promise.reject(error);
+      return this.#write(work);
+    } finally {
+      lock.release();
     }
   }
 
