@@ -56,11 +56,8 @@ import type {
   VerifyReport,
 } from "./ledger.ts";
 import {
-  judgeAccounts,
-  judgeAmount,
   judgeContactUpdate,
   judgeOpening,
-  judgeReplay,
   newAccountId,
   newTransferId,
   planTransfers,
@@ -378,29 +375,12 @@ export class PostgresLedger implements BankStore {
     assert(false, "The attempt loop always returns");
   }
 
-  /** One attempt at a transfer, inside a transaction: checks in the fixed order, then the journal. */
+  /** One transfer, judged and written by the same rules and statements as a planned batch. */
   async #transfer(tx: Query, input: TransferInput): Promise<TransferResult> {
-    const previous = await findTransferIn(tx, input.identity, input.idempotencyKey);
-    if (previous !== null) return judgeReplay(previous, input);
-    const amountProblem = judgeAmount(input);
-    if (amountProblem !== null) return { code: amountProblem };
-    const sourceId = input.sourceAccountId ?? await oldestAccountId(tx, input.identity);
-    const locked = await lockAccounts(tx, [sourceId ?? input.targetAccountId, input.targetAccountId]);
-    const source = sourceId === undefined ? undefined : locked.get(sourceId);
-    const target = locked.get(input.targetAccountId);
-    const problem = judgeAccounts(input, { source, target });
-    if (problem !== null) return { code: problem };
-    assert(source !== undefined, "A judged source exists");
-    const { transfer, sourceAfterMinor } = await this.#journal(tx, {
-      kind: "transfer",
-      ...input,
-      sourceAccountId: source.id,
-    });
-    assert(
-      sourceAfterMinor === source.balanceMinor - input.amountMinor,
-      "Source must lose exactly the amount",
-    );
-    return { code: "ok", transfer };
+    const [locked, previous] = await Promise.all([lockBatchState(tx, [input]), findPrevious(tx, [input])]);
+    const plan = planTransfers([input], { ...locked, previous }, { now: this.#now, newId: newTransferId });
+    if (plan.accepted.length > 0) await writeTransfers(tx, plan);
+    return plan.results[0]!;
   }
 
   /**
@@ -780,13 +760,6 @@ async function lockAccounts(tx: Query, ids: readonly string[]): Promise<Map<stri
 async function findAccount(sql: Query, id: string): Promise<Account | undefined> {
   const [row] = await sql<AccountRow[]>`SELECT * FROM accounts WHERE id = ${id}`;
   return row === undefined ? undefined : toAccount(row);
-}
-
-/** The caller's oldest customer account, which pays when the caller names no source. */
-async function oldestAccountId(sql: Query, owner: string): Promise<string | undefined> {
-  const [row] = await sql<{ id: string }[]>`
-    SELECT id FROM accounts WHERE owner = ${owner} AND kind = 'customer' ORDER BY seq LIMIT 1`;
-  return row?.id;
 }
 
 async function findTransferIn(

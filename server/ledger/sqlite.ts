@@ -41,11 +41,8 @@ import type {
   VerifyReport,
 } from "./ledger.ts";
 import {
-  judgeAccounts,
-  judgeAmount,
   judgeContactUpdate,
   judgeOpening,
-  judgeReplay,
   newAccountId,
   newTransferId,
   planTransfers,
@@ -266,14 +263,20 @@ export class SqliteLedger implements BankStore {
   }
 
   #commitPlanned(inputs: readonly TransferInput[], deadlineMs: number): Settled<TransferResult>[] {
+    const results = this.#planAndWrite(inputs);
+    checkDeadline(deadlineMs);
+    return results.map((value) => ({ ok: true, value }));
+  }
+
+  /** Judges transfers by the shared rules and writes the accepted ones; runs inside a write transaction. */
+  #planAndWrite(inputs: readonly TransferInput[]): TransferResult[] {
     const plan = planTransfers(inputs, this.#batchState(inputs), { now: this.#now, newId: newTransferId });
     for (const transfer of plan.accepted) this.#insertEntry("transfer", transfer);
     for (const [id, balance] of plan.balances) {
       const moved = this.#run("UPDATE accounts SET balance_minor = ? WHERE id = ?", [balance, id]);
       assert(moved === 1, `Account ${id} must move to its planned balance`);
     }
-    checkDeadline(deadlineMs);
-    return plan.results.map((value) => ({ ok: true, value }));
+    return plan.results;
   }
 
   /** Reads what a batch is judged against: the accounts it may touch and earlier transfers under its keys. */
@@ -305,7 +308,7 @@ export class SqliteLedger implements BankStore {
 
   /** The fallback: each transfer of the batch in its own savepoint, one after the other. */
   #commitBySavepoints(inputs: readonly TransferInput[], deadlineMs: number): Settled<TransferResult>[] {
-    const outcomes = this.#eachInSavepoint(inputs, (input) => this.#transferNow(input));
+    const outcomes = this.#eachInSavepoint(inputs, (input) => this.#planAndWrite([input])[0]!);
     checkDeadline(deadlineMs);
     return outcomes;
   }
@@ -325,27 +328,6 @@ export class SqliteLedger implements BankStore {
         return { ok: false, error };
       }
     });
-  }
-
-  #transferNow(input: TransferInput): TransferResult {
-    const previous = this.#findTransfer(input.identity, input.idempotencyKey);
-    if (previous !== null) return judgeReplay(previous, input);
-    const amountProblem = judgeAmount(input);
-    if (amountProblem !== null) return { code: amountProblem };
-    const source = input.sourceAccountId === undefined
-      ? this.#oldestAccount(input.identity)
-      : this.#account(input.sourceAccountId);
-    const target = this.#account(input.targetAccountId);
-    const problem = judgeAccounts(input, { source, target });
-    if (problem !== null) return { code: problem };
-    assert(source !== undefined, "A judged source exists");
-    const transfer = this.#journal({ kind: "transfer", ...input, sourceAccountId: source.id });
-    const after = this.#account(source.id);
-    assert(
-      after?.balanceMinor === source.balanceMinor - input.amountMinor,
-      "Source must lose exactly the amount",
-    );
-    return { code: "ok", transfer };
   }
 
   /** Writes one journal entry, its two postings and both balances. Runs inside a write transaction. */
