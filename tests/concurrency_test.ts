@@ -22,13 +22,8 @@ Deno.test("server answers 50 concurrent clients correctly and /status agrees", a
       `Client ${client}: Server response: Contact Information Updated`,
     ]);
   }
-  await server.waitForLog(new RegExp(`Connection ${CLIENTS} .* closed`));
-  const deadline = Date.now() + 5_000;
-  let status = await server.status();
-  while (status.connections !== 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    status = await server.status();
-  }
+  await server.waitForClosed(CLIENTS);
+  const status = await server.status();
   assertEquals(status.connections, 0);
   assertEquals(status.connections_total, CLIENTS);
   assertEquals(status.tasks_processed, 3 * CLIENTS);

@@ -56,6 +56,8 @@ export interface ServerHandle extends AsyncDisposable {
   logs(): string[];
   /** Waits until a log line matches; throws after a bounded wait. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Waits until connections 1 to `count` have all logged their close (they may close in any order). */
+  waitForClosed(count: number): Promise<void>;
   status(): Promise<Record<string, number>>;
   credential(name: string): Promise<Credential>;
   caPem(): Promise<string>;
@@ -154,6 +156,9 @@ export async function startServer(
     dataDir,
     logs: () => [...lines],
     waitForLog,
+    waitForClosed: async (count) => {
+      for (let n = 1; n <= count; n++) await waitForLog(new RegExp(`Connection ${n} from \\S+ closed`));
+    },
     status: async () => {
       const response = await fetch(`http://127.0.0.1:${monitorPort}/status`);
       return await response.json();

@@ -247,7 +247,7 @@ Deno.test("GET /metrics on the running server parses as Prometheus exposition an
   await using server = await startServer({ args: ["--demo-clients", "3"] });
   const result = await runClient(server, ["--clients", "3"]);
   assertEquals(result.code, 0);
-  await server.waitForLog(/Connection 3 .* closed/);
+  await server.waitForClosed(3);
   const response = await fetch(`http://127.0.0.1:${server.monitorPort}/metrics`);
   assertEquals(response.status, 200);
   const families = parsePrometheus(await response.text()) as {

@@ -48,7 +48,7 @@ Deno.test("Test Case 4: Server Monitoring reports connections and tasks processe
     tasks_processed: 9,
   });
   await Promise.all(connections.map((connection) => connection.close()));
-  await server.waitForLog(/Connection 3 .* closed/);
+  await server.waitForClosed(3);
   const after = await server.status();
   assertEquals(after.connections, 0);
   assertEquals(after.connections_total, 3);
@@ -60,7 +60,7 @@ Deno.test("Test Case 4 via the CLI: /status shows tasks_processed 9 and connecti
   await using server = await startServer({ args: ["--demo-clients", "3"] });
   const result = await runClient(server, ["--clients", "3"]);
   assertEquals(result.code, 0);
-  for (const n of [1, 2, 3]) await server.waitForLog(new RegExp(`Connection ${n} .* closed`));
+  await server.waitForClosed(3);
   const status = await server.status();
   assertEquals(status.tasks_processed, 9);
   assertEquals(status.connections_total, 3);
