@@ -16,6 +16,7 @@ import { parseDurationMs, runBench } from "../client/bench.ts";
 import type { BenchMix, BenchReport } from "../client/bench.ts";
 import { BankConnection } from "../client/connection.ts";
 import { FAST_AEAD } from "../protocol/aead.ts";
+import { CLIENT_CONNECTS_IN_FLIGHT_MAX } from "../protocol/limits.ts";
 import type { Credential } from "../protocol/credential.ts";
 import { createTestDatabase } from "../server/ledger/testing.ts";
 import { startServer } from "../tests/harness.ts";
@@ -31,7 +32,8 @@ const MIXES: Record<string, BenchMix> = {
   seed: { balance: 1, transfer: 1, contact: 1 },
 };
 const DEMO_IDENTITIES = 1_000;
-const SESSION_BATCH = 200;
+/** Sessions opened at once: within what the server lets one address hold unauthenticated. */
+const SESSION_BATCH = CLIENT_CONNECTS_IN_FLIGHT_MAX;
 /** pgbench's scale: at least its 50 clients, as its own guidance asks, so it measures more than branch contention. */
 const PGBENCH_SCALE = 50;
 /** pgbench's shortest run: its rate swings between runs on a shared machine, more so in short ones. */

@@ -23,6 +23,7 @@ import { utf8 } from "../protocol/bytes.ts";
 import type { OpenResult, SealedChannel } from "../protocol/channel.ts";
 import type { Credential } from "../protocol/credential.ts";
 import {
+  CLIENT_CONNECTS_IN_FLIGHT_MAX,
   CLIENT_RESPONSE_TIMEOUT_MS,
   CLIENT_RUN_CLIENTS_MAX,
   FRAME_BYTES_DEFAULT,
@@ -48,7 +49,7 @@ export const BENCH_PIPELINE_MAX = 64;
 /** Largest weight of one operation in the mix. */
 export const BENCH_MIX_WEIGHT_MAX = 1_000;
 /** Connections being set up at once, so thousands of them do not overrun the server's accept backlog. */
-export const BENCH_CONNECTS_IN_FLIGHT_MAX = 64;
+export const BENCH_CONNECTS_IN_FLIGHT_MAX = CLIENT_CONNECTS_IN_FLIGHT_MAX;
 /** Distinct error codes counted by name; any further code is counted as `other`. */
 export const BENCH_ERROR_CODES_MAX = 32;
 /** How often progress is reported, and how often answers overdue are looked for. */

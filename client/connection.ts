@@ -19,11 +19,19 @@ import { decodeResponse } from "../protocol/messages.ts";
 import type { StructuredResponse } from "../protocol/messages.ts";
 import { clientHandshake } from "../protocol/session.ts";
 import { FrameTransport } from "../protocol/transport.ts";
+import type { FrameConn } from "../protocol/transport.ts";
 import { decodeErrorBody, FrameType } from "../protocol/wire.ts";
 
 /** A failure to reach, authenticate with or hear from the server, in words for the user. */
 export class ClientError extends Error {
   override name = "ClientError";
+}
+
+/** A TLS connection the session runs on, like `Deno.TlsConn`. */
+export interface SecureConn extends FrameConn {
+  handshake(): Promise<unknown>;
+  closeWrite(): Promise<void>;
+  close(): void;
 }
 
 export interface ConnectOptions {
@@ -34,10 +42,15 @@ export interface ConnectOptions {
   credential: Credential;
   timeoutMs?: number;
   aead?: AeadFactory;
+  /**
+   * Opens the TLS connection instead of `Deno.connectTls` (verified against `caPem` all the same), e.g.
+   * from a chosen source address.
+   */
+  connect?: () => Promise<SecureConn>;
 }
 
 export class BankConnection {
-  readonly #conn: Deno.TlsConn;
+  readonly #conn: SecureConn;
   readonly #transport: FrameTransport;
   readonly #channel: SealedChannel;
   readonly #timeoutMs: number;
@@ -46,7 +59,7 @@ export class BankConnection {
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    parts: { conn: Deno.TlsConn; transport: FrameTransport; channel: SealedChannel; timeoutMs: number },
+    parts: { conn: SecureConn; transport: FrameTransport; channel: SealedChannel; timeoutMs: number },
   ) {
     this.#conn = parts.conn;
     this.#transport = parts.transport;
@@ -57,12 +70,11 @@ export class BankConnection {
   /** Connects, verifies the server's certificate and authenticates; throws {@link ClientError}. */
   static async connect(options: ConnectOptions): Promise<BankConnection> {
     const timeoutMs = options.timeoutMs ?? CLIENT_RESPONSE_TIMEOUT_MS;
-    let conn: Deno.TlsConn;
+    let conn: SecureConn;
     try {
-      conn = await connectWithin(
-        Deno.connectTls({ hostname: options.host, port: options.port, caCerts: [options.caPem] }),
-        timeoutMs,
-      );
+      const connecting = options.connect?.() ??
+        Deno.connectTls({ hostname: options.host, port: options.port, caCerts: [options.caPem] });
+      conn = await connectWithin(connecting, timeoutMs);
     } catch (error) {
       throw new ClientError(`cannot connect to ${options.host}:${options.port}: ${messageOf(error)}`);
     }
@@ -74,7 +86,13 @@ export class BankConnection {
     });
     if (!handshake.ok) {
       closeQuietly(conn);
-      throw new ClientError(`handshake as ${options.credential.identity} failed: ${handshake.error}`);
+      const { identity } = options.credential;
+      if (handshake.code === "rate_limited") {
+        throw new ClientError(
+          `handshake as ${identity} refused: rate limited (too many sessions), retry later`,
+        );
+      }
+      throw new ClientError(`handshake as ${identity} failed: ${handshake.error}`);
     }
     return new BankConnection({ conn, transport, channel: handshake.channel, timeoutMs });
   }
@@ -134,7 +152,7 @@ export class BankConnection {
 }
 
 /** Waits for a connection at most `timeoutMs`; one that arrives later is closed. */
-export async function connectWithin<T extends Deno.Conn>(
+export async function connectWithin<T extends { close(): void }>(
   connecting: Promise<T>,
   timeoutMs: number,
 ): Promise<T> {
@@ -153,7 +171,11 @@ export async function connectWithin<T extends Deno.Conn>(
 }
 
 /** Runs `work`, closing the connection if it takes longer than `timeoutMs`. */
-async function withTimeout<T>(conn: Deno.Conn, timeoutMs: number, work: () => Promise<T>): Promise<T> {
+async function withTimeout<T>(
+  conn: { close(): void },
+  timeoutMs: number,
+  work: () => Promise<T>,
+): Promise<T> {
   let expired = false;
   const timer = setTimeout(() => {
     expired = true;
@@ -174,7 +196,7 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function closeQuietly(conn: Deno.Conn): void {
+function closeQuietly(conn: { close(): void }): void {
   try {
     conn.close();
   } catch {

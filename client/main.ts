@@ -50,6 +50,7 @@ import {
   EXIT_UNREACHABLE,
   EXIT_USAGE,
   exitCodeOf,
+  Gate,
   jsonReporter,
   runOneClient,
   textReporter,
@@ -183,11 +184,12 @@ async function main(args: string[]): Promise<number> {
   const reporter = credentials.length > 1 && Deno.stderr.isTerminal()
     ? withProgress(base, credentials.length)
     : base;
+  const connects = new Gate();
   const reports = await Promise.all(
     credentials.map((credential, index) =>
       runOneClient(
         index + 1,
-        { host: run.host, port: run.port, caPem, credential, tasks: run.tasks },
+        { host: run.host, port: run.port, caPem, credential, tasks: run.tasks, connects },
         reporter,
       )
     ),

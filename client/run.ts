@@ -5,6 +5,7 @@
  * @module
  */
 import type { Credential } from "../protocol/credential.ts";
+import { CLIENT_CONNECTS_IN_FLIGHT_MAX } from "../protocol/limits.ts";
 import { isFailureAnswer } from "../protocol/text.ts";
 import { BankConnection, ClientError } from "./connection.ts";
 
@@ -84,17 +85,49 @@ export function withProgress(inner: Reporter, total: number): Reporter {
   };
 }
 
+/**
+ * Lets at most `limit` tasks run at once; the rest wait their turn in order. A run opens its connections
+ * through one, so that a thousand clients never open a thousand handshakes at the same moment.
+ */
+export class Gate {
+  readonly #limit: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(limit: number = CLIENT_CONNECTS_IN_FLIGHT_MAX) {
+    this.#limit = limit;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#running += 1;
+    try {
+      return await task();
+    } finally {
+      this.#running -= 1;
+      this.#waiting.shift()?.();
+    }
+  }
+}
+
 /** Runs one client through its tasks; returns what it did. */
 export async function runOneClient(
   client: number,
-  parts: { host: string; port: number; caPem: string; credential: Credential; tasks: readonly string[] },
+  parts: {
+    host: string;
+    port: number;
+    caPem: string;
+    credential: Credential;
+    tasks: readonly string[];
+    connects: Gate;
+  },
   reporter: Reporter,
 ): Promise<ClientReport> {
   const report: ClientReport = { client, identity: parts.credential.identity, connected: false, tasks: [] };
   const say = (text: string) => reporter.line(client, text);
   let connection: BankConnection | undefined;
   try {
-    connection = await BankConnection.connect(parts);
+    connection = await parts.connects.run(() => BankConnection.connect(parts));
     report.connected = true;
     say("Connected.");
     for (const task of parts.tasks) {

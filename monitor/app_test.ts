@@ -10,12 +10,16 @@ function busyStats(): ServerStats {
   const stats = new ServerStats({ nowMs: 1_000 });
   stats.connectionOpened();
   stats.connectionOpened();
-  stats.connectionClosed();
+  stats.connectionClosed({ authenticated: false });
   stats.connectionOpened();
+  stats.connectionAuthenticated();
   stats.connectionRejected("handshake_failed");
   stats.handshakeFailed("proof_mismatch");
+  stats.connectionRefused("address_cap");
   stats.requestAnswered({ operation: "balance", outcome: "ok", durationMs: 0.8 });
   stats.requestAnswered({ operation: "transfer", outcome: "refused", durationMs: 3 });
+  stats.requestAnswered({ operation: "balance", outcome: "rate_limited", durationMs: 0.1 });
+  stats.monitorRefused("deadline");
   stats.ledgerCommitted(1.5);
   stats.transferJournaled({
     sourceAccountId: "ACC-0001",
@@ -31,14 +35,24 @@ Deno.test("createMonitorApp() reports the seed's counters and more at /status", 
   const app = createMonitorApp({ stats: busyStats(), ready: READY, now: () => 62_500 });
   const response = await app.request("/status");
   assertEquals(response.status, 200);
-  assertEquals(await response.json(), {
+  const status = await response.json();
+  assertEquals(typeof status.open_files, "number", "open files are read from /proc on Linux");
+  assertEquals(typeof status.open_files_limit, "number");
+  delete status.open_files;
+  delete status.open_files_limit;
+  assertEquals(status, {
     connections: 2,
-    connections_total: 3,
-    connections_rejected: 1,
-    tasks_processed: 2,
-    tasks_failed: 1,
+    connections_total: 4,
+    connections_rejected: 2,
+    tasks_processed: 3,
+    tasks_failed: 2,
     uptime_seconds: 61,
     draining: false,
+    connections_handshaking: 1,
+    connections_authenticated: 1,
+    rejections: { address_cap: 1, handshake_failed: 1, identity_rate: 1 },
+    monitor_rejections: { deadline: 1 },
+    accept_failures: 0,
   });
 });
 
@@ -62,18 +76,29 @@ Deno.test("createMonitorApp() serves /metrics in the Prometheus text format", as
   );
   assertEquals(families.get("bank_connections_open")?.metrics, [{ value: "2" }]);
   assertEquals(families.get("bank_connections_total")?.type, "COUNTER");
-  assertEquals(families.get("bank_connections_rejected_total")?.metrics, [{
+  assertEquals(families.get("bank_connections_rejected_total")?.metrics, [
+    { value: "1", labels: { reason: "handshake_failed" } },
+    { value: "1", labels: { reason: "address_cap" } },
+  ]);
+  assertEquals(families.get("bank_connections")?.metrics, [
+    { value: "1", labels: { phase: "handshaking" } },
+    { value: "1", labels: { phase: "authenticated" } },
+  ]);
+  assertEquals(families.get("bank_requests_rate_limited_total")?.metrics, [{ value: "1" }]);
+  assertEquals(families.get("bank_monitor_rejections_total")?.metrics, [{
     value: "1",
-    labels: { reason: "handshake_failed" },
+    labels: { reason: "deadline" },
   }]);
+  assertEquals(families.get("process_open_fds")?.type, "GAUGE");
+  assertEquals(families.get("process_max_fds")?.type, "GAUGE");
   assertEquals(families.get("bank_handshake_failures_total")?.metrics, [{
     value: "1",
     labels: { reason: "proof_mismatch" },
   }]);
-  assertEquals(families.get("bank_requests_total")?.metrics.length, 2);
+  assertEquals(families.get("bank_requests_total")?.metrics.length, 3);
   const latency = families.get("bank_request_duration_seconds");
   assertEquals(latency?.type, "HISTOGRAM");
-  assertMatch(text, /^bank_request_duration_seconds_count\{operation="balance"\} 1$/m);
+  assertMatch(text, /^bank_request_duration_seconds_count\{operation="balance"\} 2$/m);
   assertMatch(text, /^bank_request_duration_seconds_bucket\{operation="transfer",le="\+Inf"\} 1$/m);
   assertEquals(families.get("bank_ledger_commit_duration_seconds")?.type, "HISTOGRAM");
   assertEquals(families.get("process_resident_memory_bytes")?.type, "GAUGE");
@@ -120,8 +145,9 @@ Deno.test("createMonitorApp() serves the series and recent transfers for the das
   const app = createMonitorApp({ stats: busyStats(), ready: READY });
   const body = await (await app.request("/api/series")).json();
   assertEquals(body.samples.length, 1);
-  assertEquals(body.samples[0].requests, 2);
-  assertEquals(body.samples[0].errors, 1);
+  assertEquals(body.samples[0].requests, 3);
+  assertEquals(body.samples[0].errors, 2);
+  assertEquals(body.samples[0].rejected, 4, "refused, rejected, rate-limited and the monitor's");
   assertEquals(body.recent_transfers, [{
     at: "1970-01-01T00:00:00.000Z",
     from: "ACC-0001",

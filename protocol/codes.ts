@@ -28,8 +28,11 @@ export type ContactFailureCode = "contact_invalid";
 /** History was refused. */
 export type HistoryFailureCode = "account_not_found";
 
-/** The bank could not complete the request (its store failed); a transfer may be retried with its key. */
-export type ServiceErrorCode = "unavailable";
+/**
+ * The bank did not complete the request: its store failed (`unavailable`; a transfer may be retried with
+ * its key), or the identity sent more requests than its budget allows (`rate_limited`; nothing was done).
+ */
+export type ServiceErrorCode = "unavailable" | "rate_limited";
 
 /** Every error code a structured response may carry. */
 export type ErrorCode =
@@ -60,6 +63,7 @@ const CODE_MESSAGES: Record<ErrorCode, string> = {
   contact_invalid: "the contact details are not valid",
   unavailable:
     "the bank could not complete the request; try again (a transfer with the same idempotency key)",
+  rate_limited: "rate limited, retry later",
 };
 
 /** A short, stable explanation of a code, safe to show to any client. */

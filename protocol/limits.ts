@@ -58,6 +58,12 @@ export const TIMEOUT_MS_MIN = 50;
 export const TIMEOUT_MS_MAX = 24 * 60 * 60_000;
 /** How long the client waits for each answer before giving up on the connection. */
 export const CLIENT_RESPONSE_TIMEOUT_MS = 30_000;
+/**
+ * Connections one client process opens at once (TLS and the bank handshake in progress). The server
+ * closes an address's unauthenticated connections past its own budget (64 by default), so clients stay
+ * well below it.
+ */
+export const CLIENT_CONNECTS_IN_FLIGHT_MAX = 32;
 
 /** Text commands and structured requests. */
 export const TEXT_COMMAND_BYTES_MAX = 4 * 1024;

@@ -47,7 +47,13 @@ export type DecodeRequestResult =
 
 export type StructuredResponse =
   | { v: 1; id: string | null; ok: true; result: Record<string, unknown> }
-  | { v: 1; id: string | null; ok: false; error: { code: ErrorCode; message: string } };
+  | {
+    v: 1;
+    id: string | null;
+    ok: false;
+    /** `retry_after_s` comes with `rate_limited`: when the identity's budget has room again. */
+    error: { code: ErrorCode; message: string; retry_after_s?: number };
+  };
 
 const ACCOUNT_ID_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${ACCOUNT_ID_BYTES_MAX}}$`);
 const TOKEN_PATTERN = /^[\x21-\x7e]+$/;

@@ -30,7 +30,8 @@ export type HandshakeFailure =
   | "closed_before_proof"
   | "proof_malformed"
   | "proof_mismatch"
-  | "frame_error";
+  | "frame_error"
+  | "refused";
 
 export type ServerHandshakeResult =
   | { ok: true; identity: string; channel: SealedChannel }
@@ -40,12 +41,23 @@ export type ServerHandshakeResult =
 export type AuthKeyLookup = (identity: string) => Uint8Array | null | Promise<Uint8Array | null>;
 
 /**
+ * Decides, once an identity has proven itself, whether it may open a session now: null to accept, or the
+ * code sent instead of the accept (`rate_limited` when it holds as many sessions as it may).
+ */
+export type SessionAuthorizer = (identity: string) => WireErrorCode | null;
+
+/**
  * Runs the server side. An unknown identity is answered with a challenge like any other (under a decoy key
  * the client cannot know), so the peer cannot tell unknown names from wrong secrets.
  */
 export async function serverHandshake(
   transport: FrameTransport,
-  options: { lookupAuthKey: AuthKeyLookup; decoyAuthKey: Uint8Array; aead?: AeadFactory },
+  options: {
+    lookupAuthKey: AuthKeyLookup;
+    decoyAuthKey: Uint8Array;
+    authorize?: SessionAuthorizer;
+    aead?: AeadFactory;
+  },
 ): Promise<ServerHandshakeResult> {
   const helloFrame = await transport.next();
   if (helloFrame.kind === "end") return { ok: false, reason: "closed_before_hello", detail: "no hello" };
@@ -78,6 +90,11 @@ export async function serverHandshake(
     return { ok: false, reason: "unknown_identity", detail: "no such identity", identity };
   }
   if (!proofMatches) return { ok: false, reason: "proof_mismatch", detail: "wrong key", identity };
+  const refusal = options.authorize?.(identity) ?? null;
+  if (refusal !== null) {
+    await transport.sendError(refusal);
+    return { ok: false, reason: "refused", detail: refusal, identity };
+  }
 
   await transport.send(encodeValueBody(FrameType.accept, secrets.serverProof));
   const channel = await SealedChannel.create(secrets, { role: "server", ...aeadOption(options.aead) });

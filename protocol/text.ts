@@ -16,6 +16,13 @@ export const CONTACT_FAILED_PREFIX = "Contact Information Update Failed: ";
 export const TRANSACTION_UNKNOWN =
   "Transaction Status Unknown: the bank could not confirm this transfer; check your balance before trying again";
 export const SERVICE_UNAVAILABLE = "Service Unavailable: try again later";
+/** The start of the answer to a request over the identity's budget: `…retry in 2 s`. */
+export const RATE_LIMITED_PREFIX = "Service Unavailable: rate limited, retry in ";
+
+/** The answer to a request over the identity's budget. */
+export function rateLimitedAnswer(retryAfterS: number): string {
+  return `${RATE_LIMITED_PREFIX}${retryAfterS} s`;
+}
 
 /** The seed's Test Case 1: what `bank-client` sends when given no tasks. */
 export const DEFAULT_TASKS: readonly string[] = [
@@ -28,5 +35,5 @@ export const DEFAULT_TASKS: readonly string[] = [
 export function isFailureAnswer(answer: string): boolean {
   return answer === INVALID_REQUEST || answer.startsWith(TRANSACTION_FAILED_PREFIX) ||
     answer.startsWith(CONTACT_FAILED_PREFIX) || answer === TRANSACTION_UNKNOWN ||
-    answer === SERVICE_UNAVAILABLE;
+    answer === SERVICE_UNAVAILABLE || answer.startsWith(RATE_LIMITED_PREFIX);
 }

@@ -21,15 +21,22 @@ export type FrameType = typeof FrameType[keyof typeof FrameType];
 
 /**
  * The most a rejected peer learns: one of these codes in a plaintext error frame, then the close. A peer
- * that times out, or arrives when the server is full, is closed without one.
+ * that times out, or arrives when the server is full, is closed without one. `rate_limited` answers a
+ * proof that was right, for an identity that holds as many sessions as it may.
  */
-export type WireErrorCode = "bad_frame" | "handshake_failed" | "channel_error" | "session_limit";
+export type WireErrorCode =
+  | "bad_frame"
+  | "handshake_failed"
+  | "channel_error"
+  | "session_limit"
+  | "rate_limited";
 
 const WIRE_ERROR_CODES: ReadonlySet<string> = new Set<WireErrorCode>([
   "bad_frame",
   "handshake_failed",
   "channel_error",
   "session_limit",
+  "rate_limited",
 ]);
 
 /** Builds the body of an error frame. */

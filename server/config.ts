@@ -5,7 +5,6 @@
  * @module
  */
 import {
-  CONNECTIONS_MAX_DEFAULT,
   DEMO_CLIENTS_DEFAULT,
   DEMO_CLIENTS_MAX,
   FRAME_BYTES_DEFAULT,
@@ -24,6 +23,30 @@ import {
 import { formatDollars, parseDollars } from "../protocol/money.ts";
 import { Options, UsageError } from "../protocol/options.ts";
 import type { OptionSpec } from "../protocol/options.ts";
+import type { Rate } from "./admission.ts";
+import {
+  ADDRESS_CONNECTS_BURST_DEFAULT,
+  ADDRESS_CONNECTS_PER_SECOND_DEFAULT,
+  ADDRESS_PENDING_MAX_DEFAULT,
+  CONNECTIONS_MAX,
+  CONNECTIONS_MIN,
+  FD_RESERVE_DEFAULT,
+  FD_RESERVE_MIN,
+  IDENTITY_REQUESTS_BURST_DEFAULT,
+  IDENTITY_REQUESTS_PER_SECOND_DEFAULT,
+  IDENTITY_SESSIONS_MAX_DEFAULT,
+  MONITOR_ADDRESS_CONNECTIONS_MAX_DEFAULT,
+  MONITOR_BODY_BYTES_MAX_DEFAULT,
+  MONITOR_BYTES_MAX,
+  MONITOR_CONNECTIONS_MAX,
+  MONITOR_CONNECTIONS_MAX_DEFAULT,
+  MONITOR_HEADER_BYTES_MAX_DEFAULT,
+  MONITOR_REQUEST_TIMEOUT_MS_DEFAULT,
+  RATE_BURST_MAX,
+  RATE_PER_SECOND_MAX,
+} from "./limits.ts";
+import { TLS_LISTENER_KINDS } from "./peer.ts";
+import type { TlsListenerKind } from "./peer.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 export type LogLevelName = typeof LOG_LEVELS[number];
@@ -52,7 +75,16 @@ export interface ServerConfig {
   handshakeTimeoutMs: number;
   frameTimeoutMs: number;
   idleTimeoutMs: number;
-  maxConnections: number;
+  /** TLS connections held at once by the process; null: as many as the open-file limit allows. */
+  maxConnections: number | null;
+  /** Files kept free of connections; null: the default for the open-file limit. */
+  fdReserve: number | null;
+  addressPendingMax: number;
+  addressConnects: Rate;
+  identitySessionsMax: number;
+  identityRequests: Rate;
+  monitor: MonitorBudget;
+  tlsListener: TlsListenerKind;
   transferLimitMinor: bigint;
   logLevel: LogLevelName;
   logFormat: LogFormat;
@@ -60,6 +92,15 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   /** Serving threads sharing the TLS port: the main thread and `workers - 1` worker threads. */
   workers: number;
+}
+
+/** The monitor's own caps. */
+export interface MonitorBudget {
+  connectionsMax: number;
+  addressConnectionsMax: number;
+  headerBytesMax: number;
+  bodyBytesMax: number;
+  requestTimeoutMs: number;
 }
 
 export const DATA_OPTION: OptionSpec = {
@@ -150,8 +191,64 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     name: "max-connections",
     env: "BANK_MAX_CONNECTIONS",
     value: "N",
-    defaultText: String(CONNECTIONS_MAX_DEFAULT),
-    help: "connections held at once",
+    defaultText: "open-file limit - reserve - monitor connections",
+    help: "TLS connections the process holds at once",
+  },
+  {
+    name: "fd-reserve",
+    env: "BANK_FD_RESERVE",
+    value: "N",
+    defaultText: `${FD_RESERVE_DEFAULT}, or a quarter of a small limit`,
+    help: "open files kept free of connections (store, monitor, logs)",
+  },
+  {
+    name: "address-pending-max",
+    env: "BANK_ADDRESS_PENDING_MAX",
+    value: "N",
+    defaultText: String(ADDRESS_PENDING_MAX_DEFAULT),
+    help: "unauthenticated connections one address may hold",
+  },
+  {
+    name: "address-connects-per-second",
+    env: "BANK_ADDRESS_CONNECTS_PER_SECOND",
+    value: "N",
+    defaultText: String(ADDRESS_CONNECTS_PER_SECOND_DEFAULT),
+    help: "new connections one address may open per second",
+  },
+  {
+    name: "address-connects-burst",
+    env: "BANK_ADDRESS_CONNECTS_BURST",
+    value: "N",
+    defaultText: String(ADDRESS_CONNECTS_BURST_DEFAULT),
+    help: "new connections one address may open at once",
+  },
+  {
+    name: "identity-sessions-max",
+    env: "BANK_IDENTITY_SESSIONS_MAX",
+    value: "N",
+    defaultText: String(IDENTITY_SESSIONS_MAX_DEFAULT),
+    help: "sessions one identity may hold at once",
+  },
+  {
+    name: "identity-requests-per-second",
+    env: "BANK_IDENTITY_REQUESTS_PER_SECOND",
+    value: "N",
+    defaultText: String(IDENTITY_REQUESTS_PER_SECOND_DEFAULT),
+    help: "requests one identity may send per second",
+  },
+  {
+    name: "identity-requests-burst",
+    env: "BANK_IDENTITY_REQUESTS_BURST",
+    value: "N",
+    defaultText: String(IDENTITY_REQUESTS_BURST_DEFAULT),
+    help: "requests one identity may send at once",
+  },
+  {
+    name: "tls-listener",
+    env: "BANK_TLS_LISTENER",
+    value: "KIND",
+    defaultText: "node",
+    help: "node (node:tls) or deno (Deno.listenTls: for measurement only, see README)",
   },
   {
     name: "transfer-limit",
@@ -179,6 +276,41 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     env: "BANK_MONITOR_TOKEN",
     value: "TOKEN",
     help: `bearer token for the monitor; required off loopback (${MONITOR_TOKEN_CHARACTERS_MIN}+ characters)`,
+  },
+  {
+    name: "monitor-max-connections",
+    env: "BANK_MONITOR_MAX_CONNECTIONS",
+    value: "N",
+    defaultText: String(MONITOR_CONNECTIONS_MAX_DEFAULT),
+    help: "monitor connections at once",
+  },
+  {
+    name: "monitor-address-connections-max",
+    env: "BANK_MONITOR_ADDRESS_CONNECTIONS_MAX",
+    value: "N",
+    defaultText: String(MONITOR_ADDRESS_CONNECTIONS_MAX_DEFAULT),
+    help: "monitor connections one address may hold",
+  },
+  {
+    name: "monitor-header-max-bytes",
+    env: "BANK_MONITOR_HEADER_MAX_BYTES",
+    value: "N",
+    defaultText: String(MONITOR_HEADER_BYTES_MAX_DEFAULT),
+    help: "largest monitor request line and headers",
+  },
+  {
+    name: "monitor-body-max-bytes",
+    env: "BANK_MONITOR_BODY_MAX_BYTES",
+    value: "N",
+    defaultText: String(MONITOR_BODY_BYTES_MAX_DEFAULT),
+    help: "largest monitor request body",
+  },
+  {
+    name: "monitor-request-timeout-ms",
+    env: "BANK_MONITOR_REQUEST_TIMEOUT_MS",
+    value: "MS",
+    defaultText: String(MONITOR_REQUEST_TIMEOUT_MS_DEFAULT),
+    help: "time to read a whole monitor request",
   },
   {
     name: "shutdown-timeout-ms",
@@ -215,6 +347,12 @@ export function parseServerConfig(
   }
   const timeout = (name: string, fallback: number) =>
     options.integer(name, { min: TIMEOUT_MS_MIN, max: TIMEOUT_MS_MAX, fallback });
+  const count = (name: string, bounds: { min?: number; max: number; fallback: number }) =>
+    options.integer(name, { min: bounds.min ?? 1, max: bounds.max, fallback: bounds.fallback });
+  const rate = (name: string, burst: string, fallback: Rate): Rate => ({
+    perSecond: count(name, { max: RATE_PER_SECOND_MAX, fallback: fallback.perSecond }),
+    burst: count(burst, { max: RATE_BURST_MAX, fallback: fallback.burst }),
+  });
   const config: ServerConfig = {
     help: options.boolean("help"),
     version: options.boolean("version"),
@@ -236,10 +374,48 @@ export function parseServerConfig(
     handshakeTimeoutMs: timeout("handshake-timeout-ms", HANDSHAKE_TIMEOUT_MS_DEFAULT),
     frameTimeoutMs: timeout("frame-timeout-ms", FRAME_TIMEOUT_MS_DEFAULT),
     idleTimeoutMs: timeout("idle-timeout-ms", IDLE_TIMEOUT_MS_DEFAULT),
-    maxConnections: options.integer("max-connections", {
-      min: 1,
-      max: 1_000_000,
-      fallback: CONNECTIONS_MAX_DEFAULT,
+    maxConnections: optionalCount(options, "max-connections", { min: CONNECTIONS_MIN, max: CONNECTIONS_MAX }),
+    fdReserve: optionalCount(options, "fd-reserve", { min: FD_RESERVE_MIN, max: CONNECTIONS_MAX }),
+    addressPendingMax: count("address-pending-max", {
+      max: CONNECTIONS_MAX,
+      fallback: ADDRESS_PENDING_MAX_DEFAULT,
+    }),
+    addressConnects: rate("address-connects-per-second", "address-connects-burst", {
+      perSecond: ADDRESS_CONNECTS_PER_SECOND_DEFAULT,
+      burst: ADDRESS_CONNECTS_BURST_DEFAULT,
+    }),
+    identitySessionsMax: count("identity-sessions-max", {
+      max: CONNECTIONS_MAX,
+      fallback: IDENTITY_SESSIONS_MAX_DEFAULT,
+    }),
+    identityRequests: rate("identity-requests-per-second", "identity-requests-burst", {
+      perSecond: IDENTITY_REQUESTS_PER_SECOND_DEFAULT,
+      burst: IDENTITY_REQUESTS_BURST_DEFAULT,
+    }),
+    monitor: {
+      connectionsMax: count("monitor-max-connections", {
+        max: MONITOR_CONNECTIONS_MAX,
+        fallback: MONITOR_CONNECTIONS_MAX_DEFAULT,
+      }),
+      addressConnectionsMax: count("monitor-address-connections-max", {
+        max: MONITOR_CONNECTIONS_MAX,
+        fallback: MONITOR_ADDRESS_CONNECTIONS_MAX_DEFAULT,
+      }),
+      headerBytesMax: count("monitor-header-max-bytes", {
+        min: 1024,
+        max: MONITOR_BYTES_MAX,
+        fallback: MONITOR_HEADER_BYTES_MAX_DEFAULT,
+      }),
+      bodyBytesMax: count("monitor-body-max-bytes", {
+        min: 0,
+        max: MONITOR_BYTES_MAX,
+        fallback: MONITOR_BODY_BYTES_MAX_DEFAULT,
+      }),
+      requestTimeoutMs: timeout("monitor-request-timeout-ms", MONITOR_REQUEST_TIMEOUT_MS_DEFAULT),
+    },
+    tlsListener: parseChoice(options.string("tls-listener") ?? "node", {
+      name: "tls-listener",
+      choices: TLS_LISTENER_KINDS,
     }),
     transferLimitMinor: parseTransferLimit(options.string("transfer-limit")),
     logLevel: parseLogLevel(options.string("log-level") ?? "info"),
@@ -307,15 +483,24 @@ function parseMonitorToken(token: string | undefined, monitorHost: string): stri
 }
 
 function parseLogFormat(text: string): LogFormat {
-  const format = LOG_FORMATS.find((name) => name === text);
-  if (format === undefined) throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(", ")}`);
-  return format;
+  return parseChoice(text, { name: "log-format", choices: LOG_FORMATS });
 }
 
 function parseLogLevel(text: string): LogLevelName {
-  const level = LOG_LEVELS.find((name) => name === text);
-  if (level === undefined) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
-  return level;
+  return parseChoice(text, { name: "log-level", choices: LOG_LEVELS });
+}
+
+function parseChoice<T extends string>(text: string, option: { name: string; choices: readonly T[] }): T {
+  const choice = option.choices.find((name) => name === text);
+  if (choice === undefined) {
+    throw new UsageError(`--${option.name} must be one of ${option.choices.join(", ")}`);
+  }
+  return choice;
+}
+
+/** A whole-number option with no fixed default (the server derives one); null when not given. */
+function optionalCount(options: Options, name: string, bounds: { min: number; max: number }): number | null {
+  return options.string(name) === undefined ? null : options.integer(name, { ...bounds, fallback: 0 });
 }
 
 function nonEmpty(text: string, name: string): string {

@@ -7,6 +7,8 @@
 import { FAST_AEAD } from "../protocol/aead.ts";
 import { randomBytes } from "../protocol/bytes.ts";
 import { AES_KEY_BYTES } from "../protocol/limits.ts";
+import { Admission } from "./admission.ts";
+import type { BudgetMemory } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { IdentityWatcher } from "./identities.ts";
 import { instrumentLedger } from "./ledger/instrumented.ts";
@@ -14,13 +16,14 @@ import { installPostgresDriverGuard } from "./ledger/postgres_guard.ts";
 import type { BankStore } from "./ledger/ledger.ts";
 import { startBankListener } from "./listener.ts";
 import { serverLogger } from "./log.ts";
+import type { PeerAddress } from "./peer.ts";
 import type { SessionControl } from "./session.ts";
 import type { StatsSink } from "./stats.ts";
 
 const log = serverLogger("node");
 
 export interface ServingNode {
-  readonly addr: Deno.NetAddr;
+  readonly addr: PeerAddress;
   /** Stops accepting, answers requests in flight (for at most `timeoutMs`), closes, stops watching. */
   drain(timeoutMs: number): Promise<{ cut: number }>;
 }
@@ -33,8 +36,17 @@ export async function startNode(options: {
   stats: StatsSink;
   port: number;
   reusePort: boolean;
+  /** The process's shared budgets, and how many TLS connections they allow. */
+  budgets: { memory: BudgetMemory; connectionsMax: number };
 }): Promise<ServingNode> {
   const { config, store, stats } = options;
+  const admission = new Admission(options.budgets.memory, {
+    connectionsMax: options.budgets.connectionsMax,
+    addressPendingMax: config.addressPendingMax,
+    addressConnects: config.addressConnects,
+    identitySessionsMax: config.identitySessionsMax,
+    identityRequests: config.identityRequests,
+  });
   installPostgresDriverGuard((error) =>
     log.error("Survived postgres.js bug porsager/postgres#1208: {stack}", { stack: error.stack })
   );
@@ -49,24 +61,29 @@ export async function startNode(options: {
       ended,
     });
   });
-  const listener = withContext(`Cannot listen on ${config.host}:${options.port}`, () =>
-    startBankListener({
-      hostname: config.host,
-      port: options.port,
-      certPem: options.tls.certPem,
-      keyPem: options.tls.keyPem,
-      maxConnections: config.maxConnections,
-      reusePort: options.reusePort,
-    }, {
-      settings: config,
-      ledger: instrumentLedger(store, stats),
-      identities: store,
-      latestGeneration: (name) => watcher.latestGeneration(name),
-      decoyAuthKey: randomBytes(AES_KEY_BYTES),
-      stats,
-      sessions,
-      aead: FAST_AEAD,
-    }));
+  const listener = await withContextAsync(
+    `Cannot listen on ${config.host}:${options.port}`,
+    () =>
+      startBankListener({
+        kind: config.tlsListener,
+        hostname: config.host,
+        port: options.port,
+        certPem: options.tls.certPem,
+        keyPem: options.tls.keyPem,
+        reusePort: options.reusePort,
+        admission,
+      }, {
+        settings: config,
+        ledger: instrumentLedger(store, stats),
+        identities: store,
+        latestGeneration: (name) => watcher.latestGeneration(name),
+        decoyAuthKey: randomBytes(AES_KEY_BYTES),
+        stats,
+        sessions,
+        admission,
+        aead: FAST_AEAD,
+      }),
+  );
   await watcher.start();
   return {
     addr: listener.addr,
@@ -83,8 +100,19 @@ export function withContext<T>(attempt: string, start: () => T): T {
   try {
     return start();
   } catch (error) {
-    throw new Error(`${attempt}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    throw contextError(attempt, error);
   }
+}
+
+/** {@link withContext} for work that completes later. */
+export async function withContextAsync<T>(attempt: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    throw contextError(attempt, error);
+  }
+}
+
+function contextError(attempt: string, error: unknown): Error {
+  return new Error(`${attempt}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }

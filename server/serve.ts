@@ -7,6 +7,8 @@
 import { ensureDevCertificates, loadCertificateFiles } from "../certs/mod.ts";
 import { createMonitorApp } from "../monitor/app.ts";
 import { IDENTITIES_MAX, IDENTITIES_PAGE_MAX } from "../protocol/limits.ts";
+import { createBudgetMemory, planConnections } from "./admission.ts";
+import type { BudgetMemory, ConnectionPlan } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { openDemoAccounts } from "./demo.ts";
 import { ensurePrivateDir } from "./files.ts";
@@ -15,13 +17,21 @@ import type { IdentityDirectory } from "./ledger/ledger.ts";
 import { describeStore, openStore } from "./ledger/mod.ts";
 import { ThreadWriteLock } from "./ledger/write_lock.ts";
 import { serverLogger } from "./log.ts";
+import { startHttpListener } from "./http_listener.ts";
+import type { HttpListener } from "./http_listener.ts";
+import { CONNECTIONS_MIN, defaultFdReserve, REJECTION_LOG_INTERVAL_MS } from "./limits.ts";
 import { startNode, withContext } from "./node.ts";
+import { raiseFileLimit } from "./open_files.ts";
+import type { PeerAddress } from "./peer.ts";
+import { RejectionLog } from "./rejection_log.ts";
 import { ServerStats } from "./stats.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 
 const STATS_TICK_MS = 1_000;
 /** How much longer than the drain timeout a worker gets to report before it is terminated anyway. */
 const DRAIN_MARGIN_MS = 5_000;
+/** Connections allowed where the open-file limit cannot be read (no /proc). */
+const CONNECTIONS_WITHOUT_LIMIT = 10_000;
 const log = serverLogger("main");
 
 /** Serves until a signal asks to stop; returns the exit code (0 after a clean shutdown). */
@@ -52,9 +62,12 @@ export async function serve(config: ServerConfig): Promise<number> {
   });
 
   const stats = new ServerStats();
-  const reusePort = config.workers > 1;
+  const plan = planBudget(config);
+  const budgets = { memory: createBudgetMemory(), connectionsMax: plan.connectionsMax };
+  // The node:tls listener always shares its port, so that it can rebind it after an out-of-files brush.
+  const reusePort = config.tlsListener === "node" || config.workers > 1;
   const port = reusePort ? claimPort(config.host, config.port) : config.port;
-  const node = await startNode({ config, tls, store, stats, port, reusePort });
+  const node = await startNode({ config, tls, store, stats, port, reusePort, budgets });
   let workers: WorkerHandle[];
   try {
     workers = await startWorkers({
@@ -62,6 +75,7 @@ export async function serve(config: ServerConfig): Promise<number> {
       tls,
       port: node.addr.port,
       stats,
+      budgets,
       count: config.workers - 1,
       ...(sqliteWriteLock === undefined ? {} : { sqliteWriteLock }),
     });
@@ -70,7 +84,6 @@ export async function serve(config: ServerConfig): Promise<number> {
     throw error;
   }
 
-  const monitorAbort = new AbortController();
   const app = createMonitorApp({
     stats,
     ready: async () => !stats.draining && (await store.ping().then(() => true, () => false)),
@@ -78,20 +91,20 @@ export async function serve(config: ServerConfig): Promise<number> {
   });
   const monitor = withContext(
     `Cannot serve the monitor on ${config.monitorHost}:${config.monitorPort}`,
-    () =>
-      Deno.serve({
-        hostname: config.monitorHost,
-        port: config.monitorPort,
-        signal: monitorAbort.signal,
-        onListen: () => {},
-      }, app.fetch),
+    () => startMonitor(config, { handler: app.fetch, stats }),
   );
   const ticker = setInterval(() => stats.tick(), STATS_TICK_MS);
-  log.info("Bank server listening on {address} (TLS, {threads} serving threads, CA {ca})", {
+  log.info("Bank server listening on {address} (TLS via {kind}, {threads} serving threads, CA {ca})", {
     address: formatAddress(node.addr),
+    kind: config.tlsListener === "node" ? "node:tls" : "Deno.listenTls",
     threads: config.workers,
     ca: tls.caPath,
   });
+  if (config.tlsListener === "deno") {
+    log.warning(
+      "--tls-listener deno cannot close connections still in their TLS handshake: for measurement only",
+    );
+  }
   log.info("Monitor listening on http://{address}/status", { address: formatAddress(monitor.addr) });
 
   const signal = await waitForSignal();
@@ -103,13 +116,89 @@ export async function serve(config: ServerConfig): Promise<number> {
   ]);
   const cut = drained.reduce((sum, result) => sum + result.cut, 0);
   clearInterval(ticker);
-  monitorAbort.abort();
-  await monitor.finished;
+  await monitor.close();
   log.info("Stopped: {answered} requests answered, {cut} connections cut at the deadline", {
     answered: stats.snapshot().tasks_processed,
     cut,
   });
   return 0;
+}
+
+/** Sizes the connection budget below the open-file limit and logs how the files are shared out. */
+function planBudget(config: ServerConfig): ConnectionPlan {
+  const limit = raiseFileLimit();
+  const plan = planConnections({
+    fileLimit: limit?.soft ?? null,
+    reserve: config.fdReserve,
+    monitorConnections: config.monitor.connectionsMax,
+    asked: config.maxConnections,
+    fallback: CONNECTIONS_WITHOUT_LIMIT,
+    connectionsMin: CONNECTIONS_MIN,
+    defaultReserve: defaultFdReserve,
+  });
+  log.info(
+    "Open-file limit {soft} (hard {hard}): up to {connections} TLS connections, {monitor} monitor " +
+      "connections, {reserve} files reserved",
+    {
+      soft: limit?.soft ?? "unknown",
+      hard: limit?.hard ?? "unknown",
+      connections: plan.connectionsMax,
+      monitor: config.monitor.connectionsMax,
+      reserve: plan.reserve,
+    },
+  );
+  if (limit !== null && limit.soft < limit.hard) {
+    log.warning("The soft open-file limit {soft} is below the hard one {hard}: raise it (ulimit -n)", {
+      ...limit,
+    });
+  }
+  if (plan.lowered !== undefined) {
+    log.warning("--max-connections {asked} is above what the open-file limit allows: {connections} it is", {
+      asked: plan.lowered.asked,
+      connections: plan.connectionsMax,
+    });
+  }
+  return plan;
+}
+
+/** The monitor's listener, its refusals counted and logged within the rejection log's budget. */
+function startMonitor(
+  config: ServerConfig,
+  parts: { handler: (request: Request) => Response | Promise<Response>; stats: ServerStats },
+): HttpListener & { close(): Promise<void> } {
+  const rejections = new RejectionLog({
+    summarize: (summary) =>
+      log.warn("Monitor refused {count} more requests from {from} in the last {seconds} s: {reasons}", {
+        ...summary,
+        from: summary.address ?? "other addresses",
+      }),
+  });
+  let acceptErrorLoggedMs = -Infinity;
+  const listener = startHttpListener({
+    hostname: config.monitorHost,
+    port: config.monitorPort,
+    budget: config.monitor,
+    handler: parts.handler,
+    onRefused: (refusal, peer: PeerAddress) => {
+      parts.stats.monitorRefused(refusal);
+      if (!rejections.record(peer.hostname, refusal)) return;
+      log.warn("Monitor refused {peer}: {reason}", { peer: formatAddress(peer), reason: refusal });
+    },
+    onAcceptError: (error) => {
+      parts.stats.acceptFailed();
+      const nowMs = performance.now();
+      if (nowMs - acceptErrorLoggedMs < REJECTION_LOG_INTERVAL_MS) return;
+      acceptErrorLoggedMs = nowMs;
+      log.error("The monitor could not accept a connection: {error}; backing off", { error: error.message });
+    },
+  });
+  return {
+    addr: listener.addr,
+    async close() {
+      await listener.close();
+      rejections.stop();
+    },
+  };
 }
 
 /** Every identity's name, read page by page. */
@@ -148,6 +237,7 @@ interface WorkerOptions {
   tls: { certPem: string; keyPem: string };
   port: number;
   stats: ServerStats;
+  budgets: { memory: BudgetMemory; connectionsMax: number };
   sqliteWriteLock?: SharedArrayBuffer;
 }
 
@@ -203,13 +293,14 @@ function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
       tls: options.tls,
       port: options.port,
       sequence: options.stats.sequence,
+      budgets: options.budgets,
       ...(options.sqliteWriteLock === undefined ? {} : { sqliteWriteLock: options.sqliteWriteLock }),
     };
     worker.postMessage(init);
   });
 }
 
-function formatAddress(address: Deno.NetAddr): string {
+function formatAddress(address: PeerAddress): string {
   return address.hostname.includes(":")
     ? `[${address.hostname}]:${address.port}`
     : `${address.hostname}:${address.port}`;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isAssertionFailure } from "../protocol/assert.ts";
+import { assert, isAssertionFailure } from "../protocol/assert.ts";
 import type { AeadFactory } from "../protocol/aead.ts";
 import { fromUtf8, utf8 } from "../protocol/bytes.ts";
 import type { OpenResult, SealedChannel } from "../protocol/channel.ts";
@@ -31,6 +31,9 @@ import { route } from "./router.ts";
 import type { HandshakeFailureReason, RejectReason, RequestOutcome, StatsSink } from "./stats.ts";
 import { fromStructured, toStructured } from "./structured.ts";
 import { formatTextOutcome, parseTextCommand } from "./text_commands.ts";
+import type { Admission, AdmissionTicket, Slots, TakeResult } from "./admission.ts";
+import type { PeerAddress, PeerConn } from "./peer.ts";
+import type { RejectionLog } from "./rejection_log.ts";
 
 /** The per-connection limits, from the server's configuration. */
 export interface SessionSettings {
@@ -53,7 +56,22 @@ export interface ServerContext {
   stats: StatsSink;
   /** Every live session, so that shutdown and revocation can end them. */
   sessions: Set<SessionControl>;
+  /** The process's budgets: sessions per identity, requests per identity. */
+  admission: Admission;
+  /** Where rejected connections are counted, and logged within the log's budget. */
+  rejections: RejectionLog;
   aead?: AeadFactory;
+}
+
+/** What the listener hands a session besides the shared context. */
+export interface ConnectionParts {
+  context: ServerContext;
+  /** The connection's place in the budgets; the listener releases it when the session ends. */
+  ticket: AdmissionTicket;
+  /** Tells the listener how to end this session early (to evict it). */
+  onControl: (control: SessionControl) => void;
+  /** Tells the listener the connection authenticated: it is no longer a candidate for eviction. */
+  onAuthenticated: () => void;
 }
 
 type Phase = "tls" | "handshake" | "session";
@@ -75,10 +93,11 @@ type SessionEnd =
 const log = serverLogger("session");
 
 /** Serves one accepted TLS connection until it ends. Never throws, except for a broken invariant. */
-export async function serveConnection(conn: Deno.TlsConn, context: ServerContext): Promise<void> {
+export async function serveConnection(conn: PeerConn, parts: ConnectionParts): Promise<void> {
+  const { context } = parts;
   const progress: Progress = {
     connection: context.stats.connectionOpened(),
-    peer: describeAddress(conn.remoteAddr),
+    peer: describeAddress(conn.remote),
     phase: "tls",
     identity: null,
     requests: 0,
@@ -87,32 +106,34 @@ export async function serveConnection(conn: Deno.TlsConn, context: ServerContext
   const guard = new ConnectionGuard(conn);
   const control = new SessionControl(guard);
   context.sessions.add(control);
+  parts.onControl(control);
   let end: SessionEnd;
   try {
-    end = await runSession(conn, { guard, context, progress, control });
+    end = await runSession(conn, { guard, context, progress, control, connection: parts });
   } catch (error) {
     if (isAssertionFailure(error)) throw error;
-    const stopped = control.stopReason;
-    end = stopped !== null ? { kind: "closed", reason: stopped } : describeFailure(error, {
-      expired: guard.expired,
-      progress,
-    });
+    end = control.ending ?? describeFailure(error, { expired: guard.expired, progress });
   } finally {
     context.sessions.delete(control);
     guard.close();
-    context.stats.connectionClosed();
+    context.stats.connectionClosed({ authenticated: progress.phase === "session" });
   }
   if (end.kind === "rejected") {
     context.stats.connectionRejected(end.reason);
     if (end.handshake !== undefined) context.stats.handshakeFailed(end.handshake);
   }
-  report(end, progress);
+  report(end, { progress, context, addressKey: parts.ticket.addressKey });
 }
 
-async function runSession(
-  conn: Deno.TlsConn,
-  parts: { guard: ConnectionGuard; context: ServerContext; progress: Progress; control: SessionControl },
-): Promise<SessionEnd> {
+interface SessionParts {
+  guard: ConnectionGuard;
+  context: ServerContext;
+  progress: Progress;
+  control: SessionControl;
+  connection: ConnectionParts;
+}
+
+async function runSession(conn: PeerConn, parts: SessionParts): Promise<SessionEnd> {
   const { guard, context, progress, control } = parts;
   const { settings } = context;
   guard.arm(settings.handshakeTimeoutMs);
@@ -135,6 +156,7 @@ async function runSession(
       return found?.authKey ?? null;
     },
     decoyAuthKey: context.decoyAuthKey,
+    authorize: (identity) => (parts.connection.ticket.authenticate(identity) ? null : "rate_limited"),
     ...(context.aead === undefined ? {} : { aead: context.aead }),
   });
   if (handshake.identity !== undefined) progress.identity = handshake.identity;
@@ -146,6 +168,9 @@ async function runSession(
     }
   }
   if (!handshake.ok) {
+    if (handshake.reason === "refused") {
+      return { kind: "rejected", reason: "identity_cap", detail: "the identity holds its most sessions" };
+    }
     if (handshake.reason !== "closed_before_hello") await transport.sendError("handshake_failed");
     return {
       kind: "rejected",
@@ -154,19 +179,28 @@ async function runSession(
     };
   }
   progress.phase = "session";
+  parts.connection.onAuthenticated();
+  context.stats.connectionAuthenticated();
   transport.frameBytesMax = settings.frameBytesMax;
   log.info("Connection {connection} from {peer} opened: authenticated as {identity}", { ...progress });
-  return await serveRequests({ transport, channel: handshake.channel, identity: handshake.identity }, parts);
+  const identitySlots = parts.connection.ticket.identitySlots;
+  assert(identitySlots !== null, "An authenticated connection holds an identity slot");
+  return await serveRequests({
+    transport,
+    channel: handshake.channel,
+    identity: handshake.identity,
+    identitySlots,
+  }, parts);
 }
 
 async function serveRequests(
-  session: { transport: FrameTransport; channel: SealedChannel; identity: string },
-  parts: { guard: ConnectionGuard; context: ServerContext; progress: Progress; control: SessionControl },
+  session: { transport: FrameTransport; channel: SealedChannel; identity: string; identitySlots: Slots },
+  parts: SessionParts,
 ): Promise<SessionEnd> {
   const { transport, channel } = session;
   const { guard, context, progress, control } = parts;
   while (progress.requests < SESSION_REQUESTS_MAX) {
-    if (control.stopReason !== null) return { kind: "closed", reason: control.stopReason };
+    if (control.ending !== null) return control.ending;
     progress.inFrame = false;
     guard.arm(context.settings.idleTimeoutMs);
     const frame = await transport.next();
@@ -191,7 +225,11 @@ async function serveRequests(
     }
     const startedMs = performance.now();
     control.busy = true;
-    const answer = await answerRequest(opened, { context, identity: session.identity });
+    const answer = await answerRequest(opened, {
+      context,
+      identity: session.identity,
+      budget: () => context.admission.takeRequest(session.identitySlots),
+    });
     guard.arm(context.settings.frameTimeoutMs);
     await transport.sendFrame(await channel.seal(answer.type, answer.bytes));
     guard.disarm();
@@ -220,20 +258,29 @@ interface Answer {
   summary: { operation: Operation | "unknown"; code: string };
 }
 
-/** Decodes a text command or structured request, runs it, and renders the outcome in the same format. */
+/**
+ * Decodes a text command or structured request, runs it, and renders the outcome in the same format. A
+ * request that reads well but is over the identity's budget is answered `rate_limited` and not run.
+ */
 async function answerRequest(
   opened: Extract<OpenResult, { ok: true }>,
-  parts: { context: ServerContext; identity: string },
+  parts: { context: ServerContext; identity: string; budget: () => TakeResult },
 ): Promise<Answer> {
   const { settings, ledger } = parts.context;
   const handlerContext = { identity: parts.identity, ledger };
   const limits = { transferLimitMinor: settings.transferLimitMinor };
+  const run = async (request: BankRequest | Failure): Promise<Outcome> => {
+    if ("ok" in request) return request;
+    const budget = parts.budget();
+    if (!budget.ok) return rateLimited(request.operation, budget.retryAfterMs);
+    return await routeGuarded(request, handlerContext);
+  };
   if (opened.type === FrameType.sealedText) {
     const text = opened.plaintext.length <= TEXT_COMMAND_BYTES_MAX ? fromUtf8(opened.plaintext) : null;
     const request = text === null ? unreadable("command is not UTF-8 text within the size limit") : (
       parseTextCommand(text, limits)
     );
-    const outcome = "ok" in request ? request : await routeGuarded(request, handlerContext);
+    const outcome = await run(request);
     return { type: FrameType.sealedText, bytes: utf8(formatTextOutcome(outcome)), ...summarize(outcome) };
   }
   const decoded = decodeRequest(opened.plaintext);
@@ -244,9 +291,21 @@ async function answerRequest(
     code: decoded.code,
     message: decoded.message,
   };
-  const outcome = "ok" in request ? request : await routeGuarded(request, handlerContext);
+  const outcome = await run(request);
   const response = JSON.stringify(toStructured(id, outcome));
   return { type: FrameType.sealedJson, bytes: utf8(response), ...summarize(outcome) };
+}
+
+/** The refusal of a request over the identity's budget, with whole seconds until it has room. */
+function rateLimited(operation: Operation, retryAfterMs: number): Failure {
+  const retryAfterS = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return {
+    operation,
+    ok: false,
+    code: "rate_limited",
+    message: `rate limited, retry in ${retryAfterS} s`,
+    retryAfterS,
+  };
 }
 
 /**
@@ -300,7 +359,13 @@ function unreadable(message: string): Failure {
 
 function summarize(outcome: Outcome): Pick<Answer, "outcome" | "summary"> {
   const code = outcome.ok ? (outcome.operation === "transfer" ? outcome.code : "ok") : outcome.code;
-  const result: RequestOutcome = outcome.ok ? "ok" : outcome.code === "unavailable" ? "error" : "refused";
+  const result: RequestOutcome = outcome.ok
+    ? "ok"
+    : outcome.code === "unavailable"
+    ? "error"
+    : outcome.code === "rate_limited"
+    ? "rate_limited"
+    : "refused";
   return { outcome: result, summary: { operation: outcome.operation ?? "unknown", code } };
 }
 
@@ -310,7 +375,7 @@ function describeFailure(error: unknown, state: { expired: boolean; progress: Pr
   const name = error instanceof Error ? error.name : "Error";
   if (state.expired) {
     if (phase !== "session") {
-      return { kind: "rejected", reason: "timeout", detail: `no complete ${phase} in time` };
+      return { kind: "rejected", reason: "deadline", detail: `no complete ${phase} in time` };
     }
     if (inFrame) return { kind: "rejected", reason: "frame_timeout", detail: "frame not completed in time" };
     return { kind: "closed", reason: "idle timeout" };
@@ -326,9 +391,15 @@ function describeFailure(error: unknown, state: { expired: boolean; progress: Pr
   return { kind: "closed", reason: `connection lost (${name})` };
 }
 
-function report(end: SessionEnd, progress: Progress): void {
+/** Logs how the connection ended: a close always, a rejection within the rejection log's budget. */
+function report(
+  end: SessionEnd,
+  parts: { progress: Progress; context: ServerContext; addressKey: string },
+): void {
+  const { progress } = parts;
   const fields = { ...progress, identity: progress.identity ?? "-", ...end };
   if (end.kind === "rejected") {
+    if (!parts.context.rejections.record(parts.addressKey, end.reason)) return;
     log.warn(
       "Connection {connection} from {peer} rejected: {reason} ({detail}); identity {identity}",
       fields,
@@ -341,8 +412,8 @@ function report(end: SessionEnd, progress: Progress): void {
   }
 }
 
-function describeAddress(address: Deno.Addr): string {
-  if (address.transport !== "tcp") return address.transport;
+/** `127.0.0.1:5000`, `[::1]:5000`. */
+export function describeAddress(address: PeerAddress): string {
   return address.hostname.includes(":")
     ? `[${address.hostname}]:${address.port}`
     : `${address.hostname}:${address.port}`;
@@ -354,7 +425,7 @@ function describeAddress(address: Deno.Addr): string {
  */
 export class SessionControl {
   readonly #guard: ConnectionGuard;
-  #stopReason: string | null = null;
+  #ending: SessionEnd | null = null;
   #busy = false;
   /** The authenticated identity, once the handshake succeeded, and the generation it authenticated under. */
   identity: string | null = null;
@@ -364,8 +435,9 @@ export class SessionControl {
     this.#guard = guard;
   }
 
-  get stopReason(): string | null {
-    return this.#stopReason;
+  /** How the session ends, once something asked it to stop. */
+  get ending(): SessionEnd | null {
+    return this.#ending;
   }
 
   /** True while a request is being answered. */
@@ -375,12 +447,20 @@ export class SessionControl {
 
   set busy(value: boolean) {
     this.#busy = value;
-    if (!value && this.#stopReason !== null) this.#guard.close();
+    if (!value && this.#ending !== null) this.#guard.close();
   }
 
+  /** Ends the session as closed for `reason`, after the request in flight if there is one. */
   requestStop(reason: string): void {
-    this.#stopReason ??= reason;
+    this.#ending ??= { kind: "closed", reason };
     if (!this.#busy) this.#guard.close();
+  }
+
+  /** Ends a session that has not authenticated yet as rejected (the listener evicts it to make room). */
+  reject(reason: RejectReason, detail: string): void {
+    assert(!this.#busy, "Only a session without a request in flight is rejected");
+    this.#ending ??= { kind: "rejected", reason, detail };
+    this.#guard.close();
   }
 }
 
@@ -390,14 +470,14 @@ export class SessionControl {
  * and, if the deadline moved meanwhile, sleeps again until the new one.
  */
 class ConnectionGuard {
-  readonly #conn: Deno.Conn;
+  readonly #conn: PeerConn;
   #deadlineMs = Infinity;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerDueMs = Infinity;
   #expired = false;
   #closed = false;
 
-  constructor(conn: Deno.Conn) {
+  constructor(conn: PeerConn) {
     this.#conn = conn;
   }
 
@@ -420,11 +500,7 @@ class ConnectionGuard {
     this.#timer = undefined;
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed by the peer or the runtime: nothing left to release.
-    }
+    this.#conn.close();
   }
 
   #schedule(delayMs: number): void {

@@ -10,12 +10,23 @@ import { assert } from "../protocol/assert.ts";
 import type { Operation } from "../protocol/codes.ts";
 import type { HandshakeFailure } from "../protocol/session.ts";
 import { Counter, Gauge, Histogram, Registry } from "../monitor/metrics.ts";
+import type { ConnectionRefusal } from "./admission.ts";
+import type { MonitorRefusal } from "./http_listener.ts";
+import { countOpenFiles, readFileLimit } from "./open_files.ts";
 
-/** How a request ended: answered with a result, answered with a refusal, or failed in the server. */
-export type RequestOutcome = "ok" | "refused" | "error";
+/**
+ * How a request ended: answered with a result, answered with a refusal, refused because the identity
+ * was over its request budget, or failed in the server.
+ */
+export type RequestOutcome = "ok" | "refused" | "rate_limited" | "error";
+
+/** Why a connection was refused at accept by the budgets (its address, or the process being full). */
+export type RefuseReason = ConnectionRefusal;
 
 /** Why a connection was rejected (the first word of its log line). */
 export type RejectReason =
+  | RefuseReason
+  | "identity_cap"
   | "handshake_failed"
   | "frame_empty"
   | "frame_too_large"
@@ -24,12 +35,15 @@ export type RejectReason =
   | "sealed_malformed"
   | "sealed_out_of_sequence"
   | "sealed_not_authentic"
-  | "timeout"
+  | "deadline"
   | "tls_failed"
   | "connection_lost";
 
 /** Why a TLS handshake or an authentication failed. */
-export type HandshakeFailureReason = HandshakeFailure | "tls_failed" | "timeout";
+export type HandshakeFailureReason = HandshakeFailure | "tls_failed" | "deadline";
+
+/** Rejections by reason: every connection refused or rejected, and `identity_rate` for rate-limited requests. */
+export type Rejections = Partial<Record<RejectReason | "identity_rate", number>>;
 
 /** What `/status` reports; the original design's `connections` and `tasks_processed` first. */
 export interface StatusSnapshot {
@@ -40,6 +54,16 @@ export interface StatusSnapshot {
   tasks_failed: number;
   uptime_seconds: number;
   draining: boolean;
+  /** Open connections still in the TLS or bank handshake, and those authenticated. */
+  connections_handshaking: number;
+  connections_authenticated: number;
+  /** The process's open files and its (soft) limit; null where they cannot be read. */
+  open_files: number | null;
+  open_files_limit: number | null;
+  rejections: Rejections;
+  /** The monitor's refusals by reason (its caps and deadline). */
+  monitor_rejections: Partial<Record<MonitorRefusal, number>>;
+  accept_failures: number;
 }
 
 /** One second of the dashboard's series. */
@@ -71,10 +95,16 @@ const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 
 /** Everything a serving thread reports as it happens. */
 export interface StatsSink {
-  /** Counts an accepted connection and returns its number, unique across every serving thread. */
+  /** Counts an admitted connection (now handshaking) and returns its number, unique across threads. */
   connectionOpened(): number;
-  connectionClosed(): void;
+  /** Moves a connection from handshaking to authenticated. */
+  connectionAuthenticated(): void;
+  connectionClosed(state: { authenticated: boolean }): void;
+  /** Counts a connection the budgets refused at accept: it was closed at once and never opened. */
+  connectionRefused(reason: RefuseReason): void;
   connectionRejected(reason: RejectReason): void;
+  /** Counts a failed accept (out of files or sockets). */
+  acceptFailed(): void;
   handshakeFailed(reason: HandshakeFailureReason): void;
   requestAnswered(
     request: { operation: Operation | "unknown"; outcome: RequestOutcome; durationMs: number },
@@ -88,9 +118,13 @@ export interface StatsSink {
 /** What a worker thread reported since its last report (see {@link ForwardingStats}). */
 export interface StatsDelta {
   opened: number;
-  closed: number;
-  rejected: RejectReason[];
-  handshakes: HandshakeFailureReason[];
+  authenticated: number;
+  closedHandshaking: number;
+  closedAuthenticated: number;
+  refused: Partial<Record<RefuseReason, number>>;
+  rejected: Partial<Record<RejectReason, number>>;
+  handshakes: Partial<Record<HandshakeFailureReason, number>>;
+  acceptFailures: number;
   requests: { operation: Operation | "unknown"; outcome: RequestOutcome; durationMs: number }[];
   commits: number[];
   transfers: { sourceAccountId: string; targetAccountId: string; amountMinor: bigint; at: Date }[];
@@ -105,11 +139,25 @@ export class ServerStats implements StatsSink {
   readonly registry = new Registry();
   readonly #startedAtMs: number;
   readonly #open = this.registry.register(new Gauge("bank_connections_open", "Connections open now", []));
+  readonly #phases = this.registry.register(
+    new Gauge("bank_connections", "Connections open now, by phase (handshaking, authenticated)", ["phase"]),
+  );
   readonly #accepted = this.registry.register(
-    new Counter("bank_connections_total", "Connections accepted", []),
+    new Counter("bank_connections_total", "Connections accepted (refused ones included)", []),
   );
   readonly #rejected = this.registry.register(
-    new Counter("bank_connections_rejected_total", "Connections rejected, by reason", ["reason"]),
+    new Counter("bank_connections_rejected_total", "Connections refused or rejected, by reason", ["reason"]),
+  );
+  readonly #rateLimited = this.registry.register(
+    new Counter("bank_requests_rate_limited_total", "Requests refused as over their identity's budget", []),
+  );
+  readonly #monitorRefused = this.registry.register(
+    new Counter("bank_monitor_rejections_total", "Monitor connections or requests refused, by reason", [
+      "reason",
+    ]),
+  );
+  readonly #acceptFailures = this.registry.register(
+    new Counter("bank_accept_failures_total", "Accepts that failed (out of files or sockets)", []),
   );
   readonly #handshakes = this.registry.register(
     new Counter("bank_handshake_failures_total", "Failed TLS handshakes and authentications, by reason", [
@@ -136,6 +184,12 @@ export class ServerStats implements StatsSink {
   readonly #memory = this.registry.register(
     new Gauge("process_resident_memory_bytes", "Resident memory of the server process", []),
   );
+  readonly #openFiles = this.registry.register(
+    new Gauge("process_open_fds", "Open files of the server process", []),
+  );
+  readonly #fileLimit = this.registry.register(
+    new Gauge("process_max_fds", "Open-file limit (soft) of the server process", []),
+  );
   readonly #heap = this.registry.register(new Gauge("bank_heap_used_bytes", "JavaScript heap in use", []));
   readonly #uptime = this.registry.register(
     new Gauge("bank_uptime_seconds", "Seconds since the server started", []),
@@ -150,6 +204,8 @@ export class ServerStats implements StatsSink {
   constructor(options: { nowMs?: number; sequence?: SharedArrayBuffer } = {}) {
     this.#startedAtMs = options.nowMs ?? Date.now();
     this.#sequence = options.sequence ?? new SharedArrayBuffer(8);
+    this.#phases.set(0, { phase: "handshaking" });
+    this.#phases.set(0, { phase: "authenticated" });
   }
 
   /** The counter connection numbers come from; worker threads share it. */
@@ -157,7 +213,7 @@ export class ServerStats implements StatsSink {
     return this.#sequence;
   }
 
-  /** Counts an accepted connection and returns its number, starting at 1. */
+  /** Counts an admitted connection and returns its number, starting at 1. */
   connectionOpened(): number {
     this.#countOpened(1);
     return nextConnectionNumber(this.#sequence);
@@ -165,29 +221,64 @@ export class ServerStats implements StatsSink {
 
   #countOpened(count: number): void {
     this.#open.add(count);
+    this.#phases.add(count, { phase: "handshaking" });
     this.#accepted.inc({}, count);
+  }
+
+  connectionAuthenticated(count = 1): void {
+    assert(
+      this.#phases.value({ phase: "handshaking" }) >= count,
+      "Only a handshaking connection authenticates",
+    );
+    this.#phases.add(-count, { phase: "handshaking" });
+    this.#phases.add(count, { phase: "authenticated" });
   }
 
   /** Adds what a worker thread reported. */
   applyDelta(delta: StatsDelta): void {
     this.#countOpened(delta.opened);
-    for (const reason of delta.rejected) this.connectionRejected(reason);
-    for (const reason of delta.handshakes) this.handshakeFailed(reason);
+    if (delta.authenticated > 0) this.connectionAuthenticated(delta.authenticated);
+    for (const [reason, count] of entries(delta.refused)) this.connectionRefused(reason, count);
+    for (const [reason, count] of entries(delta.rejected)) this.connectionRejected(reason, count);
+    for (const [reason, count] of entries(delta.handshakes)) this.#handshakes.inc({ reason }, count);
+    if (delta.acceptFailures > 0) this.#acceptFailures.inc({}, delta.acceptFailures);
     for (const request of delta.requests) this.requestAnswered(request);
     for (const durationMs of delta.commits) this.ledgerCommitted(durationMs);
     for (const transfer of delta.transfers) this.transferJournaled(transfer);
-    for (let index = 0; index < delta.closed; index++) this.connectionClosed();
+    this.#countClosed({ authenticated: false }, delta.closedHandshaking);
+    this.#countClosed({ authenticated: true }, delta.closedAuthenticated);
   }
 
-  connectionClosed(): void {
-    assert(this.#open.value() > 0, "Cannot close more connections than were opened");
-    this.#open.add(-1);
+  connectionClosed(state: { authenticated: boolean }): void {
+    this.#countClosed(state, 1);
   }
 
-  connectionRejected(reason: RejectReason): void {
-    this.#rejected.inc({ reason });
-    this.#second.rejected += 1;
+  #countClosed(state: { authenticated: boolean }, count: number): void {
+    const phase = state.authenticated ? "authenticated" : "handshaking";
+    assert(this.#phases.value({ phase }) >= count, `Cannot close more ${phase} connections than are open`);
+    this.#phases.add(-count, { phase });
+    this.#open.add(-count);
+  }
+
+  connectionRefused(reason: RefuseReason, count = 1): void {
+    this.#accepted.inc({}, count);
+    this.connectionRejected(reason, count);
+  }
+
+  connectionRejected(reason: RejectReason, count = 1): void {
+    this.#rejected.inc({ reason }, count);
+    this.#second.rejected += count;
     assert(this.#rejected.total() <= this.#accepted.value(), "Rejected connections are a subset of all");
+  }
+
+  acceptFailed(): void {
+    this.#acceptFailures.inc();
+  }
+
+  /** Counts a monitor connection or request refused by the monitor's caps (main thread only). */
+  monitorRefused(reason: MonitorRefusal): void {
+    this.#monitorRefused.inc({ reason });
+    this.#second.rejected += 1;
   }
 
   /** Counts a failed TLS handshake or authentication (also counted as a rejected connection). */
@@ -204,6 +295,10 @@ export class ServerStats implements StatsSink {
     const second = this.#second;
     second.requests += 1;
     if (request.outcome !== "ok") second.errors += 1;
+    if (request.outcome === "rate_limited") {
+      this.#rateLimited.inc();
+      second.rejected += 1;
+    }
     second.seen += 1;
     if (second.latencies.length < LATENCY_SAMPLES_PER_SECOND_MAX) second.latencies.push(request.durationMs);
     else {
@@ -258,6 +353,14 @@ export class ServerStats implements StatsSink {
   snapshot(nowMs: number = Date.now()): StatusSnapshot {
     const processed = this.#requests.total();
     const failed = processed - sumWhere(this.#requests, "ok");
+    const files = this.#readFiles();
+    const rejections: Rejections = {};
+    for (const reason of REJECT_REASONS) {
+      const count = this.#rejected.value({ reason });
+      if (count > 0) rejections[reason] = count;
+    }
+    const rateLimited = this.#rateLimited.value();
+    if (rateLimited > 0) rejections.identity_rate = rateLimited;
     return {
       connections: this.#open.value(),
       connections_total: this.#accepted.value(),
@@ -266,6 +369,16 @@ export class ServerStats implements StatsSink {
       tasks_failed: failed,
       uptime_seconds: Math.max(0, Math.floor((nowMs - this.#startedAtMs) / 1000)),
       draining: this.#draining,
+      connections_handshaking: this.#phases.value({ phase: "handshaking" }),
+      connections_authenticated: this.#phases.value({ phase: "authenticated" }),
+      open_files: files.open,
+      open_files_limit: files.limit,
+      rejections,
+      monitor_rejections: Object.fromEntries(
+        MONITOR_REFUSALS.map((reason) => [reason, this.#monitorRefused.value({ reason })])
+          .filter(([, count]) => (count as number) > 0),
+      ),
+      accept_failures: this.#acceptFailures.value(),
     };
   }
 
@@ -279,8 +392,47 @@ export class ServerStats implements StatsSink {
     this.#memory.set(memory.rss);
     this.#heap.set(memory.heapUsed);
     this.#uptime.set(Math.max(0, (nowMs - this.#startedAtMs) / 1000));
+    const files = this.#readFiles();
+    if (files.open !== null) this.#openFiles.set(files.open);
+    if (files.limit !== null) this.#fileLimit.set(files.limit);
     return this.registry.render();
   }
+
+  #readFiles(): { open: number | null; limit: number | null } {
+    const limit = readFileLimit()?.soft ?? null;
+    return { open: countOpenFiles(), limit: limit === Infinity ? null : limit };
+  }
+}
+
+const REJECT_REASONS: readonly RejectReason[] = [
+  "address_rate",
+  "address_cap",
+  "connection_cap",
+  "identity_cap",
+  "deadline",
+  "handshake_failed",
+  "frame_empty",
+  "frame_too_large",
+  "frame_truncated",
+  "frame_timeout",
+  "sealed_malformed",
+  "sealed_out_of_sequence",
+  "sealed_not_authentic",
+  "tls_failed",
+  "connection_lost",
+];
+
+const MONITOR_REFUSALS: readonly MonitorRefusal[] = [
+  "address_cap",
+  "connection_cap",
+  "deadline",
+  "header_too_large",
+  "body_too_large",
+  "bad_request",
+];
+
+function entries<K extends string>(counts: Partial<Record<K, number>>): [K, number][] {
+  return Object.entries(counts) as [K, number][];
 }
 
 const OPERATIONS_FOR_TOTALS: readonly (Operation | "unknown")[] = [
@@ -314,6 +466,7 @@ export class ForwardingStats implements StatsSink {
   readonly #send: (delta: StatsDelta) => void;
   readonly #timer: ReturnType<typeof setInterval>;
   #delta: StatsDelta = emptyDelta();
+  #empty = true;
 
   constructor(options: { sequence: SharedArrayBuffer; send: (delta: StatsDelta) => void }) {
     this.#sequence = options.sequence;
@@ -322,49 +475,60 @@ export class ForwardingStats implements StatsSink {
   }
 
   connectionOpened(): number {
-    this.#delta.opened += 1;
+    this.#touch().opened += 1;
     return nextConnectionNumber(this.#sequence);
   }
 
-  connectionClosed(): void {
-    this.#delta.closed += 1;
+  connectionAuthenticated(): void {
+    this.#touch().authenticated += 1;
+  }
+
+  connectionClosed(state: { authenticated: boolean }): void {
+    if (state.authenticated) this.#touch().closedAuthenticated += 1;
+    else this.#touch().closedHandshaking += 1;
     this.flush();
   }
 
+  connectionRefused(reason: RefuseReason): void {
+    increment(this.#touch().refused, reason);
+  }
+
   connectionRejected(reason: RejectReason): void {
-    this.#delta.rejected.push(reason);
+    increment(this.#touch().rejected, reason);
+  }
+
+  acceptFailed(): void {
+    this.#touch().acceptFailures += 1;
   }
 
   handshakeFailed(reason: HandshakeFailureReason): void {
-    this.#delta.handshakes.push(reason);
+    increment(this.#touch().handshakes, reason);
   }
 
   requestAnswered(
     request: { operation: Operation | "unknown"; outcome: RequestOutcome; durationMs: number },
   ): void {
-    this.#delta.requests.push(request);
+    this.#touch().requests.push(request);
     if (this.#delta.requests.length >= FORWARD_REQUESTS_MAX) this.flush();
   }
 
   ledgerCommitted(durationMs: number): void {
-    if (this.#delta.commits.length < FORWARD_REQUESTS_MAX) this.#delta.commits.push(durationMs);
+    if (this.#delta.commits.length < FORWARD_REQUESTS_MAX) this.#touch().commits.push(durationMs);
   }
 
   transferJournaled(
     transfer: { sourceAccountId: string; targetAccountId: string; amountMinor: bigint; at: Date },
   ) {
-    this.#delta.transfers.push(transfer);
+    this.#touch().transfers.push(transfer);
     if (this.#delta.transfers.length > RECENT_TRANSFERS_MAX) this.#delta.transfers.shift();
   }
 
   /** Sends what was counted so far (nothing when nothing was). */
   flush(): void {
+    if (this.#empty) return;
     const delta = this.#delta;
-    const empty = delta.opened === 0 && delta.closed === 0 && delta.rejected.length === 0 &&
-      delta.handshakes.length === 0 && delta.requests.length === 0 && delta.commits.length === 0 &&
-      delta.transfers.length === 0;
-    if (empty) return;
     this.#delta = emptyDelta();
+    this.#empty = true;
     this.#send(delta);
   }
 
@@ -372,8 +536,29 @@ export class ForwardingStats implements StatsSink {
     clearInterval(this.#timer);
     this.flush();
   }
+
+  #touch(): StatsDelta {
+    this.#empty = false;
+    return this.#delta;
+  }
+}
+
+function increment<K extends string>(counts: Partial<Record<K, number>>, key: K): void {
+  counts[key] = (counts[key] ?? 0) + 1;
 }
 
 function emptyDelta(): StatsDelta {
-  return { opened: 0, closed: 0, rejected: [], handshakes: [], requests: [], commits: [], transfers: [] };
+  return {
+    opened: 0,
+    authenticated: 0,
+    closedHandshaking: 0,
+    closedAuthenticated: 0,
+    refused: {},
+    rejected: {},
+    handshakes: {},
+    acceptFailures: 0,
+    requests: [],
+    commits: [],
+    transfers: [],
+  };
 }

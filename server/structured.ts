@@ -42,7 +42,11 @@ export function fromStructured(
 
 /** Renders an outcome as a structured response; amounts become digit strings. */
 export function toStructured(id: string | null, outcome: Outcome): StructuredResponse {
-  if (!outcome.ok) return { v: 1, id, ok: false, error: { code: outcome.code, message: outcome.message } };
+  if (!outcome.ok) {
+    const error = { code: outcome.code, message: outcome.message };
+    const retry = outcome.retryAfterS === undefined ? {} : { retry_after_s: outcome.retryAfterS };
+    return { v: 1, id, ok: false, error: { ...error, ...retry } };
+  }
   switch (outcome.operation) {
     case "balance": {
       const accounts = outcome.accounts.map((account) => ({

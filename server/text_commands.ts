@@ -20,6 +20,7 @@ import {
   CONTACT_FAILED_PREFIX,
   CONTACT_UPDATED,
   INVALID_REQUEST,
+  rateLimitedAnswer,
   SERVICE_UNAVAILABLE,
   TRANSACTION_FAILED_PREFIX,
   TRANSACTION_SUCCESSFUL,
@@ -85,6 +86,7 @@ function parseContact(text: string): BankRequest | Failure {
 /** Renders an outcome as the original design's answer text. */
 export function formatTextOutcome(outcome: Outcome): string {
   if (!outcome.ok) {
+    if (outcome.code === "rate_limited") return rateLimitedAnswer(outcome.retryAfterS ?? 1);
     if (outcome.code === "unavailable") {
       return outcome.operation === "transfer" ? TRANSACTION_UNKNOWN : SERVICE_UNAVAILABLE;
     }

@@ -7,6 +7,7 @@
  * @module
  */
 import { isAssertionFailure } from "../protocol/assert.ts";
+import type { BudgetMemory } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { openStore } from "./ledger/mod.ts";
 import { configureLogging } from "./log.ts";
@@ -23,6 +24,8 @@ export type ToWorker =
     tls: { certPem: string; keyPem: string };
     port: number;
     sequence: SharedArrayBuffer;
+    /** The process's shared budgets. */
+    budgets: { memory: BudgetMemory; connectionsMax: number };
     /** The lock the serving threads take turns with to write a SQLite ledger. */
     sqliteWriteLock?: SharedArrayBuffer;
   }
@@ -66,7 +69,15 @@ async function start(message: Extract<ToWorker, { type: "init" }>): Promise<void
     sequence: message.sequence,
     send: (delta) => scope.postMessage({ type: "stats", delta }),
   });
-  node = await startNode({ config, tls: message.tls, store, stats, port: message.port, reusePort: true });
+  node = await startNode({
+    config,
+    tls: message.tls,
+    store,
+    stats,
+    port: message.port,
+    reusePort: true,
+    budgets: message.budgets,
+  });
   scope.postMessage({ type: "ready" });
 }
 

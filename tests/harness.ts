@@ -4,8 +4,11 @@
  *
  * @module
  */
+import * as net from "node:net";
+import * as tls from "node:tls";
 import { TextLineStream } from "@std/streams/text-line-stream";
 import { BankConnection } from "../client/connection.ts";
+import { NodeTlsConn } from "../server/tls_node.ts";
 import { decodeCredential } from "../protocol/credential.ts";
 import type { Credential } from "../protocol/credential.ts";
 import denoConfig from "../deno.json" with { type: "json" };
@@ -49,6 +52,8 @@ export const TEST_CASE_1_LINES: readonly string[] = [
 ];
 
 export interface ServerHandle extends AsyncDisposable {
+  /** The server's process id (its open files are in /proc/PID/fd). */
+  pid: number;
   port: number;
   monitorPort: number;
   dataDir: string;
@@ -151,6 +156,7 @@ export async function startServer(
     return code;
   };
   return {
+    pid: child.pid,
     port,
     monitorPort,
     dataDir,
@@ -296,6 +302,42 @@ export async function runAdmin(
     env: childEnv(),
   }).output();
   return collect(output);
+}
+
+/** The server process's open files, counted in /proc/PID/fd. */
+export function openFilesOf(server: ServerHandle): number {
+  let count = 0;
+  for (const _entry of Deno.readDirSync(`/proc/${server.pid}/fd`)) count += 1;
+  return count;
+}
+
+/**
+ * An authenticated session from a chosen loopback source address (127.0.0.2 …), which the server budgets
+ * apart from 127.0.0.1; TLS is verified against the server's CA like any other connection.
+ */
+export async function connectFrom(
+  server: ServerHandle,
+  name: string,
+  options: { from: string },
+): Promise<BankConnection> {
+  const caPem = await server.caPem();
+  const connect = () => {
+    const raw = net.connect({ host: "127.0.0.1", port: server.port, localAddress: options.from });
+    const socket = tls.connect({ socket: raw, host: "127.0.0.1", ca: caPem, servername: "localhost" });
+    const conn = new NodeTlsConn(socket, {
+      remote: { hostname: "127.0.0.1", port: server.port },
+      raw,
+      secureEvent: "secureConnect",
+    });
+    return Promise.resolve(conn);
+  };
+  return await BankConnection.connect({
+    host: "127.0.0.1",
+    port: server.port,
+    caPem,
+    credential: await server.credential(name),
+    connect,
+  });
 }
 
 /** An authenticated session with the server as one of its identities, verified against its CA. */

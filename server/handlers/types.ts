@@ -39,6 +39,8 @@ export interface Failure {
   ok: false;
   code: ErrorCode;
   message: string;
+  /** With `rate_limited`: whole seconds until the identity's budget has room again. */
+  retryAfterS?: number;
 }
 
 /** Everything a handler may use: who asks, and the ledger. Handlers never see a database. */

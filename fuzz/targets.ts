@@ -1,0 +1,506 @@
+/**
+ * Property-based fuzz targets (fast-check) for every parser a peer reaches, before and after it
+ * authenticates: the frame reader, HELLO and PROOF bodies, the server's side of the handshake, sealed-frame
+ * opening, structured requests, text commands, amounts, and the monitor's HTTP request reader.
+ *
+ * Each target feeds random inputs and mutations of valid messages, and holds the same property: no
+ * exception escapes (an assertion failure is a bug like any other), and every refusal carries a code from
+ * its closed set. Valid inputs must also come out right (frames reassemble at any split, a sealed frame
+ * opens only unaltered, an amount round-trips).
+ *
+ * @module
+ */
+import fc from "fast-check";
+import { FAST_AEAD } from "../protocol/aead.ts";
+import { concatBytes, randomBytes, utf8 } from "../protocol/bytes.ts";
+import { SealedChannel } from "../protocol/channel.ts";
+import type { OpenFailure } from "../protocol/channel.ts";
+import { describeCode } from "../protocol/codes.ts";
+import type { ErrorCode } from "../protocol/codes.ts";
+import { encodeFrame, FrameReader } from "../protocol/frame.ts";
+import type { ByteSource, FrameErrorCode } from "../protocol/frame.ts";
+import { decodeHello, decodeValueBody, encodeHello, encodeValueBody } from "../protocol/handshake.ts";
+import {
+  AES_KEY_BYTES,
+  BALANCE_MINOR_MAX,
+  FRAME_BYTES_MIN,
+  HANDSHAKE_FRAME_BYTES_MAX,
+} from "../protocol/limits.ts";
+import { decodeRequest } from "../protocol/messages.ts";
+import { formatDollars, parseAmountMinor, parseDollars } from "../protocol/money.ts";
+import { serverHandshake } from "../protocol/session.ts";
+import type { HandshakeFailure } from "../protocol/session.ts";
+import { FrameTransport } from "../protocol/transport.ts";
+import { FrameType } from "../protocol/wire.ts";
+import { readRequest } from "../server/http_listener.ts";
+import type { MonitorRefusal } from "../server/http_listener.ts";
+import { fromStructured, toStructured } from "../server/structured.ts";
+import { formatTextOutcome, parseTextCommand } from "../server/text_commands.ts";
+
+/** What a run of a target is given. */
+export interface FuzzParameters {
+  numRuns: number;
+  seed: number;
+  interruptAfterTimeLimit: number;
+  markInterruptAsFailure: false;
+}
+
+/** One fuzz target: a name, and how to check its property. */
+export interface FuzzTarget {
+  name: string;
+  check(parameters: FuzzParameters): Promise<fc.RunDetails<unknown>>;
+}
+
+/** A target from a property (made afresh for each run). */
+function target<Ts extends unknown[]>(
+  name: string,
+  property: () => fc.IRawProperty<Ts, boolean>,
+): FuzzTarget {
+  return {
+    name,
+    check: async (parameters) => (await fc.check(property(), parameters)) as fc.RunDetails<unknown>,
+  };
+}
+
+const TRANSFER_LIMIT_MINOR = 100_000_000n;
+const FRAME_ERRORS: ReadonlySet<FrameErrorCode> = new Set([
+  "frame_empty",
+  "frame_too_large",
+  "frame_truncated",
+]);
+const OPEN_FAILURES: ReadonlySet<OpenFailure> = new Set([
+  "sealed_malformed",
+  "sealed_out_of_sequence",
+  "sealed_not_authentic",
+]);
+const HANDSHAKE_FAILURES: ReadonlySet<HandshakeFailure> = new Set([
+  "closed_before_hello",
+  "hello_malformed",
+  "unknown_identity",
+  "closed_before_proof",
+  "proof_malformed",
+  "proof_mismatch",
+  "frame_error",
+  "refused",
+]);
+const MONITOR_REFUSALS: ReadonlySet<MonitorRefusal> = new Set([
+  "deadline",
+  "header_too_large",
+  "body_too_large",
+  "bad_request",
+]);
+
+/** Fails the case with a message when a property does not hold. */
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new Error(`Property failed: ${message}`);
+}
+
+/** A code from the closed set of structured error codes (every one has a message). */
+function isErrorCode(code: string): boolean {
+  try {
+    return typeof describeCode(code as ErrorCode) === "string";
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Inputs: random bytes, and valid messages with random mutations.
+
+type Mutation =
+  | { kind: "flip"; at: number; bit: number }
+  | { kind: "set"; at: number; value: number }
+  | { kind: "truncate"; at: number }
+  | { kind: "insert"; at: number; bytes: Uint8Array }
+  | { kind: "repeat"; from: number; length: number };
+
+const MUTATION: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+  fc.record({ kind: fc.constant("set" as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), bytes: fc.uint8Array({ maxLength: 16 }) }),
+  fc.record({
+    kind: fc.constant("repeat" as const),
+    from: fc.nat(),
+    length: fc.integer({ min: 1, max: 32 }),
+  }),
+);
+
+function applyMutation(bytes: Uint8Array, mutation: Mutation): Uint8Array {
+  if (bytes.length === 0) return mutation.kind === "insert" ? mutation.bytes : bytes;
+  switch (mutation.kind) {
+    case "flip": {
+      const copy = bytes.slice();
+      copy[mutation.at % copy.length]! ^= 1 << mutation.bit;
+      return copy;
+    }
+    case "set": {
+      const copy = bytes.slice();
+      copy[mutation.at % copy.length] = mutation.value;
+      return copy;
+    }
+    case "truncate":
+      return bytes.slice(0, mutation.at % bytes.length);
+    case "insert": {
+      const at = mutation.at % (bytes.length + 1);
+      return concatBytes([bytes.subarray(0, at), mutation.bytes, bytes.subarray(at)]);
+    }
+    case "repeat": {
+      const from = mutation.from % bytes.length;
+      return concatBytes([bytes, bytes.subarray(from, from + mutation.length)]);
+    }
+  }
+}
+
+/** Valid messages, each altered by zero to four mutations, or plain random bytes. */
+function mutated(valid: fc.Arbitrary<Uint8Array>, maxLength = 512): fc.Arbitrary<Uint8Array> {
+  return fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc.tuple(valid, fc.array(MUTATION, { maxLength: 4 })).map(([bytes, mutations]) =>
+        mutations.reduce(applyMutation, bytes)
+      ),
+    },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength }) },
+  );
+}
+
+const IDENTITY: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom("client-1", "client-22", "ada", "bank", "external"),
+  fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/),
+);
+const VALID_HELLO: fc.Arbitrary<Uint8Array> = fc.tuple(
+  IDENTITY,
+  fc.uint8Array({ minLength: 32, maxLength: 32 }),
+)
+  .filter(([identity]) => /^[a-z0-9][a-z0-9._-]{0,63}$/.test(identity))
+  .map(([identity, clientNonce]) => encodeHello({ identity, clientNonce }));
+const VALID_PROOF: fc.Arbitrary<Uint8Array> = fc.uint8Array({ minLength: 32, maxLength: 32 })
+  .map((value) => encodeValueBody(FrameType.proof, value));
+
+/** Splits bytes into chunks, as a socket's reads might: random sizes, or one byte at a time. */
+const SPLITS: fc.Arbitrary<number[]> = fc.oneof(
+  fc.constant<number[]>([1]),
+  fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }),
+);
+
+/** A byte source that hands out `bytes` in chunks of the given sizes (cycling), then ends. */
+class ChunkedSource implements ByteSource {
+  readonly #bytes: Uint8Array;
+  readonly #sizes: number[];
+  #offset = 0;
+  #reads = 0;
+
+  constructor(bytes: Uint8Array, sizes: number[]) {
+    this.#bytes = bytes;
+    this.#sizes = sizes;
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    if (this.#offset >= this.#bytes.length) return Promise.resolve(null);
+    const size = this.#sizes[this.#reads++ % this.#sizes.length]!;
+    const count = Math.min(size, buffer.length, this.#bytes.length - this.#offset);
+    buffer.set(this.#bytes.subarray(this.#offset, this.#offset + count));
+    this.#offset += count;
+    return Promise.resolve(count);
+  }
+}
+
+/** A connection whose reads come from `bytes` (in chunks) and whose writes go nowhere. */
+class ScriptedConn extends ChunkedSource {
+  readonly written: Uint8Array[] = [];
+  write(bytes: Uint8Array): Promise<number> {
+    this.written.push(bytes.slice());
+    return Promise.resolve(bytes.length);
+  }
+  close(): void {}
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The targets.
+
+const frameReader: FuzzTarget = target("frame reader", () =>
+  fc.asyncProperty(
+    fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { maxLength: 5 }),
+    fc.option(fc.uint8Array({ minLength: 1, maxLength: 64 })),
+    SPLITS,
+    fc.integer({ min: FRAME_BYTES_MIN, max: 4 * FRAME_BYTES_MIN }),
+    async (bodies, garbage, splits, frameBytesMax) => {
+      const stream = concatBytes([...bodies.map(encodeFrame), garbage ?? new Uint8Array(0)]);
+      const reader = new FrameReader(new ChunkedSource(stream, splits), { frameBytesMax });
+      const frames: Uint8Array[] = [];
+      while (frames.length <= bodies.length + stream.length) {
+        const result = await reader.next();
+        if (result.kind === "frame") {
+          frames.push(result.body);
+          continue;
+        }
+        if (result.kind === "error") check(FRAME_ERRORS.has(result.code), `frame error ${result.code}`);
+        else check(garbage === null, "a stream with trailing bytes does not end cleanly");
+        break;
+      }
+      check(frames.length >= bodies.length, "every well-formed frame before the garbage is read");
+      for (const [index, body] of bodies.entries()) {
+        check(
+          frames[index]!.length === body.length && frames[index]!.every((byte, at) => byte === body[at]),
+          `frame ${index} reassembles at any split`,
+        );
+      }
+    },
+  ));
+
+const helloAndProof: FuzzTarget = target(
+  "hello and proof bodies",
+  () =>
+    fc.property(mutated(VALID_HELLO), mutated(VALID_PROOF), (helloBytes, proofBytes) => {
+      const hello = decodeHello(helloBytes);
+      if (hello !== null) {
+        const again = encodeHello(hello);
+        check(
+          again.length === helloBytes.length && again.every((byte, at) => byte === helloBytes[at]),
+          "a hello that decodes encodes back to the same bytes",
+        );
+      }
+      const proof = decodeValueBody(FrameType.proof, proofBytes);
+      check(proof === null || proof.length === 32, "a proof is 32 bytes");
+    }),
+);
+
+const serverHandshakeTarget: FuzzTarget = target("server handshake", () =>
+  fc.asyncProperty(
+    mutated(VALID_HELLO),
+    mutated(VALID_PROOF),
+    fc.boolean(),
+    SPLITS,
+    async (hello, proof, framed, splits) => {
+      const script = framed && hello.length > 0 && proof.length > 0
+        ? concatBytes([encodeFrame(hello), encodeFrame(proof)])
+        : concatBytes([hello, proof]);
+      const conn = new ScriptedConn(script, splits);
+      const transport = new FrameTransport(conn, { frameBytesMax: HANDSHAKE_FRAME_BYTES_MAX });
+      const authKey = randomBytes(AES_KEY_BYTES);
+      const result = await serverHandshake(transport, {
+        lookupAuthKey: (name) => (name === "client-1" ? authKey : null),
+        decoyAuthKey: randomBytes(AES_KEY_BYTES),
+        authorize: () => null,
+        aead: FAST_AEAD,
+      });
+      check(!result.ok, "no random proof authenticates");
+      if (!result.ok) check(HANDSHAKE_FAILURES.has(result.reason), `handshake failure ${result.reason}`);
+    },
+  ));
+
+const sealedOpen: FuzzTarget = target("sealed frame opening", () =>
+  fc.asyncProperty(
+    fc.uint8Array({ maxLength: 300 }),
+    fc.constantFrom(FrameType.sealedText, FrameType.sealedJson),
+    fc.array(MUTATION, { maxLength: 3 }),
+    async (plaintext, type, mutations) => {
+      const secrets = { clientToServerKey: randomBytes(32), serverToClientKey: randomBytes(32) };
+      const client = await SealedChannel.create(secrets, { role: "client", aead: FAST_AEAD });
+      const server = await SealedChannel.create(secrets, { role: "server", aead: FAST_AEAD });
+      const body = (await client.seal(type, plaintext)).subarray(4);
+      const altered = mutations.reduce(applyMutation, body);
+      const same = altered.length === body.length && altered.every((byte, at) => byte === body[at]);
+      const opened = await server.open(altered);
+      if (same) {
+        check(opened.ok && opened.type === type, "an unaltered frame opens");
+        if (opened.ok) {
+          check(
+            opened.plaintext.every((byte, at) => byte === plaintext[at]),
+            "to its plaintext",
+          );
+        }
+      } else {
+        check(!opened.ok, "an altered frame never opens");
+        if (!opened.ok) check(OPEN_FAILURES.has(opened.reason), `open failure ${opened.reason}`);
+      }
+    },
+  ));
+
+const VALID_REQUEST: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
+  fc.record({ v: fc.constant(1), id: fc.string({ minLength: 1, maxLength: 8 }), op: fc.constant("balance") }),
+  fc.record({
+    v: fc.constant(1),
+    id: fc.constant("t1"),
+    op: fc.constant("transfer"),
+    to: fc.constantFrom("XYZ", "ACC-0002", "../etc", ""),
+    amount_minor: fc.oneof(fc.bigInt({ min: -10n, max: 10n ** 20n }).map(String), fc.string()),
+    idempotency_key: fc.string({ maxLength: 70 }),
+  }, { requiredKeys: ["v", "id", "op"] }),
+  fc.record({
+    v: fc.constant(1),
+    id: fc.constant("h1"),
+    op: fc.constant("history"),
+    limit: fc.oneof(fc.integer({ min: -5, max: 500 }), fc.double(), fc.string()),
+    before: fc.oneof(fc.bigInt({ min: -1n, max: 2n ** 64n }).map(String), fc.integer()),
+    account: fc.string({ maxLength: 40 }),
+  }, { requiredKeys: ["v", "id", "op"] }),
+  fc.record({
+    v: fc.constant(1),
+    id: fc.constant("c1"),
+    op: fc.constant("update_contact"),
+    email: fc.string({ maxLength: 300 }),
+    phone: fc.oneof(fc.string(), fc.integer()),
+  }, { requiredKeys: ["v", "id", "op"] }),
+  fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 3 })),
+);
+
+const structuredRequest: FuzzTarget = target("structured request decoding", () =>
+  fc.property(
+    mutated(VALID_REQUEST.map((request) => utf8(JSON.stringify(request))), 2048),
+    (bytes) => {
+      const decoded = decodeRequest(bytes);
+      if (!decoded.ok) {
+        check(isErrorCode(decoded.code), `decode code ${decoded.code}`);
+        const failure = { operation: null, ok: false as const, code: decoded.code, message: decoded.message };
+        JSON.stringify(toStructured(decoded.id, failure));
+        return;
+      }
+      const request = fromStructured(decoded.request, { transferLimitMinor: TRANSFER_LIMIT_MINOR });
+      if ("ok" in request) check(isErrorCode(request.code), `value code ${request.code}`);
+      else if (request.operation === "transfer") {
+        check(request.amountMinor > 0n && request.amountMinor <= TRANSFER_LIMIT_MINOR, "amount in range");
+      }
+    },
+  ));
+
+const VALID_COMMAND: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom("Check Balance", "Update Contact Information", "Transfer $100 to Account XYZ"),
+  fc.tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 12 })).map(([amount, account]) =>
+    `Transfer ${amount} to Account ${account}`
+  ),
+  fc.dictionary(fc.constantFrom("email", "phone", "address", "name"), fc.string({ maxLength: 40 }))
+    .map((fields) =>
+      `Update Contact Information: ${
+        Object.entries(fields).map(([key, value]) => `${key}=${value}`).join("; ")
+      }`
+    ),
+);
+
+const textCommand: FuzzTarget = target("text command parsing", () =>
+  fc.property(
+    fc.oneof(
+      fc.tuple(VALID_COMMAND, fc.array(MUTATION, { maxLength: 3 })).map(([text, mutations]) =>
+        new TextDecoder().decode(mutations.reduce(applyMutation, utf8(text)))
+      ),
+      fc.string({ unit: "binary", maxLength: 200 }),
+    ),
+    (text) => {
+      const request = parseTextCommand(text, { transferLimitMinor: TRANSFER_LIMIT_MINOR });
+      if ("ok" in request) {
+        check(isErrorCode(request.code), `text code ${request.code}`);
+        check(formatTextOutcome(request).length > 0, "every refusal has an answer");
+      } else if (request.operation === "transfer") {
+        check(request.amountMinor > 0n && request.amountMinor <= TRANSFER_LIMIT_MINOR, "amount in range");
+      }
+    },
+  ));
+
+const amounts: FuzzTarget = target("amount parsing", () =>
+  fc.property(
+    fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc.bigInt({ min: 0n, max: BALANCE_MINOR_MAX }).map((value) => formatDollars(value)),
+      fc.stringMatching(/^\$?[0-9,]{0,25}(\.[0-9]{0,3})?$/),
+    ),
+    fc.bigInt({ min: 1n, max: 10n ** 17n }),
+    (text, limitMinor) => {
+      for (const parsed of [parseDollars(text, limitMinor), parseAmountMinor(text, limitMinor)]) {
+        if (!parsed.ok) {
+          check(isErrorCode(parsed.code), `amount code ${parsed.code}`);
+          continue;
+        }
+        check(parsed.amountMinor > 0n && parsed.amountMinor <= limitMinor, "amount within (0, limit]");
+      }
+      const dollars = parseDollars(text, limitMinor);
+      if (dollars.ok) {
+        const again = parseDollars(formatDollars(dollars.amountMinor), limitMinor);
+        check(again.ok && again.amountMinor === dollars.amountMinor, "formatting round-trips");
+      }
+    },
+  ));
+
+const VALID_HTTP: fc.Arbitrary<Uint8Array> = fc.tuple(
+  fc.constantFrom("GET", "HEAD", "POST", "DELETE"),
+  fc.constantFrom("/status", "/metrics", "/", "//x", "/api/series?x=1"),
+  fc.dictionary(
+    fc.constantFrom("host", "content-length", "transfer-encoding", "x-a", "Host"),
+    fc.string({ maxLength: 30 }),
+  ),
+  fc.uint8Array({ maxLength: 40 }),
+).map(([method, path, headers, body]) =>
+  concatBytes([
+    utf8(`${method} ${path} HTTP/1.1\r\n${
+      Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("")
+    }\r\n`),
+    body,
+  ])
+);
+
+const monitorRequest: FuzzTarget = target(
+  "monitor request reading",
+  () =>
+    fc.asyncProperty(mutated(VALID_HTTP, 1024), SPLITS, async (bytes, splits) => {
+      const conn = new ScriptedConn(bytes, splits) as unknown as Deno.Conn;
+      const read = await readRequest(conn, { headerBytesMax: 256, bodyBytesMax: 16 });
+      if (read.ok) {
+        check(read.request.url.startsWith("http://monitor/"), "the target stays a path on the monitor");
+        return;
+      }
+      check([400, 413, 431, 501].includes(read.status), `status ${read.status}`);
+      check(MONITOR_REFUSALS.has(read.refusal), `refusal ${read.refusal}`);
+    }),
+);
+
+/** Every target, in the order `deno task fuzz` runs them. */
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [
+  frameReader,
+  helloAndProof,
+  serverHandshakeTarget,
+  sealedOpen,
+  structuredRequest,
+  textCommand,
+  amounts,
+  monitorRequest,
+];
+
+/** The outcome of running one target. */
+export interface FuzzOutcome {
+  name: string;
+  runs: number;
+  seconds: number;
+  failed: boolean;
+  interrupted: boolean;
+  /** fast-check's report of the smallest failing case, with the seed and path to replay it. */
+  report?: string;
+}
+
+/** Runs one target for `runs` cases from `seed`, stopping early after `timeLimitMs`. */
+export async function runTarget(
+  target: FuzzTarget,
+  options: { runs: number; seed: number; timeLimitMs: number },
+): Promise<FuzzOutcome> {
+  const startedMs = performance.now();
+  const details = await target.check({
+    numRuns: options.runs,
+    seed: options.seed,
+    interruptAfterTimeLimit: options.timeLimitMs,
+    markInterruptAsFailure: false,
+  });
+  const outcome: FuzzOutcome = {
+    name: target.name,
+    runs: details.numRuns,
+    seconds: (performance.now() - startedMs) / 1000,
+    failed: details.failed,
+    interrupted: details.interrupted,
+  };
+  if (details.failed) {
+    outcome.report = `seed ${details.seed}, path "${details.counterexamplePath}": ${
+      fc.stringify(details.counterexample)
+    }\n${
+      details.errorInstance instanceof Error ? details.errorInstance.stack : String(details.errorInstance)
+    }`;
+  }
+  return outcome;
+}
