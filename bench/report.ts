@@ -5,7 +5,7 @@
  * @module
  */
 import type { EchoReport } from "./echo.ts";
-import type { Row, ScalingResult, SessionsResult, Settings } from "./run.ts";
+import type { ListenerResult, Row, ScalingResult, SessionsResult, Settings } from "./run.ts";
 
 interface Figures {
   settings: Settings;
@@ -17,6 +17,7 @@ interface Figures {
   pgbench: { tps: number; clients: number; runs: number[] } | null;
   sessions: SessionsResult;
   scaling: ScalingResult;
+  listeners: ListenerResult[];
 }
 
 const GIB = 2 ** 30;
@@ -140,6 +141,33 @@ function ceiling(figures: Figures): string[] {
   ];
 }
 
+/** The TLS listeners side by side: what each costs a request, and how fast each opens sessions. */
+function listenerSection(listeners: ListenerResult[]): string[] {
+  if (listeners.length === 0) return [];
+  const counts = listeners[0]!.rows.map((row) => row.clients);
+  return [
+    "## TLS listeners",
+    "",
+    "Balance checks (SQLite, one serving thread) and full sessions opened and closed per second (TLS and the " +
+    "bank handshake, 32 at a time), with each TLS listener, same run. `node` (node:net and node:tls) serves: " +
+    "it closes a socket in every phase, the TLS handshake included, and admits a connection before any TLS " +
+    "work. `deno` (Deno.listenTls) cannot close a socket whose handshake is pending.",
+    "",
+    `| listener | ${counts.map((count) => `${count} conn req/s | p99 ms`).join(" | ")} | sessions/s |`,
+    `| --- | ${counts.map(() => "---: | ---:").join(" | ")} | ---: |`,
+    ...listeners.map((listener) =>
+      `| ${listener.kind} | ${
+        listener.rows.map((row) =>
+          `${fixed(row.report.measured.requests_per_second, 0)} | ${
+            fixed(row.report.measured.latency_ms.p99_ms)
+          }`
+        ).join(" | ")
+      } | ${fixed(listener.handshakesPerSecond, 0)} |`
+    ),
+    "",
+  ];
+}
+
 export async function writePerformanceReport(figures: Figures): Promise<void> {
   const { settings } = figures;
   const sessions = figures.sessions;
@@ -201,6 +229,7 @@ export async function writePerformanceReport(figures: Figures): Promise<void> {
       } |`
     ),
     "",
+    ...listenerSection(figures.listeners),
     "## Reproduce",
     "",
     "```sh",

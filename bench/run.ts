@@ -45,6 +45,8 @@ interface Settings {
   durationMs: number;
   warmupMs: number;
   connections: number[];
+  /** TLS listeners compared side by side (`--listeners node,deno`; `none` skips it). */
+  listeners: string[];
   stores: ("sqlite" | "postgres")[];
   mixes: string[];
   sessions: number;
@@ -61,7 +63,7 @@ interface Row {
 
 function readSettings(): Settings {
   const flags = parseArgs(Deno.args, {
-    string: ["duration", "warmup", "connections", "stores", "mixes", "sessions", "out"],
+    string: ["duration", "warmup", "connections", "stores", "mixes", "sessions", "out", "listeners"],
   }) as Record<string, string | undefined>;
   const databaseUrl = Deno.env.get("DATABASE_URL");
   const stores = (flags.stores ?? (databaseUrl === undefined ? "sqlite" : "sqlite,postgres")).split(",");
@@ -69,6 +71,9 @@ function readSettings(): Settings {
     durationMs: parseDurationMs(flags.duration ?? "3s") ?? 3_000,
     warmupMs: parseDurationMs(flags.warmup ?? "1s") ?? 1_000,
     connections: (flags.connections ?? "1,10,50,200,1000").split(",").map(Number),
+    listeners: (flags.listeners ?? "node,deno").split(",").filter((kind) =>
+      kind === "node" || kind === "deno"
+    ),
     stores: stores.filter((store): store is "sqlite" | "postgres" =>
       store === "sqlite" || store === "postgres"
     ),
@@ -191,6 +196,81 @@ async function measureBank(settings: Settings, server: ServerHandle, store: stri
   return rows;
 }
 
+/** One TLS listener's figures: balance checks at a few connection counts, and new sessions per second. */
+export interface ListenerResult {
+  kind: string;
+  rows: { clients: number; report: BenchReport }[];
+  handshakesPerSecond: number;
+}
+
+/** Connection counts the listeners are compared at. */
+const LISTENER_CONNECTIONS = [1, 50, 1000];
+/** Sessions opened at once when measuring handshakes per second. */
+const HANDSHAKES_IN_FLIGHT = CLIENT_CONNECTS_IN_FLIGHT_MAX;
+
+/**
+ * The serving listener (node:tls) beside Deno.listenTls, in one run: balance checks at 1, 50 and 1,000
+ * connections, then full sessions (TLS and the bank handshake) opened and closed per second.
+ */
+async function measureListeners(settings: Settings): Promise<ListenerResult[]> {
+  const results: ListenerResult[] = [];
+  for (const kind of settings.listeners) {
+    await using server = await startServer({
+      args: ["--demo-clients", String(DEMO_IDENTITIES), "--workers", "1", "--tls-listener", kind],
+    });
+    const caPem = await server.caPem();
+    const credentials = await credentialsOf(server, DEMO_IDENTITIES);
+    // First, on the fresh server: a bench process that has just closed 1,000 sessions stalls for seconds.
+    const handshakesPerSecond = await measureHandshakes(server, { caPem, credentials, settings });
+    const rows: ListenerResult["rows"] = [];
+    for (const clients of LISTENER_CONNECTIONS) {
+      const report = await runBench({
+        host: "127.0.0.1",
+        port: server.port,
+        caPem,
+        credentials,
+        clients,
+        durationMs: settings.durationMs,
+        warmupMs: settings.warmupMs,
+        mix: MIXES.balance!,
+        aead: FAST_AEAD,
+      });
+      rows.push({ clients, report });
+    }
+    results.push({ kind, rows, handshakesPerSecond });
+    console.log(
+      `listener  ${kind.padEnd(5)} ${
+        rows.map((row) => `${row.clients}: ${row.report.measured.requests_per_second.toFixed(0)} req/s`).join(
+          ", ",
+        )
+      }, ${handshakesPerSecond.toFixed(0)} handshakes/s`,
+    );
+  }
+  return results;
+}
+
+/** Opens and closes full sessions, {@link HANDSHAKES_IN_FLIGHT} at a time, for the run's duration. */
+async function measureHandshakes(
+  server: ServerHandle,
+  parts: { caPem: string; credentials: Credential[]; settings: Settings },
+): Promise<number> {
+  const endMs = performance.now() + parts.settings.durationMs;
+  let opened = 0;
+  await Promise.all(Array.from({ length: HANDSHAKES_IN_FLIGHT }, async (_, worker) => {
+    while (performance.now() < endMs) {
+      const connection = await BankConnection.connect({
+        host: "127.0.0.1",
+        port: server.port,
+        caPem: parts.caPem,
+        credential: parts.credentials[(opened + worker) % parts.credentials.length]!,
+      });
+      await connection.close();
+      opened += 1;
+    }
+  }));
+  return opened / (parts.settings.durationMs / 1000);
+}
+
 /** Balance checks at 50 connections with 1, 2, … serving threads, up to one per core. */
 async function measureScaling(settings: Settings): Promise<{ workers: number; report: BenchReport }[]> {
   const results: { workers: number; report: BenchReport }[] = [];
@@ -307,13 +387,14 @@ async function main(): Promise<void> {
     }
   }
   const scaling = await measureScaling(settings);
+  const listeners = await measureListeners(settings);
   const pgbenchAfter = await measurePgbench(settings);
   const pgbenchRuns = [pgbenchBefore, pgbenchAfter].flatMap((run) => run === null ? [] : [run.tps]);
   const pgbench = pgbenchRuns.length === 0
     ? null
     : { tps: Math.max(...pgbenchRuns), clients: 50, runs: pgbenchRuns };
   const { writePerformanceReport } = await import("./report.ts");
-  await writePerformanceReport({ settings, rows, echo, sealedEcho, pgbench, sessions, scaling });
+  await writePerformanceReport({ settings, rows, echo, sealedEcho, pgbench, sessions, scaling, listeners });
   console.log(`Wrote ${settings.out}`);
 }
 

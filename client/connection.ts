@@ -72,9 +72,7 @@ export class BankConnection {
     const timeoutMs = options.timeoutMs ?? CLIENT_RESPONSE_TIMEOUT_MS;
     let conn: SecureConn;
     try {
-      const connecting = options.connect?.() ??
-        Deno.connectTls({ hostname: options.host, port: options.port, caCerts: [options.caPem] });
-      conn = await connectWithin(connecting, timeoutMs);
+      conn = await connectWithin(options.connect?.() ?? connectSecure(options), timeoutMs);
     } catch (error) {
       throw new ClientError(`cannot connect to ${options.host}:${options.port}: ${messageOf(error)}`);
     }
@@ -148,6 +146,21 @@ export class BankConnection {
       if (opened.type !== type) throw new ClientError("server answered in another format than asked");
       return opened.plaintext;
     });
+  }
+}
+
+/**
+ * TCP with Nagle's algorithm off (the hello, the proof and each request are small writes that must not
+ * wait for the peer's delayed acknowledgement), then TLS verified against the bank's CA.
+ */
+async function connectSecure(options: ConnectOptions): Promise<Deno.TlsConn> {
+  const tcp = await Deno.connect({ hostname: options.host, port: options.port });
+  try {
+    tcp.setNoDelay(true);
+    return await Deno.startTls(tcp, { hostname: options.host, caCerts: [options.caPem] });
+  } catch (error) {
+    closeQuietly(tcp);
+    throw error;
   }
 }
 

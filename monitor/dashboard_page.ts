@@ -16,6 +16,7 @@
  * | data-testid                                                       | what                                |
  * | ----------------------------------------------------------------- | ----------------------------------- |
  * | `connections-open`, `connections-total`, `rejected`               | connection counters                 |
+ * | `rejection-rate`, `open-files`                                    | rejections per second over the last 10 s; open files (of the limit) |
  * | `tasks-processed`, `tasks-failed`, `uptime`, `draining`           | request counters, seconds, boolean  |
  * | `chart-throughput`, `chart-latency`, `chart-connections`, `chart-errors` | the SVG charts (`data-peak`, `data-latest`, `data-total`, `data-samples`) |
  * | `recent-transfers` (tbody), `recent-transfer` (row)               | cells carry `data-field` `at`, `from`, `to`, `amount` |
@@ -143,6 +144,8 @@ const BODY = String.raw`
       <div class="counter"><dt>Open connections</dt><dd data-testid="connections-open">—</dd></div>
       <div class="counter"><dt>Connections total</dt><dd data-testid="connections-total">—</dd></div>
       <div class="counter"><dt>Rejected connections</dt><dd data-testid="rejected">—</dd></div>
+      <div class="counter"><dt>Rejections per second</dt><dd data-testid="rejection-rate">—</dd></div>
+      <div class="counter"><dt>Open files</dt><dd data-testid="open-files">—</dd></div>
       <div class="counter"><dt>Tasks processed</dt><dd data-testid="tasks-processed">—</dd></div>
       <div class="counter"><dt>Tasks failed</dt><dd data-testid="tasks-failed">—</dd></div>
       <div class="counter"><dt>Uptime</dt><dd data-testid="uptime">—</dd></div>
@@ -181,7 +184,7 @@ const BODY = String.raw`
         <svg id="chart-errors" data-testid="chart-errors" role="img" aria-label="Errors and rejections: no data yet"></svg>
         <ul class="legend">
           <li><span class="swatch s-errors"></span>requests refused or failed</li>
-          <li><span class="swatch dashed s-rejected"></span>connections rejected</li>
+          <li><span class="swatch dashed s-rejected"></span>rejected: connections, rate-limited requests, monitor requests</li>
         </ul>
       </figure>
     </div>
@@ -438,6 +441,46 @@ function renderCounters(status) {
     element.textContent = counter.format(value);
     element.classList.toggle("warn", counter.warn === true && value > 0);
   }
+  renderOpenFiles(status);
+}
+
+/** Open files against the limit; shown in red past 90 % of it. */
+function renderOpenFiles(status) {
+  const element = byTestId("open-files");
+  const open = status?.open_files;
+  const limit = status?.open_files_limit;
+  if (!isCount(open)) {
+    element.textContent = status === null ? "—" : "unknown";
+    element.removeAttribute("data-value");
+    element.classList.remove("warn");
+    return;
+  }
+  element.dataset.value = String(open);
+  element.textContent = isCount(limit) ? formatCount(open) + " of " + formatCompact(limit) : formatCount(open);
+  element.title = isCount(limit) ? formatCount(open) + " of " + formatCount(limit) + " open files" : "";
+  element.classList.toggle("warn", isCount(limit) && open > 0.9 * limit);
+}
+
+/** 20,000 as "20k", 1,048,576 as "1.0M": short enough for a counter. */
+function formatCompact(value) {
+  if (value >= 1e6) return (value / 1e6).toFixed(1) + "M";
+  if (value >= 1e4) return Math.round(value / 1e3) + "k";
+  return formatCount(value);
+}
+
+/** Rejections per second, averaged over the last (up to) 10 seconds of the series. */
+function renderRejectionRate(samples) {
+  const element = byTestId("rejection-rate");
+  const recent = samples.slice(-10);
+  if (recent.length === 0) {
+    element.textContent = "—";
+    element.removeAttribute("data-value");
+    return;
+  }
+  const rate = recent.reduce((sum, sample) => sum + sample.rejected, 0) / recent.length;
+  element.dataset.value = String(rate);
+  element.textContent = (rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)) + "/s";
+  element.classList.toggle("warn", rate > 0);
 }
 
 function cell(text, options) {
@@ -634,6 +677,7 @@ function renderCharts() {
   let span = WINDOW_SECONDS_MIN;
   for (const chart of CHARTS) span = drawChart(chart, view.samples);
   document.getElementById("window-text").textContent = "last " + formatSpan(span);
+  renderRejectionRate(view.samples);
 }
 
 function showUnauthorized(token) {

@@ -14,6 +14,7 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import type { Browser, Page } from "playwright-core";
+import { flood } from "../bench/flood.ts";
 import { randomBytes } from "../protocol/bytes.ts";
 import { connectAs, runClient, startServer } from "./harness.ts";
 import type { ServerHandle } from "./harness.ts";
@@ -90,6 +91,8 @@ Deno.test({
       await waitForValue(page, "connections-open", "0");
       await waitForValue(page, "tasks-failed", "0");
       await waitForValue(page, "rejected", "0");
+      await waitForValue(page, "rejection-rate", "0");
+      assertMatch(await page.getByTestId("open-files").textContent() ?? "", /^[0-9,]+ of [0-9,.]+[kM]?$/);
       assertEquals(await page.getByTestId("tasks-processed").textContent(), String(requestsSent));
 
       const expectedRows = [
@@ -121,6 +124,26 @@ Deno.test({
         const latest = await page.getByTestId("chart-connections").getAttribute("data-latest");
         return latest === "0" ? true : null;
       });
+
+      // A flood from another address: the surplus over its pending budget shows as rejections per second.
+      const flooded = await flood({
+        host: "127.0.0.1",
+        port: server.port,
+        from: ["127.0.0.2"],
+        count: 200,
+        mode: "tcp",
+        holdMs: 300,
+      });
+      assertEquals(flooded.connected, 200);
+      await waitUntil("the dashboard shows the rejection rate", async () => {
+        const rate = Number(await page.getByTestId("rejection-rate").getAttribute("data-value"));
+        return rate > 0 ? true : null;
+      });
+      assertMatch(
+        await valueOf(page, "rejected") ?? "",
+        /^(1[3-9][0-9]|[2-9][0-9]{2})$/,
+        "136 or more rejected",
+      );
 
       const updateReadme = Deno.env.get("BANK_UPDATE_SCREENSHOT") === "1";
       const screenshotPath = updateReadme
