@@ -113,12 +113,7 @@ interface OpenPeer {
 async function openPeer(options: FloodOptions, from: string): Promise<OpenPeer | "failed" | "refused"> {
   const raw = net.connect({ host: options.host, port: options.port, localAddress: from });
   raw.on("error", () => {});
-  const connected = await new Promise<boolean>((resolve) => {
-    raw.once("connect", () => resolve(true));
-    raw.once("error", () => resolve(false));
-    raw.once("close", () => resolve(false));
-  });
-  if (!connected) {
+  if (!(await reached(raw, "connect"))) {
     raw.destroy();
     return "failed";
   }
@@ -134,12 +129,7 @@ async function openPeer(options: FloodOptions, from: string): Promise<OpenPeer |
       servername: "localhost",
     });
     secure.on("error", () => {});
-    const ok = await new Promise<boolean>((resolve) => {
-      secure.once("secureConnect", () => resolve(true));
-      secure.once("error", () => resolve(false));
-      secure.once("close", () => resolve(false));
-    });
-    if (!ok) {
+    if (!(await reached(secure, "secureConnect"))) {
       secure.destroy();
       return "refused";
     }
@@ -147,6 +137,15 @@ async function openPeer(options: FloodOptions, from: string): Promise<OpenPeer |
   }
   const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
   return { socket, connectedMs, closed };
+}
+
+/** Whether a socket reaches `event` before it fails or closes. */
+function reached(socket: net.Socket, event: "connect" | "secureConnect"): Promise<boolean> {
+  return new Promise((resolve) => {
+    socket.once(event, () => resolve(true));
+    socket.once("error", () => resolve(false));
+    socket.once("close", () => resolve(false));
+  });
 }
 
 /** Holds a peer until the server closes it or `holdMs` passes; counts which. */

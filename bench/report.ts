@@ -145,25 +145,37 @@ function ceiling(figures: Figures): string[] {
 function listenerSection(listeners: ListenerResult[]): string[] {
   if (listeners.length === 0) return [];
   const counts = listeners[0]!.rows.map((row) => row.clients);
+  const kinds = [...new Set(listeners.map((listener) => listener.kind))];
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  const line = (label: string, rates: number[], sessions: number) =>
+    `| ${label} | ${rates.map((rate) => fixed(rate, 0)).join(" | ")} | ${fixed(sessions, 0)} |`;
+  const rounds = [...listeners].sort((a, b) => a.kind.localeCompare(b.kind) || a.round - b.round).map((run) =>
+    line(
+      `${run.kind}, round ${run.round}`,
+      run.rows.map((row) => row.report.measured.requests_per_second),
+      run.handshakesPerSecond,
+    )
+  );
+  const means = kinds.map((kind) => {
+    const runs = listeners.filter((listener) => listener.kind === kind);
+    const rates = counts.map((_, at) =>
+      mean(runs.map((run) => run.rows[at]!.report.measured.requests_per_second))
+    );
+    return line(`**${kind}, mean**`, rates, mean(runs.map((run) => run.handshakesPerSecond)));
+  });
   return [
     "## TLS listeners",
     "",
     "Balance checks (SQLite, one serving thread) and full sessions opened and closed per second (TLS and the " +
-    "bank handshake, 32 at a time), with each TLS listener, same run. `node` (node:net and node:tls) serves: " +
-    "it closes a socket in every phase, the TLS handshake included, and admits a connection before any TLS " +
-    "work. `deno` (Deno.listenTls) cannot close a socket whose handshake is pending.",
+    "bank handshake, 32 at a time), with each TLS listener, two rounds in mirrored order in the same run. " +
+    "`node` (node:net and node:tls) serves: it closes a socket in every phase, the TLS handshake included, " +
+    "and admits a connection before any TLS work. `deno` (Deno.listenTls) cannot close a socket whose " +
+    "handshake is pending.",
     "",
-    `| listener | ${counts.map((count) => `${count} conn req/s | p99 ms`).join(" | ")} | sessions/s |`,
-    `| --- | ${counts.map(() => "---: | ---:").join(" | ")} | ---: |`,
-    ...listeners.map((listener) =>
-      `| ${listener.kind} | ${
-        listener.rows.map((row) =>
-          `${fixed(row.report.measured.requests_per_second, 0)} | ${
-            fixed(row.report.measured.latency_ms.p99_ms)
-          }`
-        ).join(" | ")
-      } | ${fixed(listener.handshakesPerSecond, 0)} |`
-    ),
+    `| listener | ${counts.map((count) => `${count} conn req/s`).join(" | ")} | sessions/s |`,
+    `| --- | ${counts.map(() => "---:").join(" | ")} | ---: |`,
+    ...rounds,
+    ...means,
     "",
   ];
 }

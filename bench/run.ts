@@ -161,6 +161,25 @@ async function measurePgbench(settings: Settings): Promise<{ tps: number; client
   return Number.isFinite(tps) ? { tps, clients: 50 } : null;
 }
 
+/** One load-generator run against a server, for the run's duration, seeded by its connection count. */
+function benchAgainst(
+  server: ServerHandle,
+  parts: { caPem: string; credentials: Credential[]; clients: number; mix: BenchMix; settings: Settings },
+): Promise<BenchReport> {
+  return runBench({
+    host: "127.0.0.1",
+    port: server.port,
+    caPem: parts.caPem,
+    credentials: parts.credentials,
+    clients: parts.clients,
+    durationMs: parts.settings.durationMs,
+    warmupMs: parts.settings.warmupMs,
+    mix: parts.mix,
+    aead: FAST_AEAD,
+    seed: parts.clients,
+  });
+}
+
 /** Every mix at every connection count against one store. */
 async function measureBank(settings: Settings, server: ServerHandle, store: string): Promise<Row[]> {
   const caPem = await server.caPem();
@@ -171,18 +190,7 @@ async function measureBank(settings: Settings, server: ServerHandle, store: stri
   const rows: Row[] = [];
   for (const mix of settings.mixes) {
     for (const clients of settings.connections) {
-      const report = await runBench({
-        host: "127.0.0.1",
-        port: server.port,
-        caPem,
-        credentials,
-        clients,
-        durationMs: settings.durationMs,
-        warmupMs: settings.warmupMs,
-        mix: MIXES[mix]!,
-        aead: FAST_AEAD,
-        seed: clients,
-      });
+      const report = await benchAgainst(server, { caPem, credentials, clients, mix: MIXES[mix]!, settings });
       rows.push({ store, mix, clients, report });
       const { requests_per_second: rate, latency_ms: latency } = report.measured;
       console.log(
@@ -196,9 +204,10 @@ async function measureBank(settings: Settings, server: ServerHandle, store: stri
   return rows;
 }
 
-/** One TLS listener's figures: balance checks at a few connection counts, and new sessions per second. */
+/** One TLS listener's figures in one round: balance checks at a few connection counts, and sessions/s. */
 export interface ListenerResult {
   kind: string;
+  round: number;
   rows: { clients: number; report: BenchReport }[];
   handshakesPerSecond: number;
 }
@@ -209,12 +218,15 @@ const LISTENER_CONNECTIONS = [1, 50, 1000];
 const HANDSHAKES_IN_FLIGHT = CLIENT_CONNECTS_IN_FLIGHT_MAX;
 
 /**
- * The serving listener (node:tls) beside Deno.listenTls, in one run: balance checks at 1, 50 and 1,000
- * connections, then full sessions (TLS and the bank handshake) opened and closed per second.
+ * The serving listener (node:tls) beside Deno.listenTls, in one run: full sessions (TLS and the bank
+ * handshake) opened and closed per second, then balance checks at 1, 50 and 1,000 connections. Two rounds
+ * in mirrored order (node, deno, deno, node), so that a drift of the machine weighs on both alike.
  */
 async function measureListeners(settings: Settings): Promise<ListenerResult[]> {
   const results: ListenerResult[] = [];
-  for (const kind of settings.listeners) {
+  const order = [...settings.listeners, ...[...settings.listeners].reverse()];
+  for (const [index, kind] of order.entries()) {
+    const round = index < settings.listeners.length ? 1 : 2;
     await using server = await startServer({
       args: ["--demo-clients", String(DEMO_IDENTITIES), "--workers", "1", "--tls-listener", kind],
     });
@@ -224,22 +236,18 @@ async function measureListeners(settings: Settings): Promise<ListenerResult[]> {
     const handshakesPerSecond = await measureHandshakes(server, { caPem, credentials, settings });
     const rows: ListenerResult["rows"] = [];
     for (const clients of LISTENER_CONNECTIONS) {
-      const report = await runBench({
-        host: "127.0.0.1",
-        port: server.port,
+      const report = await benchAgainst(server, {
         caPem,
         credentials,
         clients,
-        durationMs: settings.durationMs,
-        warmupMs: settings.warmupMs,
         mix: MIXES.balance!,
-        aead: FAST_AEAD,
+        settings,
       });
       rows.push({ clients, report });
     }
-    results.push({ kind, rows, handshakesPerSecond });
+    results.push({ kind, round, rows, handshakesPerSecond });
     console.log(
-      `listener  ${kind.padEnd(5)} ${
+      `listener  ${kind.padEnd(5)} round ${round}: ${
         rows.map((row) => `${row.clients}: ${row.report.measured.requests_per_second.toFixed(0)} req/s`).join(
           ", ",
         )

@@ -3,9 +3,11 @@
  * `getrlimit`, `setrlimit` and `poll`. Deno (since 1.43) lets nothing short of `--allow-all` read /proc,
  * so the server is granted `--allow-ffi` and loads just these symbols; nothing else of libc is bound.
  *
- * Counting: one `poll` over descriptors 0..limit-1 with no events and a zero timeout; the kernel marks
- * each descriptor that is not open POLLNVAL, so the count is exact, takes one system call, and costs about
- * 5 us per thousand descriptors scanned.
+ * Counting: one `poll` over descriptors 0..N-1 with no events and a zero timeout; the kernel marks each
+ * descriptor that is not open POLLNVAL, so the count takes one system call and costs about 5 us per thousand
+ * descriptors scanned. The kernel hands out the lowest free descriptor, so open ones cluster at the bottom:
+ * N is twice the last count plus a margin (at least {@link FD_SCAN_MIN}, at most the soft limit), which
+ * keeps a count on a million-file limit as cheap as the process is small.
  *
  * Without the permission (or off Linux and macOS) everything reads as unknown, and the server sizes its
  * budget from its flags alone.
@@ -20,8 +22,9 @@ export interface FileLimit {
   hard: number;
 }
 
-/** The most descriptors one count scans (8 bytes each): larger limits are counted up to here. */
-export const FD_SCAN_MAX = 1 << 20;
+/** The fewest descriptors one count scans, and the most (8 bytes each). */
+export const FD_SCAN_MIN = 4_096;
+export const FD_SCAN_MAX = 1 << 22;
 const POLLNVAL = 0x20;
 const RLIM_INFINITY = 2n ** 64n - 1n;
 const LIBRARIES: Record<string, { paths: string[]; nofile: number }> = {
@@ -38,6 +41,7 @@ type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 let libc: { symbols: Libc; nofile: number } | null | undefined;
 let scan: Int32Array = new Int32Array(0);
+let lastCount = 0;
 
 /** Loads the three symbols once; null when FFI is not permitted or libc is not found. */
 function load(): { symbols: Libc; nofile: number } | null {
@@ -87,12 +91,12 @@ export function countOpenFiles(): number | null {
   const lib = load();
   const limit = readFileLimit();
   if (lib === null || limit === null) return null;
-  const count = Math.min(limit.soft, FD_SCAN_MAX);
-  if (scan.length !== count * 2) {
+  const count = Math.min(limit.soft, FD_SCAN_MAX, Math.max(FD_SCAN_MIN, 2 * lastCount + FD_SCAN_MIN));
+  if (scan.length < count * 2) {
     scan = new Int32Array(count * 2);
     for (let fd = 0; fd < count; fd++) scan[fd * 2] = fd; // events and revents stay 0
   }
-  const ready = lib.symbols.poll(new Uint8Array(scan.buffer), BigInt(count), 0);
+  const ready = lib.symbols.poll(new Uint8Array(scan.buffer, 0, count * 8), BigInt(count), 0);
   if (ready < 0) return null;
   let closed = 0;
   for (let fd = 0; fd < count; fd++) {
@@ -101,5 +105,6 @@ export function countOpenFiles(): number | null {
     scan[fd * 2 + 1] = 0;
   }
   assert(closed <= count, "Closed descriptors are a subset of those scanned");
-  return count - closed;
+  lastCount = count - closed;
+  return lastCount;
 }

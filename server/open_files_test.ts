@@ -15,6 +15,11 @@ Deno.test({
     assertEquals(countOpenFiles(), before + 50);
     files.forEach((file) => file.close());
     assertEquals(countOpenFiles(), before);
+    const many = Array.from({ length: 9_000 }, () => Deno.openSync(import.meta.filename!));
+    countOpenFiles(); // the scan widens from the count it sees
+    assertEquals(countOpenFiles(), before + 9_000, "files far past the first scan are found");
+    many.forEach((file) => file.close());
+    assertEquals(countOpenFiles(), before);
   },
 });
 
