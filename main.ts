@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { isAssertionFailure } from "./protocol/assert.ts";
-import { formatOptionHelp, UsageError } from "./protocol/options.ts";
+import { isAssertionFailure } from "./lib/assert.ts";
+import { formatOptionHelp, UsageError } from "./lib/options.ts";
 import { ADMIN_COMMANDS, ADMIN_USAGE, runAdmin } from "./server/admin.ts";
 import { parseServerConfig, SERVER_OPTIONS } from "./server/config.ts";
 import type { ServerConfig } from "./server/config.ts";

@@ -7,8 +7,8 @@
  */
 import { aeadByName } from "../protocol/aead.ts";
 import type { Aead, AeadName } from "../protocol/aead.ts";
-import { assert } from "../protocol/assert.ts";
-import { randomBytes } from "../protocol/bytes.ts";
+import { assert } from "../lib/assert.ts";
+import { randomBytes } from "../lib/bytes.ts";
 import { SealedChannel } from "../protocol/channel.ts";
 import { deriveSessionSecrets } from "../protocol/handshake.ts";
 import type { SessionSecrets } from "../protocol/handshake.ts";

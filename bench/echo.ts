@@ -13,9 +13,9 @@
  *
  * @module
  */
-import { LatencyHistogram } from "../client/bench.ts";
+import { LatencyHistogram } from "../lib/histogram.ts";
 import { FAST_AEAD } from "../protocol/aead.ts";
-import { assert } from "../protocol/assert.ts";
+import { assert } from "../lib/assert.ts";
 import { SealedChannel } from "../protocol/channel.ts";
 import type { SessionSecrets } from "../protocol/handshake.ts";
 import { encodeFrame, FrameReader, writeAll } from "../protocol/frame.ts";

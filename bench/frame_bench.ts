@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { assert } from "../protocol/assert.ts";
-import { concatBytes, randomBytes } from "../protocol/bytes.ts";
+import { assert } from "../lib/assert.ts";
+import { concatBytes, randomBytes } from "../lib/bytes.ts";
 import { encodeFrame, FrameReader } from "../protocol/frame.ts";
 import type { ByteSource } from "../protocol/frame.ts";
 import { FRAME_BYTES_DEFAULT, FRAME_HEADER_BYTES } from "../protocol/limits.ts";

@@ -6,8 +6,8 @@
  */
 import "reflect-metadata"; // @peculiar/x509 2.x needs it loaded first
 import * as x509 from "@peculiar/x509";
-import { assert, isAssertionFailure } from "../protocol/assert.ts";
-import { fromUtf8 } from "../protocol/bytes.ts";
+import { assert, isAssertionFailure } from "../lib/assert.ts";
+import { fromUtf8 } from "../lib/bytes.ts";
 import {
   ensurePrivateDir,
   fileExists,
@@ -15,7 +15,7 @@ import {
   PUBLIC_FILE_MODE,
   readFileLimited,
   writeFileAtomic,
-} from "../server/files.ts";
+} from "../lib/files.ts";
 
 x509.cryptoProvider.set(crypto);
 

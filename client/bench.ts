@@ -17,9 +17,9 @@
  * @module
  */
 import process from "node:process";
-import { assert, isAssertionFailure } from "../protocol/assert.ts";
+import { assert, isAssertionFailure } from "../lib/assert.ts";
 import type { AeadFactory } from "../protocol/aead.ts";
-import { utf8 } from "../protocol/bytes.ts";
+import { utf8 } from "../lib/bytes.ts";
 import type { OpenResult, SealedChannel } from "../protocol/channel.ts";
 import type { Credential } from "../protocol/credential.ts";
 import {
@@ -31,7 +31,8 @@ import {
 } from "../protocol/limits.ts";
 import { decodeResponse } from "../protocol/messages.ts";
 import { clientHandshake } from "../protocol/session.ts";
-import { seededRandom } from "../protocol/testing.ts";
+import { HISTOGRAM_VALUE_MS_MAX, LatencyHistogram } from "../lib/histogram.ts";
+import { seededRandom } from "../lib/random.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import { decodeErrorBody, FrameType } from "../protocol/wire.ts";
 import { connectWithin } from "./connection.ts";
@@ -57,10 +58,6 @@ export const BENCH_PROGRESS_INTERVAL_MS = 250;
 export const BENCH_WATCHDOG_INTERVAL_MS = 1_000;
 
 /** Histogram buckets: each 1% wider than the last, from 1 µs to one day, so any value is within 0.5%. */
-const HISTOGRAM_GROWTH = 1.01;
-const HISTOGRAM_VALUE_US_MAX = 24 * 3_600_000_000;
-const HISTOGRAM_BUCKETS = Math.ceil(Math.log(HISTOGRAM_VALUE_US_MAX) / Math.log(HISTOGRAM_GROWTH)) + 2;
-const HISTOGRAM_LOG_GROWTH_INVERSE = 1 / Math.log(HISTOGRAM_GROWTH);
 
 /** The account every demo ledger has, used as the target when a connection has no other demo account. */
 const FALLBACK_TARGET_ACCOUNT_ID = "XYZ";
@@ -75,7 +72,7 @@ const MIX_PATTERN = /^([0-9]{1,4}):([0-9]{1,4}):([0-9]{1,4})$/;
 assert(BENCH_DURATION_MS_MIN < BENCH_DURATION_MS_MAX, "The shortest bench must be shorter than the longest");
 assert(BENCH_WARMUP_MS_DEFAULT <= BENCH_WARMUP_MS_MAX, "The default warmup must be within its ceiling");
 assert(
-  BENCH_DURATION_MS_MAX + BENCH_WARMUP_MS_MAX < HISTOGRAM_VALUE_US_MAX / 1_000,
+  BENCH_DURATION_MS_MAX + BENCH_WARMUP_MS_MAX < HISTOGRAM_VALUE_MS_MAX,
   "The histogram must hold the longest wait",
 );
 assert(BENCH_PIPELINE_MAX < SESSION_REQUESTS_MAX, "A session must hold a full pipeline");
@@ -207,59 +204,6 @@ export interface BenchReport {
 
 /** Above this share of one core, the bench itself may be what limits the throughput. */
 const SATURATED_CPU_CORES = 0.8;
-
-/** A latency histogram of fixed size: 1% log-scale buckets from 1 µs to one day (about 2,500 buckets). */
-export class LatencyHistogram {
-  readonly #counts = new Float64Array(HISTOGRAM_BUCKETS);
-  #count = 0;
-  #sumMs = 0;
-  #minMs = Infinity;
-  #maxMs = 0;
-
-  get count(): number {
-    return this.#count;
-  }
-
-  record(valueMs: number): void {
-    const valueUs = valueMs * 1_000;
-    const index = valueUs < 1
-      ? 0
-      : Math.min(HISTOGRAM_BUCKETS - 1, 1 + Math.floor(Math.log(valueUs) * HISTOGRAM_LOG_GROWTH_INVERSE));
-    this.#counts[index] = this.#counts[index]! + 1;
-    this.#count += 1;
-    this.#sumMs += valueMs;
-    if (valueMs < this.#minMs) this.#minMs = valueMs;
-    if (valueMs > this.#maxMs) this.#maxMs = valueMs;
-  }
-
-  /** The value below which `fraction` of the recorded values lie, within 0.5%; null when empty. */
-  quantileMs(fraction: number): number | null {
-    assert(fraction > 0 && fraction <= 1, `Cannot take quantile ${fraction}`);
-    if (this.#count === 0) return null;
-    const rank = Math.ceil(fraction * this.#count);
-    let seen = 0;
-    for (let index = 0; index < HISTOGRAM_BUCKETS; index++) {
-      seen += this.#counts[index]!;
-      if (seen >= rank) {
-        const middleMs = index === 0 ? 0 : HISTOGRAM_GROWTH ** (index - 0.5) / 1_000;
-        return Math.min(this.#maxMs, Math.max(this.#minMs, middleMs));
-      }
-    }
-    assert(false, `Histogram holds ${this.#count} values but its buckets ${seen}`);
-  }
-
-  get minMs(): number | null {
-    return this.#count === 0 ? null : this.#minMs;
-  }
-
-  get maxMs(): number | null {
-    return this.#count === 0 ? null : this.#maxMs;
-  }
-
-  get meanMs(): number | null {
-    return this.#count === 0 ? null : this.#sumMs / this.#count;
-  }
-}
 
 /** Reads a duration such as `500ms`, `10s`, `2m` or `1h`; null when the text is not one. */
 export function parseDurationMs(text: string): number | null {

@@ -2,16 +2,16 @@
  * The load generator against the real server process: its figures agree with the server's own counters,
  * pipelining works, refusals and wrong answers count as errors, and bad arguments are refused.
  */
-import { assert, assertEquals, assertGreater, assertLess, assertMatch } from "@std/assert";
-import { utf8 } from "../protocol/bytes.ts";
+import { assert, assertEquals, assertGreater, assertMatch } from "@std/assert";
+import { utf8 } from "../lib/bytes.ts";
 import type { Credential } from "../protocol/credential.ts";
 import { deriveAuthKey } from "../protocol/handshake.ts";
 import { serverHandshake } from "../protocol/session.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import { FrameType } from "../protocol/wire.ts";
-import { CLIENT_SOURCE, startServer } from "../tests/harness.ts";
-import type { ServerHandle } from "../tests/harness.ts";
-import { benchExitCode, LatencyHistogram, parseDurationMs, parseMix, runBench } from "./bench.ts";
+import { CLIENT_SOURCE, startServer } from "../tools/harness.ts";
+import type { ServerHandle } from "../tools/harness.ts";
+import { benchExitCode, parseDurationMs, parseMix, runBench } from "./bench.ts";
 import type { BenchReport } from "./bench.ts";
 
 const STATUS_WAIT_MS = 2_000;
@@ -44,22 +44,6 @@ async function tasksProcessedReaching(server: ServerHandle, expected: number): P
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
-
-Deno.test("LatencyHistogram() reports percentiles within 1% from fixed buckets", () => {
-  const histogram = new LatencyHistogram();
-  for (let value = 1; value <= 100_000; value++) histogram.record(value / 1_000);
-  assertEquals(histogram.count, 100_000);
-  for (const [fraction, exactMs] of [[0.5, 50], [0.9, 90], [0.99, 99], [0.999, 99.9]] as const) {
-    const reportedMs = histogram.quantileMs(fraction)!;
-    assertLess(Math.abs(reportedMs - exactMs) / exactMs, 0.01, `p${fraction * 100}: ${reportedMs}`);
-  }
-  assertEquals(histogram.quantileMs(1), 100);
-  assertEquals(histogram.maxMs, 100);
-  assertEquals(histogram.minMs, 0.001);
-  histogram.record(48 * 3_600_000);
-  assertEquals(histogram.maxMs, 48 * 3_600_000, "a value past the last bucket still sets the maximum");
-  assertEquals(new LatencyHistogram().quantileMs(0.5), null);
-});
 
 Deno.test("parseDurationMs() and parseMix() read the command line's forms and refuse the rest", () => {
   const durations: [string, number | null][] = [

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { isAssertionFailure } from "../protocol/assert.ts";
+import { isAssertionFailure } from "../lib/assert.ts";
 import type { AeadFactory } from "../protocol/aead.ts";
-import { fromUtf8, utf8 } from "../protocol/bytes.ts";
+import { fromUtf8, utf8 } from "../lib/bytes.ts";
 import type { SealedChannel, SealedType } from "../protocol/channel.ts";
 import type { Credential } from "../protocol/credential.ts";
 import {

@@ -16,17 +16,19 @@
  *
  * @module
  */
-import { fileExists, readTextFileLimited } from "../server/files.ts";
+import { fileExists, readTextFileLimited } from "../lib/files.ts";
+import { Gate } from "../lib/gate.ts";
 import { decodeCredential } from "../protocol/credential.ts";
 import type { Credential } from "../protocol/credential.ts";
 import {
+  CLIENT_CONNECTS_IN_FLIGHT_MAX,
   CLIENT_RUN_CLIENTS_MAX,
   CLIENT_RUN_TASKS_MAX,
   CREDENTIAL_FILE_BYTES_MAX,
   TEXT_COMMAND_BYTES_MAX,
 } from "../protocol/limits.ts";
-import { formatOptionHelp, Options, UsageError } from "../protocol/options.ts";
-import type { OptionSpec } from "../protocol/options.ts";
+import { formatOptionHelp, Options, UsageError } from "../lib/options.ts";
+import type { OptionSpec } from "../lib/options.ts";
 import { DEFAULT_TASKS } from "../protocol/text.ts";
 import {
   BENCH_CLIENTS_MAX,
@@ -50,7 +52,6 @@ import {
   EXIT_UNREACHABLE,
   EXIT_USAGE,
   exitCodeOf,
-  Gate,
   jsonReporter,
   runOneClient,
   textReporter,
@@ -184,7 +185,7 @@ async function main(args: string[]): Promise<number> {
   const reporter = credentials.length > 1 && Deno.stderr.isTerminal()
     ? withProgress(base, credentials.length)
     : base;
-  const connects = new Gate();
+  const connects = new Gate(CLIENT_CONNECTS_IN_FLIGHT_MAX);
   const reports = await Promise.all(
     credentials.map((credential, index) =>
       runOneClient(

@@ -5,8 +5,8 @@
  * @module
  */
 import type { Credential } from "../protocol/credential.ts";
-import { CLIENT_CONNECTS_IN_FLIGHT_MAX } from "../protocol/limits.ts";
 import { isFailureAnswer } from "../protocol/text.ts";
+import type { Gate } from "../lib/gate.ts";
 import { BankConnection, ClientError } from "./connection.ts";
 
 export const EXIT_OK = 0;
@@ -83,31 +83,6 @@ export function withProgress(inner: Reporter, total: number): Reporter {
       inner.end(reports);
     },
   };
-}
-
-/**
- * Lets at most `limit` tasks run at once; the rest wait their turn in order. A run opens its connections
- * through one, so that a thousand clients never open a thousand handshakes at the same moment.
- */
-export class Gate {
-  readonly #limit: number;
-  #running = 0;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(limit: number = CLIENT_CONNECTS_IN_FLIGHT_MAX) {
-    this.#limit = limit;
-  }
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#running >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#running += 1;
-    try {
-      return await task();
-    } finally {
-      this.#running -= 1;
-      this.#waiting.shift()?.();
-    }
-  }
 }
 
 /** Runs one client through its tasks; returns what it did. */

@@ -4,7 +4,7 @@
  * prints it, with the smallest failing case.
  */
 import { assert, assertEquals } from "@std/assert";
-import { startServer } from "../tests/harness.ts";
+import { startServer } from "../tools/harness.ts";
 import { fuzzLiveServer } from "./live.ts";
 import { FUZZ_TARGETS, runTarget } from "./targets.ts";
 

@@ -6,13 +6,13 @@
  * @module
  */
 import fc from "fast-check";
-import { utf8 } from "../protocol/bytes.ts";
+import { utf8 } from "../lib/bytes.ts";
 import { describeCode } from "../protocol/codes.ts";
 import type { ErrorCode } from "../protocol/codes.ts";
 import { CLIENT_CONNECTS_IN_FLIGHT_MAX, TEXT_COMMAND_BYTES_MAX } from "../protocol/limits.ts";
 import { isFailureAnswer } from "../protocol/text.ts";
-import { connectAs, connectRaw, readUntilClosed } from "../tests/harness.ts";
-import type { ServerHandle } from "../tests/harness.ts";
+import { connectAs, connectRaw, readUntilClosed } from "../tools/harness.ts";
+import type { ServerHandle } from "../tools/harness.ts";
 import { writeAll } from "../protocol/frame.ts";
 
 /** What the live fuzzing sent and saw. */

@@ -13,7 +13,7 @@
  * @module
  */
 import { parseArgs } from "@std/cli/parse-args";
-import { startServer } from "../tests/harness.ts";
+import { startServer } from "../tools/harness.ts";
 import { fuzzLiveServer } from "./live.ts";
 import { FUZZ_TARGETS, runTarget } from "./targets.ts";
 

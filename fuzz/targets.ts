@@ -12,7 +12,7 @@
  */
 import fc from "fast-check";
 import { FAST_AEAD } from "../protocol/aead.ts";
-import { concatBytes, randomBytes, utf8 } from "../protocol/bytes.ts";
+import { concatBytes, randomBytes, utf8 } from "../lib/bytes.ts";
 import { SealedChannel } from "../protocol/channel.ts";
 import type { OpenFailure } from "../protocol/channel.ts";
 import { describeCode } from "../protocol/codes.ts";

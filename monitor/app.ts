@@ -18,12 +18,12 @@
  */
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
-import { timingSafeEqual, utf8 } from "../protocol/bytes.ts";
-import type { ServerStats } from "../server/stats.ts";
+import { timingSafeEqual, utf8 } from "../lib/bytes.ts";
+import type { MonitorSource } from "./source.ts";
 import { DASHBOARD_HTML } from "./dashboard_page.ts";
 
 export interface MonitorOptions {
-  stats: ServerStats;
+  stats: MonitorSource;
   /** Whether the server accepts work: not draining, and the ledger answers. */
   ready: () => Promise<boolean>;
   /** Bearer token that protects the data routes; none when the monitor is bound to loopback only. */

@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch } from "@std/assert";
 import parsePrometheus from "parse-prometheus-text-format";
-import { ServerStats } from "../server/stats.ts";
+import { ServerStats } from "../server/stats/server_stats.ts";
 import { createMonitorApp } from "./app.ts";
 
 const TOKEN = "s3cret-monitor-token-0123456789";

@@ -9,7 +9,7 @@
  */
 import { createCipheriv, createDecipheriv, createSecretKey } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { assert } from "./assert.ts";
+import { assert } from "../lib/assert.ts";
 import { AES_KEY_BYTES, GCM_NONCE_BYTES, GCM_TAG_BYTES } from "./limits.ts";
 
 /** Seals and opens with one fixed key. */

@@ -8,10 +8,10 @@ import {
   webCryptoAead,
 } from "./aead.ts";
 import type { Aead, AeadFactory } from "./aead.ts";
-import { AssertionFailure } from "./assert.ts";
-import { concatBytes } from "./bytes.ts";
+import { AssertionFailure } from "../lib/assert.ts";
+import { concatBytes } from "../lib/bytes.ts";
 import { AES_KEY_BYTES, GCM_NONCE_BYTES, GCM_TAG_BYTES } from "./limits.ts";
-import { seededRandom } from "./testing.ts";
+import { seededRandom } from "../lib/random.ts";
 
 const IMPLEMENTATIONS: readonly [string, AeadFactory][] = [
   ["webcrypto", webCryptoAead],

@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { assert } from "./assert.ts";
-import { timingSafeEqual } from "./bytes.ts";
+import { assert } from "../lib/assert.ts";
+import { timingSafeEqual } from "../lib/bytes.ts";
 import type { AeadFactory } from "./aead.ts";
 import type { Aead } from "./aead.ts";
 import { webCryptoAead } from "./aead.ts";

@@ -8,8 +8,8 @@ import {
 import { AEAD_PAIRS } from "./testing.ts";
 import type { AeadPair } from "./testing.ts";
 import type { AeadFactory } from "./aead.ts";
-import { AssertionFailure } from "./assert.ts";
-import { concatBytes, randomBytes, utf8 } from "./bytes.ts";
+import { AssertionFailure } from "../lib/assert.ts";
+import { concatBytes, randomBytes, utf8 } from "../lib/bytes.ts";
 import { makeNonce, SealedChannel } from "./channel.ts";
 import type { OpenResult, SealedType } from "./channel.ts";
 import { deriveSessionSecrets } from "./handshake.ts";

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { assert } from "./assert.ts";
-import { fromBase64Url, toBase64Url, utf8 } from "./bytes.ts";
+import { assert } from "../lib/assert.ts";
+import { fromBase64Url, toBase64Url, utf8 } from "../lib/bytes.ts";
 import { CREDENTIAL_FILE_BYTES_MAX, IDENTITY_NAME_BYTES_MAX, SECRET_BYTES } from "./limits.ts";
 
 /** A client's name and its 256-bit secret. */

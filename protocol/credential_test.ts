@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { AssertionFailure } from "./assert.ts";
-import { randomBytes, toBase64Url } from "./bytes.ts";
+import { AssertionFailure } from "../lib/assert.ts";
+import { randomBytes, toBase64Url } from "../lib/bytes.ts";
 import { decodeCredential, encodeCredential, isIdentityName } from "./credential.ts";
 import { CREDENTIAL_FILE_BYTES_MAX, SECRET_BYTES } from "./limits.ts";
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { assert } from "./assert.ts";
+import { assert } from "../lib/assert.ts";
 import { FRAME_BYTES_MAX, FRAME_BYTES_MIN, FRAME_HEADER_BYTES } from "./limits.ts";
 
 /** Something bytes are read from, like `Deno.Conn`. */

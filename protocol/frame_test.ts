@@ -1,7 +1,7 @@
-import { seededRandom } from "./testing.ts";
+import { seededRandom } from "../lib/random.ts";
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
-import { AssertionFailure } from "./assert.ts";
-import { concatBytes } from "./bytes.ts";
+import { AssertionFailure } from "../lib/assert.ts";
+import { concatBytes } from "../lib/bytes.ts";
 import { encodeFrame, FrameReader, writeAll } from "./frame.ts";
 import type { ByteSink, ByteSource, FrameResult } from "./frame.ts";
 import { FRAME_BYTES_MAX, FRAME_BYTES_MIN, FRAME_HEADER_BYTES } from "./limits.ts";

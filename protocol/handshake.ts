@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { assert } from "./assert.ts";
-import { concatBytes, fromUtf8, utf8 } from "./bytes.ts";
+import { assert } from "../lib/assert.ts";
+import { concatBytes, fromUtf8, utf8 } from "../lib/bytes.ts";
 import { AES_KEY_BYTES, HANDSHAKE_NONCE_BYTES, PROOF_BYTES, SECRET_BYTES } from "./limits.ts";
 import { isIdentityName } from "./credential.ts";
 import { FrameType, PROTOCOL_VERSION } from "./wire.ts";

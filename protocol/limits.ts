@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { assert } from "./assert.ts";
+import { assert } from "../lib/assert.ts";
 
 /** Bytes of the big-endian length that precedes every frame body. */
 export const FRAME_HEADER_BYTES = 4;

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { fromUtf8, utf8 } from "./bytes.ts";
+import { fromUtf8, utf8 } from "../lib/bytes.ts";
 import { OPERATIONS } from "./codes.ts";
 import type { ErrorCode, Operation, RequestErrorCode } from "./codes.ts";
 import {

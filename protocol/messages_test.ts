@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { utf8 } from "./bytes.ts";
+import { utf8 } from "../lib/bytes.ts";
 import type { RequestErrorCode } from "./codes.ts";
 import { decodeRequest, decodeResponse, isAccountId } from "./messages.ts";
 import type { StructuredRequest } from "./messages.ts";

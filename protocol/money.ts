@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { assert } from "./assert.ts";
+import { assert } from "../lib/assert.ts";
 import { AMOUNT_DIGITS_MAX, BALANCE_MINOR_MAX } from "./limits.ts";
 
 /** Why an amount was refused. Part of the wire protocol. */

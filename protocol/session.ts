@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { assert } from "./assert.ts";
+import { assert } from "../lib/assert.ts";
 import type { AeadFactory } from "./aead.ts";
-import { randomBytes, timingSafeEqual } from "./bytes.ts";
+import { randomBytes, timingSafeEqual } from "../lib/bytes.ts";
 import { SealedChannel } from "./channel.ts";
 import type { Credential } from "./credential.ts";
 import {

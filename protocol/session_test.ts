@@ -2,8 +2,8 @@ import { assertEquals, assertStringIncludes } from "@std/assert";
 import { AEAD_PAIRS } from "./testing.ts";
 import type { AeadPair } from "./testing.ts";
 import type { AeadFactory } from "./aead.ts";
-import { assert } from "./assert.ts";
-import { concatBytes, fromUtf8, randomBytes, utf8 } from "./bytes.ts";
+import { assert } from "../lib/assert.ts";
+import { concatBytes, fromUtf8, randomBytes, utf8 } from "../lib/bytes.ts";
 import type { Credential } from "./credential.ts";
 import { encodeFrame } from "./frame.ts";
 import {

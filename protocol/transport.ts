@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { assert } from "./assert.ts";
+import { assert } from "../lib/assert.ts";
 import { encodeFrame, FrameReader, writeAll } from "./frame.ts";
 import { FRAME_BYTES_MAX, FRAME_HEADER_BYTES } from "./limits.ts";
 import type { ByteSink, ByteSource, FrameResult } from "./frame.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fromUtf8, utf8 } from "./bytes.ts";
+import { fromUtf8, utf8 } from "../lib/bytes.ts";
 
 export const PROTOCOL_VERSION = 1;
 

@@ -28,10 +28,10 @@ import {
 } from "../protocol/limits.ts";
 import { isAccountId } from "../protocol/messages.ts";
 import { formatDollars, parseDollars } from "../protocol/money.ts";
-import { formatOptionHelp, Options, UsageError } from "../protocol/options.ts";
-import type { OptionSpec } from "../protocol/options.ts";
+import { formatOptionHelp, Options, UsageError } from "../lib/options.ts";
+import type { OptionSpec } from "../lib/options.ts";
 import { DATA_DIR_DEFAULT, DATA_OPTION, DATABASE_OPTION, parseDatabaseUrl } from "./config.ts";
-import { ensurePrivateDir } from "./files.ts";
+import { ensurePrivateDir } from "../lib/files.ts";
 import { createIdentity, credentialPath, rotateIdentity } from "./identities.ts";
 import type { Account, BankStore, Ledger } from "./ledger/ledger.ts";
 import { openStore } from "./ledger/mod.ts";

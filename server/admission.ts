@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { assert } from "../protocol/assert.ts";
+import { assert } from "../lib/assert.ts";
 import { BUDGET_TABLE_SLOTS, IPV6_PREFIX_BITS } from "./limits.ts";
 
 const ROWS = 2;

@@ -21,8 +21,8 @@ import {
   WORKERS_MAX,
 } from "../protocol/limits.ts";
 import { formatDollars, parseDollars } from "../protocol/money.ts";
-import { Options, UsageError } from "../protocol/options.ts";
-import type { OptionSpec } from "../protocol/options.ts";
+import { Options, UsageError } from "../lib/options.ts";
+import type { OptionSpec } from "../lib/options.ts";
 import type { Rate } from "./admission.ts";
 import {
   ADDRESS_CONNECTS_BURST_DEFAULT,

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { UsageError } from "../protocol/options.ts";
+import { UsageError } from "../lib/options.ts";
 import { parseServerConfig } from "./config.ts";
 
 const NO_ENV = (_name: string) => undefined;

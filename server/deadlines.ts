@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { assert } from "../protocol/assert.ts";
+import { assert } from "../lib/assert.ts";
 
 interface Entry {
   dueMs: number;

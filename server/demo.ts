@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { assert } from "../protocol/assert.ts";
+import { assert } from "../lib/assert.ts";
 import { DEMO_DEPOSIT_MINOR } from "../protocol/limits.ts";
 import { BANK_OWNER } from "./ledger/ledger.ts";
 import type { Ledger } from "./ledger/ledger.ts";

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { assert } from "../protocol/assert.ts";
-import { fromUtf8, utf8 } from "../protocol/bytes.ts";
+import { assert } from "../lib/assert.ts";
+import { fromUtf8, utf8 } from "../lib/bytes.ts";
 import { writeAll } from "../protocol/frame.ts";
 import type { MonitorBudget } from "./config.ts";
 import { ACCEPT_RETRY_MS, MONITOR_RESPONSE_BYTES_MAX, MONITOR_RESPONSE_TIMEOUT_MS } from "./limits.ts";

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { assert } from "../protocol/assert.ts";
-import { randomBytes } from "../protocol/bytes.ts";
+import { assert } from "../lib/assert.ts";
+import { randomBytes } from "../lib/bytes.ts";
 import { encodeCredential, isIdentityName, isReservedIdentityName } from "../protocol/credential.ts";
 import { deriveAuthKey } from "../protocol/handshake.ts";
 import {
@@ -15,7 +15,7 @@ import {
   IDENTITY_REFRESH_MS,
   SECRET_BYTES,
 } from "../protocol/limits.ts";
-import { ensurePrivateDir, PRIVATE_FILE_MODE, renameDurably, writeFileAtomic } from "./files.ts";
+import { ensurePrivateDir, PRIVATE_FILE_MODE, renameDurably, writeFileAtomic } from "../lib/files.ts";
 import type { IdentityDirectory, IdentityStatus } from "./ledger/ledger.ts";
 import { serverLogger } from "./log.ts";
 

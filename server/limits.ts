@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { assert } from "../protocol/assert.ts";
+import { assert } from "../lib/assert.ts";
 import {
   CLIENT_CONNECTS_IN_FLIGHT_MAX,
   HANDSHAKE_TIMEOUT_MS_DEFAULT,
@@ -85,6 +85,13 @@ export const REJECTION_LINES_PER_INTERVAL_MAX = 200;
 export const REJECTION_ADDRESSES_MAX = 50;
 /** Addresses whose rejections one interval tracks; past it, they are counted under "other addresses". */
 export const REJECTION_TRACKED_ADDRESSES_MAX = 10_000;
+
+/** The dashboard's series: seconds kept (ten minutes), and recent transfers remembered. */
+export const SERIES_SECONDS_MAX = 600;
+export const RECENT_TRANSFERS_MAX = 20;
+/** What a worker thread gathers before it sends it to the main thread: at most this many requests, or this often. */
+export const FORWARD_REQUESTS_MAX = 20_000;
+export const FORWARD_INTERVAL_MS = 50;
 
 /** Back-off after a failed accept (out of files, out of sockets) before accepting again. */
 export const ACCEPT_RETRY_MS = 100;

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { assert } from "../protocol/assert.ts";
+import { assert } from "../lib/assert.ts";
 import type { Admission, AdmissionTicket, ConnectionRefusal } from "./admission.ts";
 import { FD_CHECK_INTERVAL_MS, FD_PRESSURE_MARGIN, REJECTION_LOG_INTERVAL_MS } from "./limits.ts";
 import { serverLogger } from "./log.ts";

@@ -6,7 +6,7 @@
  */
 import { configure, getLogger, getTextFormatter } from "@logtape/logtape";
 import type { Logger, LogRecord } from "@logtape/logtape";
-import { utf8 } from "../protocol/bytes.ts";
+import { utf8 } from "../lib/bytes.ts";
 import type { LogFormat, LogLevelName } from "./config.ts";
 
 /** Sends the server's log lines to stderr at `level` and above, as text lines or JSON lines. */

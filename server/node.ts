@@ -5,20 +5,20 @@
  * @module
  */
 import { FAST_AEAD } from "../protocol/aead.ts";
-import { randomBytes } from "../protocol/bytes.ts";
+import { randomBytes } from "../lib/bytes.ts";
 import { AES_KEY_BYTES } from "../protocol/limits.ts";
 import { Admission } from "./admission.ts";
 import type { BudgetMemory } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { IdentityWatcher } from "./identities.ts";
-import { instrumentLedger } from "./ledger/instrumented.ts";
+import { instrumentLedger } from "./instrumented_ledger.ts";
 import { installPostgresDriverGuard } from "./ledger/postgres_guard.ts";
 import type { BankStore } from "./ledger/ledger.ts";
 import { startBankListener } from "./listener.ts";
 import { serverLogger } from "./log.ts";
 import type { PeerAddress } from "./peer.ts";
 import type { SessionControl } from "./session.ts";
-import type { StatsSink } from "./stats.ts";
+import type { StatsSink } from "./stats/sink.ts";
 
 const log = serverLogger("node");
 

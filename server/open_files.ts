@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { assert } from "../protocol/assert.ts";
+import { assert } from "../lib/assert.ts";
 
 /** The soft and hard open-file limits; `Infinity` for "unlimited". */
 export interface FileLimit {

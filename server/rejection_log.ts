@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { assert } from "../protocol/assert.ts";
+import { assert } from "../lib/assert.ts";
 import {
   REJECTION_ADDRESSES_MAX,
   REJECTION_LINES_PER_ADDRESS,

@@ -11,7 +11,7 @@ import { createBudgetMemory, planConnections } from "./admission.ts";
 import type { BudgetMemory, ConnectionPlan } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { openDemoAccounts } from "./demo.ts";
-import { ensurePrivateDir } from "./files.ts";
+import { ensurePrivateDir } from "../lib/files.ts";
 import { provisionDemoIdentities } from "./identities.ts";
 import type { IdentityDirectory } from "./ledger/ledger.ts";
 import { describeStore, openStore } from "./ledger/mod.ts";
@@ -24,7 +24,7 @@ import { startNode, withContext } from "./node.ts";
 import { raiseFileLimit } from "./open_files.ts";
 import type { PeerAddress } from "./peer.ts";
 import { RejectionLog } from "./rejection_log.ts";
-import { ServerStats } from "./stats.ts";
+import { ServerStats } from "./stats/server_stats.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 
 const STATS_TICK_MS = 1_000;

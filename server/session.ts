@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { assert, isAssertionFailure } from "../protocol/assert.ts";
+import { assert, isAssertionFailure } from "../lib/assert.ts";
 import type { AeadFactory } from "../protocol/aead.ts";
-import { fromUtf8, utf8 } from "../protocol/bytes.ts";
+import { fromUtf8, utf8 } from "../lib/bytes.ts";
 import type { OpenResult, SealedChannel } from "../protocol/channel.ts";
 import {
   HANDSHAKE_FRAME_BYTES_MAX,
@@ -28,7 +28,7 @@ import type { IdentityDirectory, Ledger } from "./ledger/ledger.ts";
 import { serverLogger } from "./log.ts";
 import { FixedDeadlines } from "./deadlines.ts";
 import { route } from "./router.ts";
-import type { HandshakeFailureReason, RejectReason, RequestOutcome, StatsSink } from "./stats.ts";
+import type { HandshakeFailureReason, RejectReason, RequestOutcome, StatsSink } from "./stats/sink.ts";
 import { fromStructured, toStructured } from "./structured.ts";
 import { formatTextOutcome, parseTextCommand } from "./text_commands.ts";
 import type { Admission, AdmissionTicket, Slots, TakeResult } from "./admission.ts";

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { assert } from "../protocol/assert.ts";
+import { assert } from "../lib/assert.ts";
 import { describeCode } from "../protocol/codes.ts";
 import { isAccountId } from "../protocol/messages.ts";
 import { formatDollars, parseDollars } from "../protocol/money.ts";

@@ -12,7 +12,7 @@
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { assert } from "../protocol/assert.ts";
+import { assert } from "../lib/assert.ts";
 import type { AcceptedPeer, PeerAddress, PeerConn, TlsAcceptor, TlsListenOptions } from "./peer.ts";
 
 /** Bytes read ahead of the session before the socket is paused (TCP then pushes back on the peer). */

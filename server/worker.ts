@@ -6,15 +6,15 @@
  *
  * @module
  */
-import { isAssertionFailure } from "../protocol/assert.ts";
+import { isAssertionFailure } from "../lib/assert.ts";
 import type { BudgetMemory } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { openStore } from "./ledger/mod.ts";
 import { configureLogging } from "./log.ts";
 import { startNode } from "./node.ts";
 import type { ServingNode } from "./node.ts";
-import { ForwardingStats } from "./stats.ts";
-import type { StatsDelta } from "./stats.ts";
+import { ForwardingStats } from "./stats/forwarding.ts";
+import type { StatsDelta } from "./stats/sink.ts";
 
 /** What the main thread sends a worker. */
 export type ToWorker =

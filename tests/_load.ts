@@ -5,8 +5,8 @@
  * @module
  */
 import { BankConnection } from "../client/connection.ts";
-import { seededRandom } from "../server/ledger/testing.ts";
-import type { ServerHandle } from "./harness.ts";
+import { seededRandom } from "../lib/random.ts";
+import type { ServerHandle } from "../tools/harness.ts";
 
 /** One transfer a client sent, with what it heard back (if anything). */
 export interface SentTransfer {

@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { BankConnection } from "../client/connection.ts";
-import { randomBytes, utf8 } from "../protocol/bytes.ts";
+import { randomBytes, utf8 } from "../lib/bytes.ts";
 import type { SealedChannel } from "../protocol/channel.ts";
 import type { Credential } from "../protocol/credential.ts";
 import { encodeFrame, writeAll } from "../protocol/frame.ts";
@@ -12,8 +12,8 @@ import { clientHandshake } from "../protocol/session.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import { encodeErrorBody, FrameType } from "../protocol/wire.ts";
 import type { WireErrorCode } from "../protocol/wire.ts";
-import { connectRaw, localPort, readUntilClosed, runClient, startServer } from "./harness.ts";
-import type { ServerHandle } from "./harness.ts";
+import { connectRaw, localPort, readUntilClosed, runClient, startServer } from "../tools/harness.ts";
+import type { ServerHandle } from "../tools/harness.ts";
 
 const TIMEOUT_FLAGS = [
   "--handshake-timeout-ms",

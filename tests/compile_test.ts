@@ -4,7 +4,7 @@
  * machines without internet skip this test, and say so.
  */
 import { assertEquals } from "@std/assert";
-import { runClient, startServer, TEST_CASE_1_LINES } from "./harness.ts";
+import { runClient, startServer, TEST_CASE_1_LINES } from "../tools/harness.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const denortBin = Deno.env.get("DENORT_BIN");

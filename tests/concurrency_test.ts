@@ -3,7 +3,7 @@
  * server-side counters agree with what the clients saw.
  */
 import { assertEquals } from "@std/assert";
-import { linesOf, runClient, startServer } from "./harness.ts";
+import { linesOf, runClient, startServer } from "../tools/harness.ts";
 
 const CLIENTS = 50;
 

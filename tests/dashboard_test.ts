@@ -15,9 +15,9 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import type { Browser, Page } from "playwright-core";
 import { flood } from "../bench/flood.ts";
-import { randomBytes } from "../protocol/bytes.ts";
-import { connectAs, runClient, startServer } from "./harness.ts";
-import type { ServerHandle } from "./harness.ts";
+import { randomBytes } from "../lib/bytes.ts";
+import { connectAs, runClient, startServer } from "../tools/harness.ts";
+import type { ServerHandle } from "../tools/harness.ts";
 
 const CHROMIUM_PATH = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [

@@ -12,8 +12,8 @@ import postgres from "postgres";
 import type { BankConnection } from "../client/connection.ts";
 import { PostgresLedger } from "../server/ledger/postgres.ts";
 import { createTestDatabase, databaseUrlForTests } from "../server/ledger/testing.ts";
-import { connectAs, runAdmin, startServer } from "./harness.ts";
-import type { ServerHandle } from "./harness.ts";
+import { connectAs, runAdmin, startServer } from "../tools/harness.ts";
+import type { ServerHandle } from "../tools/harness.ts";
 import { acknowledged, runTransferLoad, send } from "./_load.ts";
 import type { SentTransfer } from "./_load.ts";
 

@@ -6,9 +6,9 @@
  */
 import { assert, assertEquals, assertGreaterOrEqual, assertLessOrEqual, assertMatch } from "@std/assert";
 import { flood } from "../bench/flood.ts";
-import { SERVER_SOURCE } from "./harness.ts";
-import { connectFrom, openFilesOf, startServer } from "./harness.ts";
-import type { ServerHandle } from "./harness.ts";
+import { SERVER_SOURCE } from "../tools/harness.ts";
+import { connectFrom, openFilesOf, startServer } from "../tools/harness.ts";
+import type { ServerHandle } from "../tools/harness.ts";
 
 /** Waits until `check` holds, for at most `timeoutMs`; returns whether it did. */
 async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {

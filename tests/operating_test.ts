@@ -4,10 +4,10 @@
  */
 import { assert, assertEquals, assertMatch, assertNotEquals } from "@std/assert";
 import { BankConnection, ClientError } from "../client/connection.ts";
-import { toBase64Url } from "../protocol/bytes.ts";
+import { toBase64Url } from "../lib/bytes.ts";
 import { deriveAuthKey } from "../protocol/handshake.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
-import { connectAs, runAdmin, runClient, SERVER_SOURCE, startServer } from "./harness.ts";
+import { connectAs, runAdmin, runClient, SERVER_SOURCE, startServer } from "../tools/harness.ts";
 import { acknowledged, runTransferLoad } from "./_load.ts";
 import parsePrometheus from "parse-prometheus-text-format";
 

@@ -4,7 +4,7 @@
  */
 import { assertEquals, assertMatch } from "@std/assert";
 import type { BankConnection } from "../client/connection.ts";
-import { connectAs, startServer } from "./harness.ts";
+import { connectAs, startServer } from "../tools/harness.ts";
 
 async function balanceMinor(connection: BankConnection): Promise<string> {
   const response = await connection.sendStructured({ v: 1, id: "b", op: "balance" });

@@ -3,7 +3,7 @@
  * `rate_limited` (never dropped, never run), and sessions over its cap are refused after the proof.
  */
 import { assertEquals, assertMatch, assertRejects } from "@std/assert";
-import { connectAs, linesOf, runClient, startServer } from "./harness.ts";
+import { connectAs, linesOf, runClient, startServer } from "../tools/harness.ts";
 
 Deno.test("requests over the identity's rate are answered rate_limited and not run", async () => {
   await using server = await startServer({

@@ -2,7 +2,7 @@
  * The original design's four test cases, verbatim, against the real server and client processes.
  */
 import { assertEquals } from "@std/assert";
-import { connectAs, linesOf, runClient, startServer, TEST_CASE_1_LINES } from "./harness.ts";
+import { connectAs, linesOf, runClient, startServer, TEST_CASE_1_LINES } from "../tools/harness.ts";
 
 Deno.test("Test Case 1: Single Client gets the three expected answers", async () => {
   await using server = await startServer({ args: ["--demo-clients", "3"] });

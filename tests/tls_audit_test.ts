@@ -4,8 +4,8 @@
  * versions, CBC suites and static-RSA or non-ECDHE key exchange are refused.
  */
 import { assertEquals, assertMatch } from "@std/assert";
-import { startServer } from "./harness.ts";
-import type { ServerHandle } from "./harness.ts";
+import { startServer } from "../tools/harness.ts";
+import type { ServerHandle } from "../tools/harness.ts";
 
 const OPENSSL = await new Deno.Command("openssl", { args: ["version"], stdout: "null", stderr: "null" })
   .output().then((output) => output.success, () => false);

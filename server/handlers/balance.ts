@@ -1,4 +1,4 @@
-import { assert } from "../../protocol/assert.ts";
+import { assert } from "../../lib/assert.ts";
 import type { BankRequest, HandlerContext, Outcome } from "./types.ts";
 
 /** Reports the balances of the caller's own accounts, and no one else's. */

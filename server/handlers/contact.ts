@@ -1,5 +1,5 @@
-import { assert } from "../../protocol/assert.ts";
-import { utf8 } from "../../protocol/bytes.ts";
+import { assert } from "../../lib/assert.ts";
+import { utf8 } from "../../lib/bytes.ts";
 import { CONTACT_FIELD_BYTES_MAX } from "../../protocol/limits.ts";
 import type { ContactDetails } from "../ledger/ledger.ts";
 import type { BankRequest, HandlerContext, Outcome } from "./types.ts";

@@ -1,4 +1,4 @@
-import { assert } from "../../protocol/assert.ts";
+import { assert } from "../../lib/assert.ts";
 import { describeCode } from "../../protocol/codes.ts";
 import type { BankRequest, HandlerContext, Outcome } from "./types.ts";
 

@@ -8,7 +8,7 @@ import { assert, assertEquals, assertNotEquals } from "@std/assert";
 import { ACCOUNTS_PER_OWNER_MAX, ISSUANCE_MINOR_MAX } from "../../protocol/limits.ts";
 import { EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
 import type { BankStore, Ledger, TransferInput, TransferResult } from "./ledger.ts";
-import { seededRandom } from "./testing.ts";
+import { seededRandom } from "../../lib/random.ts";
 
 /** A fresh, empty ledger for one case, and a way to run raw SQL against its database. */
 export interface LedgerUnderTest extends AsyncDisposable {

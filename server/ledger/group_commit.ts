@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { assert } from "../../protocol/assert.ts";
+import { assert } from "../../lib/assert.ts";
 import {
   GROUP_COMMIT_BATCH_DEFAULT,
   GROUP_COMMIT_BATCH_MAX,

@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
-import { AssertionFailure } from "../../protocol/assert.ts";
+import { AssertionFailure } from "../../lib/assert.ts";
 import { DeadlineExceeded, GroupCommit } from "./group_commit.ts";
 import type { Settled } from "./group_commit.ts";
 

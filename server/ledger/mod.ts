@@ -5,7 +5,7 @@
  * @module
  */
 import type { BankStore } from "./ledger.ts";
-import { ensurePrivateFile, fileExists, PRIVATE_FILE_MODE } from "../files.ts";
+import { ensurePrivateFile, fileExists, PRIVATE_FILE_MODE } from "../../lib/files.ts";
 import { PostgresLedger } from "./postgres.ts";
 import { SqliteLedger } from "./sqlite.ts";
 import { ThreadWriteLock } from "./write_lock.ts";

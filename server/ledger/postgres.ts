@@ -14,7 +14,7 @@
  * @module
  */
 import postgres from "postgres";
-import { assert, isAssertionFailure } from "../../protocol/assert.ts";
+import { assert, isAssertionFailure } from "../../lib/assert.ts";
 import {
   ACCOUNTS_PAGE_MAX,
   ACCOUNTS_PER_OWNER_MAX,

@@ -6,7 +6,7 @@
  * @module
  */
 import type postgres from "postgres";
-import { assert } from "../../protocol/assert.ts";
+import { assert } from "../../lib/assert.ts";
 import type { ContactDetails, Transfer, TransferInput, TransferResult } from "./ledger.ts";
 import { judgeReplay } from "./rules.ts";
 import type { BatchPlan, BatchState, ContactRecord } from "./rules.ts";

@@ -4,7 +4,8 @@ import { LEDGER_CASES } from "./_ledger_cases.ts";
 import type { TransferInput, TransferResult } from "./ledger.ts";
 import { PostgresLedger } from "./postgres.ts";
 import { MIGRATIONS } from "./schema.ts";
-import { createTestDatabase, databaseUrlForTests, seededRandom } from "./testing.ts";
+import { seededRandom } from "../../lib/random.ts";
+import { createTestDatabase, databaseUrlForTests } from "./testing.ts";
 
 const adminUrl = databaseUrlForTests();
 

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { assert } from "../../protocol/assert.ts";
+import { assert } from "../../lib/assert.ts";
 import { AES_KEY_BYTES } from "../../protocol/limits.ts";
-import { fromBase64Url, toBase64Url } from "../../protocol/bytes.ts";
+import { fromBase64Url, toBase64Url } from "../../lib/bytes.ts";
 import type {
   Account,
   HistoryItem,

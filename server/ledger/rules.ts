@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { assert } from "../../protocol/assert.ts";
+import { assert } from "../../lib/assert.ts";
 import { isAccountId } from "../../protocol/messages.ts";
 import {
   ACCOUNTS_PER_OWNER_MAX,
@@ -12,7 +12,7 @@ import {
   ISSUANCE_MINOR_MAX,
   TRANSFER_MINOR_MAX,
 } from "../../protocol/limits.ts";
-import { randomBytes, toBase64Url } from "../../protocol/bytes.ts";
+import { randomBytes, toBase64Url } from "../../lib/bytes.ts";
 import type {
   Account,
   ContactDetails,

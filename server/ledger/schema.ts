@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assert } from "../../protocol/assert.ts";
+import { assert } from "../../lib/assert.ts";
 
 export interface Migration {
   version: number;

@@ -7,7 +7,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import type { SQLInputValue, StatementSync } from "node:sqlite";
-import { assert, isAssertionFailure } from "../../protocol/assert.ts";
+import { assert, isAssertionFailure } from "../../lib/assert.ts";
 import {
   ACCOUNTS_PAGE_MAX,
   ACCOUNTS_PER_OWNER_MAX,

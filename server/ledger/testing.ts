@@ -6,13 +6,11 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
-import { assert } from "../../protocol/assert.ts";
+import { assert } from "../../lib/assert.ts";
 import { DATABASE_CONNECT_TIMEOUT_S } from "../../protocol/limits.ts";
 
 const DATABASE_NAME_PATTERN = /^bank_test_[0-9a-f]{16}$/;
 const ADMIN_CLOSE_TIMEOUT_S = 5;
-
-export { seededRandom } from "../../protocol/testing.ts";
 
 /** A database that exists until disposed. */
 export interface TestDatabase extends AsyncDisposable {

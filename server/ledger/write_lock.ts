@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { assert } from "../../protocol/assert.ts";
+import { assert } from "../../lib/assert.ts";
 
 const UNLOCKED = 0;
 const LOCKED = 1;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assert } from "../protocol/assert.ts";
+import { assert } from "./assert.ts";
 
 /** The most label combinations one metric may hold. */
 export const SERIES_PER_METRIC_MAX = 256;

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { assert } from "../protocol/assert.ts";
-import { fromUtf8, randomBytes, toBase64Url } from "../protocol/bytes.ts";
+import { assert } from "./assert.ts";
+import { fromUtf8, randomBytes, toBase64Url } from "./bytes.ts";
 
 /** Mode of files only the server's user may read: private keys, secrets, credential files. */
 export const PRIVATE_FILE_MODE = 0o600;

@@ -1,6 +1,6 @@
 /**
- * Test harness: starts the real server process on free loopback ports and runs the real client, so the
- * end-to-end tests exercise the same code paths a user does. Every wait is bounded.
+ * The harness of tests, benchmarks and fuzzing: starts the real server process on free loopback ports and
+ * runs the real client, so that they exercise the same code paths a user does. Every wait is bounded.
  *
  * @module
  */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { StatsSink } from "../stats.ts";
+import type { StatsSink } from "./stats/sink.ts";
 import type {
   AccountStatus,
   ContactDetails,
@@ -15,7 +15,7 @@ import type {
   StatusResult,
   TransferInput,
   TransferResult,
-} from "./ledger.ts";
+} from "./ledger/ledger.ts";
 
 /** Wraps `ledger` so that its writes are timed and its transfers shown. */
 export function instrumentLedger(ledger: Ledger, stats: StatsSink): Ledger {
