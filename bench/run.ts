@@ -16,7 +16,7 @@ import { parseDurationMs, runBench } from "../client/bench.ts";
 import type { BenchMix, BenchReport } from "../client/bench.ts";
 import { BankConnection } from "../client/connection.ts";
 import { FAST_AEAD } from "../protocol/aead.ts";
-import { CLIENT_CONNECTS_IN_FLIGHT_MAX } from "../protocol/limits.ts";
+import { CLIENT_CONNECTS_IN_FLIGHT_MAX } from "../client/limits.ts";
 import type { Credential } from "../protocol/credential.ts";
 import { createTestDatabase } from "../server/ledger/testing.ts";
 import { startServer } from "../tools/harness.ts";

@@ -6,6 +6,7 @@
  */
 import "reflect-metadata"; // @peculiar/x509 2.x needs it loaded first
 import * as x509 from "@peculiar/x509";
+import { CA_FILE } from "../protocol/demo.ts";
 import { assert, isAssertionFailure } from "../lib/assert.ts";
 import { fromUtf8 } from "../lib/bytes.ts";
 import {
@@ -109,7 +110,7 @@ export async function ensureDevCertificates(
 
   await ensurePrivateDir(dataDir);
   const paths: DevPaths = {
-    caCert: joinPath(dataDir, "ca.crt"),
+    caCert: joinPath(dataDir, CA_FILE),
     caKey: joinPath(dataDir, "ca.key"),
     serverCert: joinPath(dataDir, "server.crt"),
     serverKey: joinPath(dataDir, "server.key"),

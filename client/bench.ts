@@ -23,60 +23,37 @@ import { utf8 } from "../lib/bytes.ts";
 import type { OpenResult, SealedChannel } from "../protocol/channel.ts";
 import type { Credential } from "../protocol/credential.ts";
 import {
-  CLIENT_CONNECTS_IN_FLIGHT_MAX,
+  BENCH_CLIENTS_MAX,
+  BENCH_CONNECTS_IN_FLIGHT_MAX,
+  BENCH_DURATION_MS_MAX,
+  BENCH_DURATION_MS_MIN,
+  BENCH_ERROR_CODES_MAX,
+  BENCH_MIX_WEIGHT_MAX,
+  BENCH_PIPELINE_MAX,
+  BENCH_PROGRESS_INTERVAL_MS,
+  BENCH_WARMUP_MS_DEFAULT,
+  BENCH_WARMUP_MS_MAX,
+  BENCH_WATCHDOG_INTERVAL_MS,
   CLIENT_RESPONSE_TIMEOUT_MS,
-  CLIENT_RUN_CLIENTS_MAX,
-  FRAME_BYTES_DEFAULT,
-  SESSION_REQUESTS_MAX,
-} from "../protocol/limits.ts";
+} from "./limits.ts";
+import { FRAME_BYTES_DEFAULT, SESSION_REQUESTS_MAX } from "../protocol/limits.ts";
+import { DEMO_TARGET_ACCOUNT_ID, demoAccountId } from "../protocol/demo.ts";
 import { decodeResponse } from "../protocol/messages.ts";
 import { clientHandshake } from "../protocol/session.ts";
-import { HISTOGRAM_VALUE_MS_MAX, LatencyHistogram } from "../lib/histogram.ts";
+import { LatencyHistogram } from "../lib/histogram.ts";
 import { seededRandom } from "../lib/random.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import { decodeErrorBody, FrameType } from "../protocol/wire.ts";
 import { connectWithin } from "./connection.ts";
 import { EXIT_OK, EXIT_TASK_REFUSED, EXIT_UNREACHABLE } from "./run.ts";
 
-/** Connections one bench may open, the same ceiling as a plain client run. */
-export const BENCH_CLIENTS_MAX = CLIENT_RUN_CLIENTS_MAX;
-/** The measured window and the warmup before it. */
-export const BENCH_DURATION_MS_MIN = 100;
-export const BENCH_DURATION_MS_MAX = 60 * 60_000;
-export const BENCH_WARMUP_MS_DEFAULT = 1_000;
-export const BENCH_WARMUP_MS_MAX = 10 * 60_000;
-/** Requests in flight on one connection. */
-export const BENCH_PIPELINE_MAX = 64;
-/** Largest weight of one operation in the mix. */
-export const BENCH_MIX_WEIGHT_MAX = 1_000;
-/** Connections being set up at once, so thousands of them do not overrun the server's accept backlog. */
-export const BENCH_CONNECTS_IN_FLIGHT_MAX = CLIENT_CONNECTS_IN_FLIGHT_MAX;
-/** Distinct error codes counted by name; any further code is counted as `other`. */
-export const BENCH_ERROR_CODES_MAX = 32;
-/** How often progress is reported, and how often answers overdue are looked for. */
-export const BENCH_PROGRESS_INTERVAL_MS = 250;
-export const BENCH_WATCHDOG_INTERVAL_MS = 1_000;
-
-/** Histogram buckets: each 1% wider than the last, from 1 µs to one day, so any value is within 0.5%. */
-
 /** The account every demo ledger has, used as the target when a connection has no other demo account. */
-const FALLBACK_TARGET_ACCOUNT_ID = "XYZ";
-const DEMO_IDENTITY_PATTERN = /^client-([1-9][0-9]{0,5})$/;
 const ERROR_CODE_PATTERN = /^[a-z][a-z_]{0,39}$/;
 const AMOUNT_PATTERN = /^(0|[1-9][0-9]{0,17})$/;
 const WRONG_ANSWER = "wrong_answer";
 const DURATION_PATTERN = /^(0|[1-9][0-9]{0,9})(ms|s|m|h)$/;
 const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 const MIX_PATTERN = /^([0-9]{1,4}):([0-9]{1,4}):([0-9]{1,4})$/;
-
-assert(BENCH_DURATION_MS_MIN < BENCH_DURATION_MS_MAX, "The shortest bench must be shorter than the longest");
-assert(BENCH_WARMUP_MS_DEFAULT <= BENCH_WARMUP_MS_MAX, "The default warmup must be within its ceiling");
-assert(
-  BENCH_DURATION_MS_MAX + BENCH_WARMUP_MS_MAX < HISTOGRAM_VALUE_MS_MAX,
-  "The histogram must hold the longest wait",
-);
-assert(BENCH_PIPELINE_MAX < SESSION_REQUESTS_MAX, "A session must hold a full pipeline");
-assert(BENCH_WATCHDOG_INTERVAL_MS < CLIENT_RESPONSE_TIMEOUT_MS, "Overdue answers must be noticed in time");
 
 /** The operations a bench sends; `contact` is `update_contact` on the wire. */
 export type BenchOperation = "balance" | "transfer" | "contact";
@@ -472,16 +449,11 @@ function settle(options: BenchOptions): BenchRun {
 function demoAccounts(credentials: readonly Credential[]): string[] {
   const accounts = new Set<string>();
   for (const credential of credentials) {
-    const account = demoAccountOf(credential.identity);
+    const account = demoAccountId(credential.identity);
     if (account !== null) accounts.add(account);
   }
   assert(accounts.size <= credentials.length, "Each identity owns at most one demo account");
   return [...accounts];
-}
-
-function demoAccountOf(identity: string): string | null {
-  const match = DEMO_IDENTITY_PATTERN.exec(identity);
-  return match === null ? null : `ACC-${match[1]!.padStart(4, "0")}`;
 }
 
 /**
@@ -572,7 +544,7 @@ async function runConnection(
 ): Promise<void> {
   const { options, run } = parts;
   const credential = options.credentials[index % options.credentials.length]!;
-  const maker = new RequestMaker(index, { run, ownAccount: demoAccountOf(credential.identity) });
+  const maker = new RequestMaker(index, { run, ownAccount: demoAccountId(credential.identity) });
   let session = parts.first;
   while (true) {
     run.live.add(session);
@@ -748,7 +720,7 @@ class RequestMaker {
     const targets = this.#run.targets;
     const own = this.#ownAccount;
     const others = targets.length - (own !== null && targets.includes(own) ? 1 : 0);
-    if (others <= 0) return FALLBACK_TARGET_ACCOUNT_ID;
+    if (others <= 0) return DEMO_TARGET_ACCOUNT_ID;
     const index = Math.floor(this.#random() * targets.length);
     const target = targets[index]!;
     return target === own ? targets[(index + 1) % targets.length]! : target;

@@ -9,12 +9,8 @@ import type { AeadFactory } from "../protocol/aead.ts";
 import { fromUtf8, utf8 } from "../lib/bytes.ts";
 import type { SealedChannel, SealedType } from "../protocol/channel.ts";
 import type { Credential } from "../protocol/credential.ts";
-import {
-  CLIENT_RESPONSE_TIMEOUT_MS,
-  FRAME_BYTES_DEFAULT,
-  GCM_TAG_BYTES,
-  SEALED_HEADER_BYTES,
-} from "../protocol/limits.ts";
+import { CLIENT_RESPONSE_TIMEOUT_MS } from "./limits.ts";
+import { FRAME_BYTES_DEFAULT, GCM_TAG_BYTES, SEALED_HEADER_BYTES } from "../protocol/limits.ts";
 import { decodeResponse } from "../protocol/messages.ts";
 import type { StructuredResponse } from "../protocol/messages.ts";
 import { clientHandshake } from "../protocol/session.ts";

@@ -21,22 +21,28 @@ import { Gate } from "../lib/gate.ts";
 import { decodeCredential } from "../protocol/credential.ts";
 import type { Credential } from "../protocol/credential.ts";
 import {
-  CLIENT_CONNECTS_IN_FLIGHT_MAX,
-  CLIENT_RUN_CLIENTS_MAX,
-  CLIENT_RUN_TASKS_MAX,
-  CREDENTIAL_FILE_BYTES_MAX,
-  TEXT_COMMAND_BYTES_MAX,
-} from "../protocol/limits.ts";
-import { formatOptionHelp, Options, UsageError } from "../lib/options.ts";
-import type { OptionSpec } from "../lib/options.ts";
-import { DEFAULT_TASKS } from "../protocol/text.ts";
-import {
   BENCH_CLIENTS_MAX,
   BENCH_DURATION_MS_MAX,
   BENCH_DURATION_MS_MIN,
   BENCH_PIPELINE_MAX,
   BENCH_WARMUP_MS_DEFAULT,
   BENCH_WARMUP_MS_MAX,
+  CA_FILE_BYTES_MAX,
+  CLIENT_CONNECTS_IN_FLIGHT_MAX,
+  CLIENT_RUN_CLIENTS_MAX,
+  CLIENT_RUN_TASKS_MAX,
+} from "./limits.ts";
+import {
+  CREDENTIAL_FILE_BYTES_MAX,
+  HOST_DEFAULT,
+  PORT_DEFAULT,
+  TEXT_COMMAND_BYTES_MAX,
+} from "../protocol/limits.ts";
+import { formatOptionHelp, Options, UsageError } from "../lib/options.ts";
+import type { OptionSpec } from "../lib/options.ts";
+import { caPathOf, credentialPathOf, DATA_DIR_DEFAULT, demoIdentityName } from "../protocol/demo.ts";
+import { DEFAULT_TASKS } from "../protocol/text.ts";
+import {
   benchExitCode,
   formatBenchJson,
   formatBenchReport,
@@ -59,16 +65,20 @@ import {
 } from "./run.ts";
 import denoConfig from "../deno.json" with { type: "json" };
 
-const CA_FILE_BYTES_MAX = 64 * 1024;
-
 const CLIENT_OPTIONS: readonly OptionSpec[] = [
-  { name: "host", env: "BANK_HOST", value: "HOST", defaultText: "127.0.0.1", help: "server address" },
-  { name: "port", env: "BANK_PORT", value: "PORT", defaultText: "8443", help: "server TLS port" },
+  { name: "host", env: "BANK_HOST", value: "HOST", defaultText: HOST_DEFAULT, help: "server address" },
+  {
+    name: "port",
+    env: "BANK_PORT",
+    value: "PORT",
+    defaultText: String(PORT_DEFAULT),
+    help: "server TLS port",
+  },
   {
     name: "data",
     env: "BANK_DATA",
     value: "DIR",
-    defaultText: "./.bank",
+    defaultText: DATA_DIR_DEFAULT,
     help: "server data directory (CA, credentials)",
   },
   {
@@ -122,7 +132,7 @@ function parseClientRun(
   if (options.boolean("help")) return "help";
   if (options.boolean("version")) return "version";
   if (options.positional.length > 0) throw new UsageError(`Unexpected argument "${options.positional[0]}"`);
-  const dataDir = options.string("data") ?? "./.bank";
+  const dataDir = options.string("data") ?? DATA_DIR_DEFAULT;
   const clients = options.integer("clients", { min: 1, max: CLIENT_RUN_CLIENTS_MAX, fallback: 1 });
   const identity = options.string("identity");
   if (identity !== undefined && clients !== 1) {
@@ -136,11 +146,11 @@ function parseClientRun(
   if (tooLong !== undefined) throw new UsageError(`A task is longer than ${TEXT_COMMAND_BYTES_MAX} bytes`);
   const credentialPaths = identity !== undefined
     ? [identity]
-    : Array.from({ length: clients }, (_, index) => `${dataDir}/clients/client-${index + 1}.json`);
+    : Array.from({ length: clients }, (_, index) => credentialPathOf(dataDir, demoIdentityName(index + 1)));
   return {
-    host: options.string("host") ?? "127.0.0.1",
-    port: options.integer("port", { min: 1, max: 65_535, fallback: 8443 }),
-    caPath: options.string("ca") ?? `${dataDir}/ca.crt`,
+    host: options.string("host") ?? HOST_DEFAULT,
+    port: options.integer("port", { min: 1, max: 65_535, fallback: PORT_DEFAULT }),
+    caPath: options.string("ca") ?? caPathOf(dataDir),
     credentialPaths,
     tasks: tasks.length > 0 ? tasks : [...DEFAULT_TASKS],
     json: options.boolean("json"),
@@ -278,7 +288,7 @@ function parseBenchCommand(args: string[], env: (name: string) => string | undef
   const options = new Options(args, { specs: BENCH_OPTIONS, env });
   if (options.boolean("help")) return "help";
   if (options.positional.length > 0) throw new UsageError(`Unexpected argument "${options.positional[0]}"`);
-  const dataDir = options.string("data") ?? "./.bank";
+  const dataDir = options.string("data") ?? DATA_DIR_DEFAULT;
   const mixText = options.string("mix") ?? BENCH_MIX_DEFAULT;
   const mix = parseMix(mixText);
   if (mix === null) {
@@ -291,10 +301,10 @@ function parseBenchCommand(args: string[], env: (name: string) => string | undef
     throw new UsageError(`--aead must be one of ${AEAD_NAMES.join(", ")}, got "${clip(aead)}"`);
   }
   return {
-    host: options.string("host") ?? "127.0.0.1",
-    port: options.integer("port", { min: 1, max: 65_535, fallback: 8443 }),
+    host: options.string("host") ?? HOST_DEFAULT,
+    port: options.integer("port", { min: 1, max: 65_535, fallback: PORT_DEFAULT }),
     dataDir,
-    caPath: options.string("ca") ?? `${dataDir}/ca.crt`,
+    caPath: options.string("ca") ?? caPathOf(dataDir),
     clients: options.integer("clients", { min: 1, max: BENCH_CLIENTS_MAX, fallback: BENCH_CLIENTS_DEFAULT }),
     durationMs: durationOption(options, {
       name: "duration",
@@ -347,12 +357,14 @@ function clip(text: string): string {
 async function loadBenchCredentials(dataDir: string, clients: number): Promise<Credential[]> {
   const credentials: Credential[] = [];
   for (let number = 1; number <= clients; number++) {
-    const path = `${dataDir}/clients/client-${number}.json`;
+    const path = credentialPathOf(dataDir, demoIdentityName(number));
     if (!(await fileExists(path))) break;
     credentials.push(await loadCredential(path));
   }
   if (credentials.length === 0) {
-    throw new Error(`No credentials to bench with: "${dataDir}/clients/client-1.json" does not exist`);
+    throw new Error(
+      `No credentials to bench with: "${credentialPathOf(dataDir, demoIdentityName(1))}" does not exist`,
+    );
   }
   return credentials;
 }

@@ -22,17 +22,18 @@ import { isIdentityName, isReservedIdentityName } from "../protocol/credential.t
 import {
   ACCOUNTS_PAGE_MAX,
   ACCOUNTS_PER_OWNER_MAX,
-  IDENTITIES_MAX,
   IDENTITIES_PAGE_MAX,
   ISSUANCE_MINOR_MAX,
-} from "../protocol/limits.ts";
+} from "./ledger/limits.ts";
+import { IDENTITIES_MAX } from "./limits.ts";
 import { isAccountId } from "../protocol/messages.ts";
 import { formatDollars, parseDollars } from "../protocol/money.ts";
 import { formatOptionHelp, Options, UsageError } from "../lib/options.ts";
 import type { OptionSpec } from "../lib/options.ts";
-import { DATA_DIR_DEFAULT, DATA_OPTION, DATABASE_OPTION, parseDatabaseUrl } from "./config.ts";
+import { credentialPathOf, DATA_DIR_DEFAULT } from "../protocol/demo.ts";
+import { DATA_OPTION, DATABASE_OPTION, parseDatabaseUrl } from "./config.ts";
 import { ensurePrivateDir } from "../lib/files.ts";
-import { createIdentity, credentialPath, rotateIdentity } from "./identities.ts";
+import { createIdentity, rotateIdentity } from "./identities.ts";
 import type { Account, BankStore, Ledger } from "./ledger/ledger.ts";
 import { openStore } from "./ledger/mod.ts";
 
@@ -195,7 +196,7 @@ async function issueCredential(
     throw new UsageError("Name the identity: letters, digits, '.', '_' or '-', at most 64");
   }
   if (isReservedIdentityName(name)) throw new UsageError(`"${name}" is reserved for the bank's own accounts`);
-  const path = options.string("output") ?? credentialPath(options.string("data") ?? DATA_DIR_DEFAULT, name);
+  const path = options.string("output") ?? credentialPathOf(options.string("data") ?? DATA_DIR_DEFAULT, name);
   const written = request.rotate
     ? await rotateIdentity(store, { name, path })
     : await createIdentity(store, { name, path });

@@ -5,21 +5,14 @@
  * @module
  */
 import {
-  DEMO_CLIENTS_DEFAULT,
-  DEMO_CLIENTS_MAX,
   FRAME_BYTES_DEFAULT,
   FRAME_BYTES_MAX,
   FRAME_BYTES_MIN,
-  FRAME_TIMEOUT_MS_DEFAULT,
-  HANDSHAKE_TIMEOUT_MS_DEFAULT,
-  IDLE_TIMEOUT_MS_DEFAULT,
-  SHUTDOWN_TIMEOUT_MS_DEFAULT,
-  TIMEOUT_MS_MAX,
-  TIMEOUT_MS_MIN,
-  TRANSFER_MINOR_LIMIT_DEFAULT,
+  HOST_DEFAULT,
+  PORT_DEFAULT,
   TRANSFER_MINOR_MAX,
-  WORKERS_MAX,
 } from "../protocol/limits.ts";
+import { DATA_DIR_DEFAULT } from "../protocol/demo.ts";
 import { formatDollars, parseDollars } from "../protocol/money.ts";
 import { Options, UsageError } from "../lib/options.ts";
 import type { OptionSpec } from "../lib/options.ts";
@@ -30,20 +23,31 @@ import {
   ADDRESS_PENDING_MAX_DEFAULT,
   CONNECTIONS_MAX,
   CONNECTIONS_MIN,
+  DEMO_CLIENTS_DEFAULT,
+  DEMO_CLIENTS_MAX,
   FD_RESERVE_DEFAULT,
   FD_RESERVE_MIN,
+  FRAME_TIMEOUT_MS_DEFAULT,
+  HANDSHAKE_TIMEOUT_MS_DEFAULT,
   IDENTITY_REQUESTS_BURST_DEFAULT,
   IDENTITY_REQUESTS_PER_SECOND_DEFAULT,
   IDENTITY_SESSIONS_MAX_DEFAULT,
+  IDLE_TIMEOUT_MS_DEFAULT,
   MONITOR_ADDRESS_CONNECTIONS_MAX_DEFAULT,
   MONITOR_BODY_BYTES_MAX_DEFAULT,
   MONITOR_BYTES_MAX,
   MONITOR_CONNECTIONS_MAX,
   MONITOR_CONNECTIONS_MAX_DEFAULT,
   MONITOR_HEADER_BYTES_MAX_DEFAULT,
+  MONITOR_PORT_DEFAULT,
   MONITOR_REQUEST_TIMEOUT_MS_DEFAULT,
   RATE_BURST_MAX,
   RATE_PER_SECOND_MAX,
+  SHUTDOWN_TIMEOUT_MS_DEFAULT,
+  TIMEOUT_MS_MAX,
+  TIMEOUT_MS_MIN,
+  TRANSFER_MINOR_LIMIT_DEFAULT,
+  WORKERS_MAX,
 } from "./limits.ts";
 import { TLS_LISTENER_KINDS } from "./peer.ts";
 import type { TlsListenerKind } from "./peer.ts";
@@ -107,7 +111,7 @@ export const DATA_OPTION: OptionSpec = {
   name: "data",
   env: "BANK_DATA",
   value: "DIR",
-  defaultText: "./.bank",
+  defaultText: DATA_DIR_DEFAULT,
   help: "data directory",
 };
 export const DATABASE_OPTION: OptionSpec = {
@@ -117,21 +121,20 @@ export const DATABASE_OPTION: OptionSpec = {
   defaultText: "SQLite file DIR/bank.db",
   help: "PostgreSQL ledger, postgres://user@host:port/db",
 };
-export const DATA_DIR_DEFAULT = "./.bank";
 
 export const SERVER_OPTIONS: readonly OptionSpec[] = [
   {
     name: "host",
     env: "BANK_HOST",
     value: "HOST",
-    defaultText: "127.0.0.1",
+    defaultText: HOST_DEFAULT,
     help: "address to listen on (TLS)",
   },
   {
     name: "port",
     env: "BANK_PORT",
     value: "PORT",
-    defaultText: "8443",
+    defaultText: String(PORT_DEFAULT),
     help: "TLS port; 0 picks a free one",
   },
   DATA_OPTION,
@@ -142,14 +145,14 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     name: "monitor-host",
     env: "BANK_MONITOR_HOST",
     value: "HOST",
-    defaultText: "127.0.0.1",
+    defaultText: HOST_DEFAULT,
     help: "monitor address",
   },
   {
     name: "monitor-port",
     env: "BANK_MONITOR_PORT",
     value: "PORT",
-    defaultText: "5000",
+    defaultText: String(MONITOR_PORT_DEFAULT),
     help: "monitor HTTP port",
   },
   {
@@ -356,11 +359,11 @@ export function parseServerConfig(
   const config: ServerConfig = {
     help: options.boolean("help"),
     version: options.boolean("version"),
-    host: nonEmpty(options.string("host") ?? "127.0.0.1", "host"),
-    port: options.integer("port", { min: 0, max: 65_535, fallback: 8443 }),
+    host: nonEmpty(options.string("host") ?? HOST_DEFAULT, "host"),
+    port: options.integer("port", { min: 0, max: 65_535, fallback: PORT_DEFAULT }),
     dataDir: nonEmpty(options.string("data") ?? DATA_DIR_DEFAULT, "data"),
-    monitorHost: nonEmpty(options.string("monitor-host") ?? "127.0.0.1", "monitor-host"),
-    monitorPort: options.integer("monitor-port", { min: 0, max: 65_535, fallback: 5000 }),
+    monitorHost: nonEmpty(options.string("monitor-host") ?? HOST_DEFAULT, "monitor-host"),
+    monitorPort: options.integer("monitor-port", { min: 0, max: 65_535, fallback: MONITOR_PORT_DEFAULT }),
     demoClients: options.integer("demo-clients", {
       min: 0,
       max: DEMO_CLIENTS_MAX,
@@ -468,7 +471,7 @@ function parseMonitorToken(token: string | undefined, monitorHost: string): stri
     throw new UsageError(
       `The monitor would listen on ${monitorHost}, reachable from other machines: set --monitor-token ` +
         `(or BANK_MONITOR_TOKEN) to a secret of at least ${MONITOR_TOKEN_CHARACTERS_MIN} characters, ` +
-        `or keep --monitor-host 127.0.0.1`,
+        `or keep --monitor-host ${HOST_DEFAULT}`,
     );
   }
   const printable = /^[\x21-\x7e]+$/.test(token);

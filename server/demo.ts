@@ -5,18 +5,10 @@
  * @module
  */
 import { assert } from "../lib/assert.ts";
-import { DEMO_DEPOSIT_MINOR } from "../protocol/limits.ts";
+import { DEMO_TARGET_ACCOUNT_ID, demoAccountId } from "../protocol/demo.ts";
+import { DEMO_DEPOSIT_MINOR } from "./limits.ts";
 import { BANK_OWNER } from "./ledger/ledger.ts";
 import type { Ledger } from "./ledger/ledger.ts";
-
-export const DEMO_TARGET_ACCOUNT_ID = "XYZ";
-const DEMO_NAME_PATTERN = /^client-([1-9][0-9]*)$/;
-
-/** The account id of a demo identity: `client-7` owns `ACC-0007`. Null for other names. */
-export function demoAccountId(identity: string): string | null {
-  const match = DEMO_NAME_PATTERN.exec(identity);
-  return match === null ? null : `ACC-${match[1]!.padStart(4, "0")}`;
-}
 
 /** Opens the demo accounts that do not exist yet; returns how many were opened. */
 export async function openDemoAccounts(ledger: Ledger, identities: readonly string[]): Promise<number> {

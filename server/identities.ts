@@ -7,32 +7,17 @@
  */
 import { assert } from "../lib/assert.ts";
 import { randomBytes } from "../lib/bytes.ts";
-import { encodeCredential, isIdentityName, isReservedIdentityName } from "../protocol/credential.ts";
+import { encodeCredential, isReservedIdentityName } from "../protocol/credential.ts";
+import { credentialPathOf, demoIdentityName } from "../protocol/demo.ts";
 import { deriveAuthKey } from "../protocol/handshake.ts";
-import {
-  IDENTITIES_MAX,
-  IDENTITIES_PAGE_MAX,
-  IDENTITY_REFRESH_MS,
-  SECRET_BYTES,
-} from "../protocol/limits.ts";
+import { SECRET_BYTES } from "../protocol/limits.ts";
+import { IDENTITIES_PAGE_MAX } from "./ledger/limits.ts";
+import { IDENTITIES_MAX, IDENTITY_REFRESH_MS } from "./limits.ts";
 import { ensurePrivateDir, PRIVATE_FILE_MODE, renameDurably, writeFileAtomic } from "../lib/files.ts";
 import type { IdentityDirectory, IdentityStatus } from "./ledger/ledger.ts";
 import { serverLogger } from "./log.ts";
 
-const CLIENTS_DIR = "clients";
 const log = serverLogger("identities");
-
-/** The name of demo identity number `n` (1-based). */
-export function demoIdentityName(n: number): string {
-  assert(Number.isInteger(n) && n >= 1, `Demo identity number ${n} must be a positive integer`);
-  return `client-${n}`;
-}
-
-/** Where the credential file of an identity lives in a data directory. */
-export function credentialPath(dataDir: string, name: string): string {
-  assert(isIdentityName(name), `Identity name "${name}" is not valid`);
-  return `${dataDir}/${CLIENTS_DIR}/${name}.json`;
-}
 
 /**
  * A new secret, written to a pending credential file next to `path` (mode 0600, flushed), with the auth key
@@ -67,7 +52,7 @@ export async function provisionDemoIdentities(
   let made = 0;
   for (let n = 1; n <= options.count; n++) {
     const name = demoIdentityName(n);
-    if ((await createIdentity(store, { name, path: credentialPath(options.dataDir, name) })) !== null) {
+    if ((await createIdentity(store, { name, path: credentialPathOf(options.dataDir, name) })) !== null) {
       made += 1;
     }
   }

@@ -10,11 +10,42 @@
  * @module
  */
 import { assert } from "../lib/assert.ts";
+import { ADDRESS_PENDING_DEFAULT, TRANSFER_MINOR_MAX } from "../protocol/limits.ts";
 import {
-  CLIENT_CONNECTS_IN_FLIGHT_MAX,
-  HANDSHAKE_TIMEOUT_MS_DEFAULT,
-  TIMEOUT_MS_MIN,
-} from "../protocol/limits.ts";
+  DATABASE_STATEMENT_TIMEOUT_MS,
+  GROUP_COMMIT_DEADLINE_MS,
+  IDENTITIES_PAGE_MAX,
+  ISSUANCE_MINOR_MAX,
+} from "./ledger/limits.ts";
+
+/** The monitor's default port (the TLS listener's is the wire's `PORT_DEFAULT`). */
+export const MONITOR_PORT_DEFAULT = 5000;
+/** Serving threads one server may run. */
+export const WORKERS_MAX = 64;
+
+/** Waits, in milliseconds. The handshake timeout covers TLS and authentication together. */
+export const HANDSHAKE_TIMEOUT_MS_DEFAULT = 10_000;
+export const FRAME_TIMEOUT_MS_DEFAULT = 10_000;
+export const IDLE_TIMEOUT_MS_DEFAULT = 5 * 60_000;
+/** On SIGINT/SIGTERM: how long requests in flight may take before connections are cut. */
+export const SHUTDOWN_TIMEOUT_MS_DEFAULT = 10_000;
+/** Bounds of every configurable wait. */
+export const TIMEOUT_MS_MIN = 50;
+export const TIMEOUT_MS_MAX = 24 * 60 * 60_000;
+/** The longest one request may wait on the ledger before it is answered `unavailable`. */
+export const LEDGER_CALL_TIMEOUT_MS = 12_000;
+/** How often the server rereads identities, to end the sessions of revoked or rotated ones. */
+export const IDENTITY_REFRESH_MS = 1_000;
+/** Identities the server will load from its store. */
+export const IDENTITIES_MAX = 100_000;
+
+/** The default largest single transfer ($1,000,000.00), in minor units; `--transfer-limit` changes it. */
+export const TRANSFER_MINOR_LIMIT_DEFAULT = 100_000_000n;
+
+/** Demo identities provisioned on first start, and what each demo account holds. */
+export const DEMO_CLIENTS_DEFAULT = 100;
+export const DEMO_CLIENTS_MAX = 10_000;
+export const DEMO_DEPOSIT_MINOR = 50_000n;
 
 /** Files kept free of connections: the store, the monitor's listener, logs, the runtime's own. */
 export const FD_RESERVE_DEFAULT = 1_024;
@@ -35,7 +66,7 @@ export const FD_PRESSURE_MARGIN = 16;
 export const FD_CHECK_INTERVAL_MS = 250;
 
 /** Connections from one address not yet authenticated (TLS and the bank handshake still running). */
-export const ADDRESS_PENDING_MAX_DEFAULT = 64;
+export const ADDRESS_PENDING_MAX_DEFAULT = ADDRESS_PENDING_DEFAULT;
 /** New connections one address may open per second, and the burst it may open at once. */
 export const ADDRESS_CONNECTS_PER_SECOND_DEFAULT = 1_000;
 export const ADDRESS_CONNECTS_BURST_DEFAULT = 10_000;
@@ -102,13 +133,27 @@ export function defaultFdReserve(fileLimit: number): number {
   return Math.max(FD_RESERVE_MIN, Math.min(FD_RESERVE_DEFAULT, Math.floor(fileLimit / FD_RESERVE_SHARE)));
 }
 
+assert(TIMEOUT_MS_MIN < HANDSHAKE_TIMEOUT_MS_DEFAULT, "Handshake timeout must be above the minimum");
+assert(IDLE_TIMEOUT_MS_DEFAULT <= TIMEOUT_MS_MAX, "Idle timeout must be within the maximum");
+assert(
+  LEDGER_CALL_TIMEOUT_MS > DATABASE_STATEMENT_TIMEOUT_MS,
+  "The database times out before the request does",
+);
+assert(
+  GROUP_COMMIT_DEADLINE_MS < LEDGER_CALL_TIMEOUT_MS,
+  "A transfer is dropped before its request times out",
+);
+assert(TRANSFER_MINOR_LIMIT_DEFAULT <= TRANSFER_MINOR_MAX, "Default transfer limit must be within the cap");
+assert(DEMO_CLIENTS_DEFAULT <= DEMO_CLIENTS_MAX, "Default demo clients must be within the cap");
+assert(DEMO_CLIENTS_MAX <= IDENTITIES_MAX, "Demo clients must fit the identity store");
+assert(IDENTITIES_PAGE_MAX <= IDENTITIES_MAX, "An identity page fits the identities");
+assert(
+  BigInt(DEMO_CLIENTS_MAX) * DEMO_DEPOSIT_MINOR < ISSUANCE_MINOR_MAX,
+  "Demo deposits must fit the issuance",
+);
 assert(FD_RESERVE_MIN <= FD_RESERVE_DEFAULT, "The smallest reserve is within the default");
 assert(FD_PRESSURE_MARGIN * 2 < FD_RESERVE_MIN, "Pressure is noticed well inside the reserve");
 assert(CONNECTIONS_MIN < CONNECTIONS_MAX, "The connection bounds are ordered");
-assert(
-  CLIENT_CONNECTS_IN_FLIGHT_MAX * 2 <= ADDRESS_PENDING_MAX_DEFAULT,
-  "Our own clients open well below an address's pending budget",
-);
 assert(
   ADDRESS_PENDING_MAX_DEFAULT <= ADDRESS_CONNECTS_BURST_DEFAULT,
   "An address may open its pending connections at once",

@@ -6,7 +6,8 @@
  */
 import { ensureDevCertificates, loadCertificateFiles } from "../certs/mod.ts";
 import { createMonitorApp } from "../monitor/app.ts";
-import { IDENTITIES_MAX, IDENTITIES_PAGE_MAX } from "../protocol/limits.ts";
+import { IDENTITIES_PAGE_MAX } from "./ledger/limits.ts";
+import { IDENTITIES_MAX } from "./limits.ts";
 import { createBudgetMemory, planConnections } from "./admission.ts";
 import type { BudgetMemory, ConnectionPlan } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";

@@ -11,10 +11,10 @@ import { fromUtf8, utf8 } from "../lib/bytes.ts";
 import type { OpenResult, SealedChannel } from "../protocol/channel.ts";
 import {
   HANDSHAKE_FRAME_BYTES_MAX,
-  LEDGER_CALL_TIMEOUT_MS,
   SESSION_REQUESTS_MAX,
   TEXT_COMMAND_BYTES_MAX,
 } from "../protocol/limits.ts";
+import { LEDGER_CALL_TIMEOUT_MS } from "./limits.ts";
 import { isReservedIdentityName } from "../protocol/credential.ts";
 import { decodeRequest } from "../protocol/messages.ts";
 import { serverHandshake } from "../protocol/session.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
-import { ACCOUNTS_PER_OWNER_MAX, ISSUANCE_MINOR_MAX } from "../../protocol/limits.ts";
+import { ACCOUNTS_PER_OWNER_MAX, ISSUANCE_MINOR_MAX } from "./limits.ts";
 import { EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
 import type { BankStore, Ledger, TransferInput, TransferResult } from "./ledger.ts";
 import { seededRandom } from "../../lib/random.ts";

@@ -13,7 +13,7 @@ import {
   GROUP_COMMIT_IN_FLIGHT_MAX,
   GROUP_COMMIT_WAIT_MS_DEFAULT,
   GROUP_COMMIT_WAIT_MS_MAX,
-} from "../../protocol/limits.ts";
+} from "./limits.ts";
 
 /** What became of one write in a batch: its result, or the error that rolled back just that write. */
 export type Settled<O> = { ok: true; value: O } | { ok: false; error: unknown };

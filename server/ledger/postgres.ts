@@ -15,6 +15,7 @@
  */
 import postgres from "postgres";
 import { assert, isAssertionFailure } from "../../lib/assert.ts";
+import { HISTORY_PAGE_MAX } from "../../protocol/limits.ts";
 import {
   ACCOUNTS_PAGE_MAX,
   ACCOUNTS_PER_OWNER_MAX,
@@ -27,12 +28,11 @@ import {
   DATABASE_POOL_MAX,
   DATABASE_STATEMENT_TIMEOUT_MS,
   GROUP_COMMIT_DEADLINE_MS,
-  HISTORY_PAGE_MAX,
   IDENTITIES_PAGE_MAX,
   LEDGER_ATTEMPTS_MAX,
   LEDGER_RETRY_DELAY_MS_MAX,
   POSTGRES_BATCHES_IN_FLIGHT,
-} from "../../protocol/limits.ts";
+} from "./limits.ts";
 import { BANK_OWNER, EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
 import type {
   Account,

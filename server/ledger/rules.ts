@@ -6,12 +6,8 @@
  */
 import { assert } from "../../lib/assert.ts";
 import { isAccountId } from "../../protocol/messages.ts";
-import {
-  ACCOUNTS_PER_OWNER_MAX,
-  BALANCE_MINOR_MAX,
-  ISSUANCE_MINOR_MAX,
-  TRANSFER_MINOR_MAX,
-} from "../../protocol/limits.ts";
+import { BALANCE_MINOR_MAX, TRANSFER_MINOR_MAX } from "../../protocol/limits.ts";
+import { ACCOUNTS_PER_OWNER_MAX, ISSUANCE_MINOR_MAX } from "./limits.ts";
 import { randomBytes, toBase64Url } from "../../lib/bytes.ts";
 import type {
   Account,

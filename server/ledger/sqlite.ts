@@ -8,15 +8,15 @@
 import { DatabaseSync } from "node:sqlite";
 import type { SQLInputValue, StatementSync } from "node:sqlite";
 import { assert, isAssertionFailure } from "../../lib/assert.ts";
+import { HISTORY_PAGE_MAX } from "../../protocol/limits.ts";
 import {
   ACCOUNTS_PAGE_MAX,
   ACCOUNTS_PER_OWNER_MAX,
   CONTACT_HISTORY_PAGE_MAX,
   GROUP_COMMIT_DEADLINE_MS,
-  HISTORY_PAGE_MAX,
   IDENTITIES_PAGE_MAX,
   SQLITE_BUSY_TIMEOUT_MS,
-} from "../../protocol/limits.ts";
+} from "./limits.ts";
 import { BANK_OWNER, EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
 import type {
   Account,

@@ -7,7 +7,7 @@
 import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
 import { assert } from "../../lib/assert.ts";
-import { DATABASE_CONNECT_TIMEOUT_S } from "../../protocol/limits.ts";
+import { DATABASE_CONNECT_TIMEOUT_S } from "./limits.ts";
 
 const DATABASE_NAME_PATTERN = /^bank_test_[0-9a-f]{16}$/;
 const ADMIN_CLOSE_TIMEOUT_S = 5;
