@@ -12,8 +12,9 @@
  *
  * @module
  */
-import { parseDurationMs, runBench } from "../client/bench.ts";
-import type { BenchMix, BenchReport } from "../client/bench.ts";
+import { parseDurationMs } from "../client/bench/cli.ts";
+import { runBench } from "../client/bench/run.ts";
+import type { BenchMix, BenchReport } from "../client/bench/types.ts";
 import { BankConnection } from "../client/connection.ts";
 import { FAST_AEAD } from "../protocol/aead.ts";
 import { CLIENT_CONNECTS_IN_FLIGHT_MAX } from "../client/limits.ts";

@@ -11,12 +11,14 @@ import type { SealedChannel, SealedType } from "../protocol/channel.ts";
 import type { Credential } from "../protocol/credential.ts";
 import { CLIENT_RESPONSE_TIMEOUT_MS } from "./limits.ts";
 import { FRAME_BYTES_DEFAULT, GCM_TAG_BYTES, SEALED_HEADER_BYTES } from "../protocol/limits.ts";
-import { decodeResponse } from "../protocol/messages.ts";
-import type { StructuredResponse } from "../protocol/messages.ts";
+import { decodeResponse, decodeWireResponse, encodeRequest } from "../protocol/messages.ts";
+import type { ResponseTo, StructuredRequest, WireResponse } from "../protocol/messages.ts";
+import type { Operation } from "../protocol/codes.ts";
 import { clientHandshake } from "../protocol/session.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import type { FrameConn } from "../protocol/transport.ts";
 import { decodeErrorBody, FrameType } from "../protocol/wire.ts";
+import type { WireErrorCode } from "../protocol/wire.ts";
 
 /** A failure to reach, authenticate with or hear from the server, in words for the user. */
 export class ClientError extends Error {
@@ -66,29 +68,9 @@ export class BankConnection {
   /** Connects, verifies the server's certificate and authenticates; throws {@link ClientError}. */
   static async connect(options: ConnectOptions): Promise<BankConnection> {
     const timeoutMs = options.timeoutMs ?? CLIENT_RESPONSE_TIMEOUT_MS;
-    let conn: SecureConn;
-    try {
-      conn = await connectWithin(options.connect?.() ?? connectSecure(options), timeoutMs);
-    } catch (error) {
-      throw new ClientError(`cannot connect to ${options.host}:${options.port}: ${messageOf(error)}`);
-    }
-    const transport = new FrameTransport(conn, { frameBytesMax: FRAME_BYTES_DEFAULT });
-    const aead = options.aead === undefined ? {} : { aead: options.aead };
-    const handshake = await withTimeout(conn, timeoutMs, async () => {
-      await conn.handshake();
-      return await clientHandshake(transport, options.credential, aead);
-    });
-    if (!handshake.ok) {
-      closeQuietly(conn);
-      const { identity } = options.credential;
-      if (handshake.code === "rate_limited") {
-        throw new ClientError(
-          `handshake as ${identity} refused: rate limited (too many sessions), retry later`,
-        );
-      }
-      throw new ClientError(`handshake as ${identity} failed: ${handshake.error}`);
-    }
-    return new BankConnection({ conn, transport, channel: handshake.channel, timeoutMs });
+    const opened = await openSession(options);
+    if (!opened.ok) throw new ClientError(describeOpenFailure(opened, options));
+    return new BankConnection({ ...opened.session, timeoutMs });
   }
 
   /** Sends a text command and returns the server's text answer. */
@@ -99,10 +81,21 @@ export class BankConnection {
     return text;
   }
 
-  /** Sends a structured request (the JSON object of docs/PROTOCOL.md) and returns the response. */
-  async sendStructured(request: Record<string, unknown>): Promise<StructuredResponse> {
+  /** Sends a typed structured request and returns its typed answer (every field checked). */
+  async send<K extends Operation>(request: StructuredRequest & { op: K }): Promise<ResponseTo<K>> {
+    const answer = await this.#exchange(FrameType.sealedJson, encodeRequest(request));
+    const response = decodeResponse(answer, request.op);
+    if (response === null) throw new ClientError(`server answered ${request.op} with a malformed response`);
+    return response;
+  }
+
+  /**
+   * Sends any JSON object as a structured request (the shape docs/PROTOCOL.md describes, or not: tools and
+   * tests send malformed ones on purpose) and returns the answer, read loosely.
+   */
+  async sendStructured(request: Record<string, unknown>): Promise<WireResponse> {
     const answer = await this.#exchange(FrameType.sealedJson, utf8(JSON.stringify(request)));
-    const response = decodeResponse(answer);
+    const response = decodeWireResponse(answer);
     if (response === null) throw new ClientError("server answered with a malformed structured response");
     return response;
   }
@@ -143,6 +136,97 @@ export class BankConnection {
       return opened.plaintext;
     });
   }
+}
+
+/** Which step of opening a session failed. */
+export type OpenStep = "connect_failed" | "tls_failed" | "handshake_failed" | "timeout";
+
+/** A session just opened: the connection, its frame transport and sealed channel, and each step's time. */
+export interface OpenedSession {
+  conn: SecureConn;
+  transport: FrameTransport;
+  channel: SealedChannel;
+  timings: { tcpMs: number; tlsMs: number; bankMs: number };
+}
+
+export type OpenSessionResult =
+  | { ok: true; session: OpenedSession }
+  | { ok: false; step: OpenStep; message: string; code?: WireErrorCode };
+
+/**
+ * Opens an authenticated session, the one way both the client and the bench do it: TCP (Nagle off), TLS
+ * verified against the bank's CA, the bank handshake; each step timed. The whole of it is bounded by
+ * `timeoutMs`: when the time is up the socket is closed. Never throws but for a broken invariant.
+ */
+export async function openSession(options: ConnectOptions): Promise<OpenSessionResult> {
+  const timeoutMs = options.timeoutMs ?? CLIENT_RESPONSE_TIMEOUT_MS;
+  const startedMs = performance.now();
+  let conn: SecureConn;
+  try {
+    conn = await connectWithin(options.connect?.() ?? connectSecure(options), timeoutMs);
+  } catch (error) {
+    return { ok: false, step: "connect_failed", message: messageOf(error) };
+  }
+  const connectedMs = performance.now();
+  let step: "tls_failed" | "handshake_failed" = "tls_failed";
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    closeQuietly(conn);
+  }, Math.max(1, timeoutMs - (connectedMs - startedMs)));
+  try {
+    await conn.handshake();
+    const securedMs = performance.now();
+    step = "handshake_failed";
+    const transport = new FrameTransport(conn, { frameBytesMax: FRAME_BYTES_DEFAULT });
+    const handshake = await clientHandshake(transport, options.credential, aeadOption(options.aead));
+    if (!handshake.ok) {
+      closeQuietly(conn);
+      return {
+        ok: false,
+        step,
+        message: handshake.error,
+        ...(handshake.code === undefined ? {} : { code: handshake.code }),
+      };
+    }
+    const timings = {
+      tcpMs: connectedMs - startedMs,
+      tlsMs: securedMs - connectedMs,
+      bankMs: performance.now() - securedMs,
+    };
+    return { ok: true, session: { conn, transport, channel: handshake.channel, timings } };
+  } catch (error) {
+    if (isAssertionFailure(error)) throw error;
+    closeQuietly(conn);
+    if (expired) return { ok: false, step: "timeout", message: `no session within ${timeoutMs} ms` };
+    return { ok: false, step, message: messageOf(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A failure to open a session, in words for the user. */
+function describeOpenFailure(
+  failure: Extract<OpenSessionResult, { ok: false }>,
+  options: ConnectOptions,
+): string {
+  const { identity } = options.credential;
+  switch (failure.step) {
+    case "connect_failed":
+      return `cannot connect to ${options.host}:${options.port}: ${failure.message}`;
+    case "timeout":
+      return `no answer from the server within ${options.timeoutMs ?? CLIENT_RESPONSE_TIMEOUT_MS} ms`;
+    case "tls_failed":
+      return `connection failed: ${failure.message}`;
+    case "handshake_failed":
+      return failure.code === "rate_limited"
+        ? `handshake as ${identity} refused: rate limited (too many sessions), retry later`
+        : `handshake as ${identity} failed: ${failure.message}`;
+  }
+}
+
+function aeadOption(aead: AeadFactory | undefined): { aead?: AeadFactory } {
+  return aead === undefined ? {} : { aead };
 }
 
 /**

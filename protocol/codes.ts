@@ -66,6 +66,11 @@ const CODE_MESSAGES: Record<ErrorCode, string> = {
   rate_limited: "rate limited, retry later",
 };
 
+/** Tells whether text is one of the codes above (what a client checks an answer's code against). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(CODE_MESSAGES, code);
+}
+
 /** A short, stable explanation of a code, safe to show to any client. */
 export function describeCode(code: ErrorCode): string {
   return CODE_MESSAGES[code];

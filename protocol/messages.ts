@@ -1,5 +1,8 @@
 /**
- * Structured requests and responses: JSON in sealed frames of type 0x11, version 1.
+ * Structured requests and responses: JSON in sealed frames of type 0x11, version 1, typed both ways. Each
+ * operation has its request and its result in a discriminated union; {@link encodeRequest} and
+ * {@link decodeRequest} are the two ends of a request, {@link encodeResponse} and {@link decodeResponse}
+ * the two ends of its answer. The server, the client and the bench all use them.
  *
  * ```json
  * {"v":1,"id":"r1","op":"balance"}
@@ -15,7 +18,7 @@
  * @module
  */
 import { fromUtf8, utf8 } from "../lib/bytes.ts";
-import { OPERATIONS } from "./codes.ts";
+import { isErrorCode, OPERATIONS } from "./codes.ts";
 import type { ErrorCode, Operation, RequestErrorCode } from "./codes.ts";
 import {
   ACCOUNT_ID_BYTES_MAX,
@@ -45,13 +48,69 @@ export type DecodeRequestResult =
   | { ok: true; request: StructuredRequest }
   | { ok: false; id: string | null; code: RequestErrorCode; message: string };
 
-export type StructuredResponse =
+/** An account as a balance answer shows it. */
+export interface AccountView {
+  accountId: string;
+  currency: string;
+  balanceMinor: bigint;
+  status: "open" | "frozen";
+}
+
+/** A transfer as a transfer answer shows it: `created` now, or `exists` from an earlier request with its key. */
+export interface TransferView {
+  status: "created" | "exists";
+  transferId: string;
+  sourceAccountId: string;
+  targetAccountId: string;
+  amountMinor: bigint;
+  idempotencyKey: string;
+  createdAt: string;
+}
+
+/** One posting of a history page; the amount is negative when money went out. */
+export interface HistoryView {
+  entry: bigint;
+  transferId: string;
+  kind: "deposit" | "transfer";
+  accountId: string;
+  counterpartyAccountId: string;
+  amountMinor: bigint;
+  createdAt: string;
+}
+
+/** What each operation answers when it succeeds. */
+export interface ResultOf {
+  balance: { accounts: AccountView[] };
+  transfer: TransferView;
+  history: { items: HistoryView[]; nextBefore: bigint | null };
+  update_contact: { changed: string[] };
+}
+
+/** A successful result, tagged with its operation. */
+export type StructuredResult = { [K in Operation]: { op: K } & ResultOf[K] }[Operation];
+
+/** Why a request was refused; `retryAfterS` comes with `rate_limited`. */
+export interface ResponseError {
+  code: ErrorCode;
+  message: string;
+  retryAfterS?: number;
+}
+
+/** A structured answer, typed by the result it carries when it succeeds. */
+export type StructuredResponse<R extends StructuredResult = StructuredResult> =
+  | { id: string | null; ok: true; result: R }
+  | { id: string | null; ok: false; error: ResponseError };
+
+/** The answer to a request of operation `K`. */
+export type ResponseTo<K extends Operation> = StructuredResponse<Extract<StructuredResult, { op: K }>>;
+
+/** A structured answer as the wire carries it, read loosely: for tools and tests that send anything. */
+export type WireResponse =
   | { v: 1; id: string | null; ok: true; result: Record<string, unknown> }
   | {
     v: 1;
     id: string | null;
     ok: false;
-    /** `retry_after_s` comes with `rate_limited`: when the identity's budget has room again. */
     error: { code: ErrorCode; message: string; retry_after_s?: number };
   };
 
@@ -177,19 +236,203 @@ function failure(id: string | null, code: RequestErrorCode, message: string): De
   return { ok: false, id, code, message };
 }
 
-/** Reads a structured response (client side); null when it is not one. */
-export function decodeResponse(bytes: Uint8Array): StructuredResponse | null {
+/** Encodes a request as the JSON the wire carries (the client's and the bench's end). */
+export function encodeRequest(request: StructuredRequest): Uint8Array {
+  const base = { v: MESSAGE_VERSION, id: request.id, op: request.op };
+  switch (request.op) {
+    case "balance":
+      return utf8(JSON.stringify(base));
+    case "transfer":
+      return utf8(JSON.stringify({
+        ...base,
+        ...(request.sourceAccountId === undefined ? {} : { from: request.sourceAccountId }),
+        to: request.targetAccountId,
+        amount_minor: request.amountMinorText,
+        idempotency_key: request.idempotencyKey,
+      }));
+    case "history":
+      return utf8(JSON.stringify({
+        ...base,
+        ...(request.accountId === undefined ? {} : { account: request.accountId }),
+        limit: request.limit,
+        ...(request.beforeEntry === undefined ? {} : { before: request.beforeEntry.toString() }),
+      }));
+    case "update_contact":
+      return utf8(JSON.stringify({ ...base, ...request.details }));
+  }
+}
+
+/** Encodes an answer as the JSON the wire carries (the server's end); amounts become digit strings. */
+export function encodeResponse(response: StructuredResponse): Uint8Array {
+  const base = { v: MESSAGE_VERSION, id: response.id };
+  if (!response.ok) {
+    const { code, message, retryAfterS } = response.error;
+    const error = { code, message, ...(retryAfterS === undefined ? {} : { retry_after_s: retryAfterS }) };
+    return utf8(JSON.stringify({ ...base, ok: false, error }));
+  }
+  return utf8(JSON.stringify({ ...base, ok: true, result: wireResult(response.result) }));
+}
+
+function wireResult(result: StructuredResult): Record<string, unknown> {
+  switch (result.op) {
+    case "balance":
+      return {
+        accounts: result.accounts.map((account) => ({
+          account_id: account.accountId,
+          currency: account.currency,
+          balance_minor: account.balanceMinor.toString(),
+          status: account.status,
+        })),
+      };
+    case "transfer":
+      return {
+        status: result.status,
+        transfer_id: result.transferId,
+        from: result.sourceAccountId,
+        to: result.targetAccountId,
+        amount_minor: result.amountMinor.toString(),
+        idempotency_key: result.idempotencyKey,
+        created_at: result.createdAt,
+      };
+    case "history":
+      return {
+        items: result.items.map((item) => ({
+          entry: item.entry.toString(),
+          transfer_id: item.transferId,
+          kind: item.kind,
+          account_id: item.accountId,
+          counterparty_account_id: item.counterpartyAccountId,
+          amount_minor: item.amountMinor.toString(),
+          created_at: item.createdAt,
+        })),
+        next_before: result.nextBefore === null ? null : result.nextBefore.toString(),
+      };
+    case "update_contact":
+      return { changed: result.changed };
+  }
+}
+
+/**
+ * Reads the answer to a request of operation `op` (the client's end), checking every field's shape;
+ * null when it is not a well-formed answer of that operation.
+ */
+export function decodeResponse<K extends Operation>(bytes: Uint8Array, op: K): ResponseTo<K> | null {
+  const wire = decodeWireResponse(bytes);
+  if (wire === null) return null;
+  if (!wire.ok) {
+    const { code, message, retry_after_s: retry } = wire.error;
+    if (!isErrorCode(code)) return null;
+    if (retry !== undefined && !(Number.isSafeInteger(retry) && retry >= 1)) return null;
+    return {
+      id: wire.id,
+      ok: false,
+      error: { code, message, ...(retry === undefined ? {} : { retryAfterS: retry }) },
+    };
+  }
+  const result = readResult(op, wire.result);
+  return result === null ? null : { id: wire.id, ok: true, result } as ResponseTo<K>;
+}
+
+/** Reads a structured answer loosely (version, id, and the shape of ok/result/error); null when it is not one. */
+export function decodeWireResponse(bytes: Uint8Array): WireResponse | null {
   const text = fromUtf8(bytes);
   if (text === null) return null;
+  let parsed: WireResponse;
   try {
-    const parsed = JSON.parse(text) as StructuredResponse;
-    if (!isObject(parsed) || parsed.v !== MESSAGE_VERSION) return null;
-    if (parsed.id !== null && typeof parsed.id !== "string") return null;
-    if (parsed.ok === true && isObject(parsed.result)) return parsed;
-    if (parsed.ok !== false || !isObject(parsed.error)) return null;
-    const { code, message } = parsed.error;
-    return typeof code === "string" && typeof message === "string" ? parsed : null;
+    parsed = JSON.parse(text) as WireResponse;
   } catch {
     return null;
   }
+  if (!isObject(parsed) || parsed.v !== MESSAGE_VERSION) return null;
+  if (parsed.id !== null && typeof parsed.id !== "string") return null;
+  if (parsed.ok === true && isObject(parsed.result)) return parsed;
+  if (parsed.ok !== false || !isObject(parsed.error)) return null;
+  const { code, message } = parsed.error;
+  return typeof code === "string" && typeof message === "string" ? parsed : null;
+}
+
+function readResult(op: Operation, result: Record<string, unknown>): StructuredResult | null {
+  switch (op) {
+    case "balance": {
+      const accounts = readArray(result.accounts, readAccount);
+      return accounts === null ? null : { op, accounts };
+    }
+    case "transfer": {
+      const transfer = readTransfer(result);
+      return transfer === null ? null : { op, ...transfer };
+    }
+    case "history": {
+      const items = readArray(result.items, readHistoryItem);
+      const next = result.next_before === null ? null : readDigits(result.next_before);
+      if (items === null || (result.next_before !== null && next === null)) return null;
+      return { op, items, nextBefore: next };
+    }
+    case "update_contact": {
+      const changed = readArray(result.changed, (value) => (typeof value === "string" ? value : null));
+      return changed === null ? null : { op, changed };
+    }
+  }
+}
+
+function readAccount(value: unknown): AccountView | null {
+  if (!isObject(value)) return null;
+  const balanceMinor = readDigits(value.balance_minor);
+  const { account_id: accountId, currency, status } = value;
+  if (typeof accountId !== "string" || !isAccountId(accountId) || typeof currency !== "string") return null;
+  if (balanceMinor === null || (status !== "open" && status !== "frozen")) return null;
+  return { accountId, currency, balanceMinor, status };
+}
+
+function readTransfer(value: Record<string, unknown>): Omit<TransferView, never> | null {
+  const amountMinor = readDigits(value.amount_minor);
+  const { status, transfer_id: transferId, from, to, idempotency_key: key, created_at: createdAt } = value;
+  if (status !== "created" && status !== "exists") return null;
+  if (typeof transferId !== "string" || typeof key !== "string" || typeof createdAt !== "string") return null;
+  if (typeof from !== "string" || typeof to !== "string" || amountMinor === null) return null;
+  return {
+    status,
+    transferId,
+    sourceAccountId: from,
+    targetAccountId: to,
+    amountMinor,
+    idempotencyKey: key,
+    createdAt,
+  };
+}
+
+function readHistoryItem(value: unknown): HistoryView | null {
+  if (!isObject(value)) return null;
+  const entry = readDigits(value.entry);
+  const amount = typeof value.amount_minor === "string" && /^-?(0|[1-9][0-9]{0,18})$/.test(value.amount_minor)
+    ? BigInt(value.amount_minor)
+    : null;
+  const { transfer_id: transferId, kind, account_id: accountId, created_at: createdAt } = value;
+  const counterparty = value.counterparty_account_id;
+  if (entry === null || amount === null || (kind !== "deposit" && kind !== "transfer")) return null;
+  if (typeof transferId !== "string" || typeof accountId !== "string") return null;
+  if (typeof counterparty !== "string" || typeof createdAt !== "string") return null;
+  return {
+    entry,
+    transferId,
+    kind,
+    accountId,
+    counterpartyAccountId: counterparty,
+    amountMinor: amount,
+    createdAt,
+  };
+}
+
+function readArray<T>(value: unknown, read: (item: unknown) => T | null): T[] | null {
+  if (!Array.isArray(value)) return null;
+  const items: T[] = [];
+  for (const item of value) {
+    const read_ = read(item);
+    if (read_ === null) return null;
+    items.push(read_);
+  }
+  return items;
+}
+
+function readDigits(value: unknown): bigint | null {
+  return typeof value === "string" && CURSOR_PATTERN.test(value) ? BigInt(value) : null;
 }

@@ -1,8 +1,8 @@
 import { assertEquals } from "@std/assert";
 import { utf8 } from "../lib/bytes.ts";
-import type { RequestErrorCode } from "./codes.ts";
-import { decodeRequest, decodeResponse, isAccountId } from "./messages.ts";
-import type { StructuredRequest } from "./messages.ts";
+import type { Operation, RequestErrorCode } from "./codes.ts";
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, isAccountId } from "./messages.ts";
+import type { StructuredRequest, StructuredResponse } from "./messages.ts";
 
 function encode(value: unknown): Uint8Array {
   return utf8(JSON.stringify(value));
@@ -162,35 +162,203 @@ Deno.test("isAccountId() accepts letters, digits, dash and underscore up to 32",
   }
 });
 
-Deno.test("decodeResponse() reads success and error responses", () => {
-  const success = { v: 1, id: "r1", ok: true, result: { balance_minor: "50000" } };
-  assertEquals(decodeResponse(encode(success)), success);
-  const failure = {
-    v: 1,
-    id: "r2",
+/** One answer of each operation, with values at their edges, and refusals. */
+const RESPONSES: StructuredResponse[] = [
+  {
+    id: "b1",
+    ok: true,
+    result: {
+      op: "balance",
+      accounts: [
+        { accountId: "ACC-0001", currency: "USD", balanceMinor: 50_000n, status: "open" },
+        { accountId: "XYZ", currency: "USD", balanceMinor: 10n ** 17n, status: "frozen" },
+      ],
+    },
+  },
+  { id: "b2", ok: true, result: { op: "balance", accounts: [] } },
+  {
+    id: "t1",
+    ok: true,
+    result: {
+      op: "transfer",
+      status: "exists",
+      transferId: "T-1",
+      sourceAccountId: "ACC-0001",
+      targetAccountId: "XYZ",
+      amountMinor: 1n,
+      idempotencyKey: "k-1",
+      createdAt: "2026-12-01T00:00:00.000Z",
+    },
+  },
+  {
+    id: "h1",
+    ok: true,
+    result: {
+      op: "history",
+      items: [{
+        entry: 7n,
+        transferId: "T-1",
+        kind: "transfer",
+        accountId: "ACC-0001",
+        counterpartyAccountId: "XYZ",
+        amountMinor: -100n,
+        createdAt: "2026-12-01T00:00:00.000Z",
+      }],
+      nextBefore: 7n,
+    },
+  },
+  { id: "h2", ok: true, result: { op: "history", items: [], nextBefore: null } },
+  { id: "c1", ok: true, result: { op: "update_contact", changed: ["email", "phone"] } },
+  { id: "r2", ok: false, error: { code: "insufficient_funds", message: "insufficient funds" } },
+  { id: null, ok: false, error: { code: "malformed_request", message: "bad" } },
+  {
+    id: "r3",
     ok: false,
-    error: { code: "insufficient_funds", message: "insufficient funds" },
-  };
-  assertEquals(decodeResponse(encode(failure)), failure);
-  const unreadable = { v: 1, id: null, ok: false, error: { code: "malformed_request", message: "bad" } };
-  assertEquals(decodeResponse(encode(unreadable)), unreadable);
+    error: { code: "rate_limited", message: "rate limited, retry in 2 s", retryAfterS: 2 },
+  },
+];
+
+Deno.test("encodeResponse() and decodeResponse() round-trip every operation's answer and refusals", () => {
+  for (const response of RESPONSES) {
+    const op = response.ok ? response.result.op : "balance";
+    assertEquals(decodeResponse(encodeResponse(response), op), response, JSON.stringify(response.id));
+  }
 });
 
-Deno.test("decodeResponse() returns null for anything that is not a version 1 response", () => {
-  const cases: [string, Uint8Array][] = [
-    ["not JSON", utf8("Balance: $500")],
-    ["not UTF-8", new Uint8Array([0xff])],
-    ["JSON null", utf8("null")],
-    ["a JSON number", utf8("1")],
-    ["a JSON array", utf8("[]")],
-    ["v: 2", encode({ v: 2, id: "r1", ok: true, result: {} })],
-    ["v missing", encode({ id: "r1", ok: true, result: {} })],
-    ["ok missing", encode({ v: 1, id: "r1", result: {} })],
-    ["ok as a string", encode({ v: 1, id: "r1", ok: "true", result: {} })],
-    ["success without result", encode({ v: 1, id: "r1", ok: true })],
-    ["failure without error", encode({ v: 1, id: "r1", ok: false })],
-    ["failure without a code", encode({ v: 1, id: "r1", ok: false, error: { message: "x" } })],
-    ["failure with a numeric code", encode({ v: 1, id: "r1", ok: false, error: { code: 7 } })],
+Deno.test("encodeResponse() writes the wire form of docs/PROTOCOL.md: snake case, digits, v: 1", () => {
+  const wire = JSON.parse(new TextDecoder().decode(encodeResponse(RESPONSES[0]!)));
+  assertEquals(wire, {
+    v: 1,
+    id: "b1",
+    ok: true,
+    result: {
+      accounts: [
+        { account_id: "ACC-0001", currency: "USD", balance_minor: "50000", status: "open" },
+        { account_id: "XYZ", currency: "USD", balance_minor: "100000000000000000", status: "frozen" },
+      ],
+    },
+  });
+  const limited = JSON.parse(new TextDecoder().decode(encodeResponse(RESPONSES.at(-1)!)));
+  assertEquals(limited.error, {
+    code: "rate_limited",
+    message: "rate limited, retry in 2 s",
+    retry_after_s: 2,
+  });
+});
+
+Deno.test("encodeRequest() and decodeRequest() round-trip every operation", () => {
+  const requests: StructuredRequest[] = [
+    { op: "balance", id: "b1" },
+    { op: "transfer", id: "t1", targetAccountId: "XYZ", amountMinorText: "100", idempotencyKey: "k-1" },
+    {
+      op: "transfer",
+      id: "t2",
+      sourceAccountId: "ACC-0001",
+      targetAccountId: "XYZ",
+      amountMinorText: "1",
+      idempotencyKey: "k-2",
+    },
+    { op: "history", id: "h1", limit: 20 },
+    { op: "history", id: "h2", accountId: "ACC-0001", limit: 1, beforeEntry: 99n },
+    { op: "update_contact", id: "c1", details: { email: "ada@example.com", phone: "+1 555" } },
   ];
-  for (const [name, bytes] of cases) assertEquals(decodeResponse(bytes), null, name);
+  for (const request of requests) assertEquals(decodeRequest(encodeRequest(request)), { ok: true, request });
+});
+
+Deno.test("decodeResponse() refuses what is not a well-formed answer of the operation asked", () => {
+  const cases: [string, Uint8Array, Operation][] = [
+    ["not JSON", utf8("Balance: $500"), "balance"],
+    ["not UTF-8", new Uint8Array([0xff]), "balance"],
+    ["JSON null", utf8("null"), "balance"],
+    ["a JSON array", utf8("[]"), "balance"],
+    ["v: 2", encode({ v: 2, id: "r1", ok: true, result: { accounts: [] } }), "balance"],
+    ["v missing", encode({ id: "r1", ok: true, result: { accounts: [] } }), "balance"],
+    ["ok as a string", encode({ v: 1, id: "r1", ok: "true", result: { accounts: [] } }), "balance"],
+    ["success without result", encode({ v: 1, id: "r1", ok: true }), "balance"],
+    ["failure without a code", encode({ v: 1, id: "r1", ok: false, error: { message: "x" } }), "balance"],
+    [
+      "an unknown code",
+      encode({ v: 1, id: "r1", ok: false, error: { code: "nope", message: "x" } }),
+      "balance",
+    ],
+    [
+      "a zero retry",
+      encode({ v: 1, id: "r", ok: false, error: { code: "rate_limited", message: "x", retry_after_s: 0 } }),
+      "balance",
+    ],
+    [
+      "a balance as a number",
+      encode({
+        v: 1,
+        id: "r1",
+        ok: true,
+        result: { accounts: [{ account_id: "A", currency: "USD", balance_minor: 5, status: "open" }] },
+      }),
+      "balance",
+    ],
+    [
+      "an unknown status",
+      encode({
+        v: 1,
+        id: "r1",
+        ok: true,
+        result: { accounts: [{ account_id: "A", currency: "USD", balance_minor: "5", status: "gone" }] },
+      }),
+      "balance",
+    ],
+    [
+      "a transfer answer to a balance",
+      encode({ v: 1, id: "r1", ok: true, result: { status: "created" } }),
+      "balance",
+    ],
+    [
+      "a transfer without its key",
+      encode({
+        v: 1,
+        id: "t",
+        ok: true,
+        result: {
+          status: "created",
+          transfer_id: "T",
+          from: "A",
+          to: "B",
+          amount_minor: "1",
+          created_at: "x",
+        },
+      }),
+      "transfer",
+    ],
+    [
+      "a history amount with a plus",
+      encode({
+        v: 1,
+        id: "h",
+        ok: true,
+        result: {
+          items: [{
+            entry: "1",
+            transfer_id: "T",
+            kind: "transfer",
+            account_id: "A",
+            counterparty_account_id: "B",
+            amount_minor: "+1",
+            created_at: "x",
+          }],
+          next_before: null,
+        },
+      }),
+      "history",
+    ],
+    [
+      "a negative cursor",
+      encode({ v: 1, id: "h", ok: true, result: { items: [], next_before: "-1" } }),
+      "history",
+    ],
+    [
+      "changed fields not strings",
+      encode({ v: 1, id: "c", ok: true, result: { changed: [1] } }),
+      "update_contact",
+    ],
+  ];
+  for (const [name, bytes, op] of cases) assertEquals(decodeResponse(bytes, op), null, name);
 });

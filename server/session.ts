@@ -16,7 +16,7 @@ import {
 } from "../protocol/limits.ts";
 import { LEDGER_CALL_TIMEOUT_MS } from "./limits.ts";
 import { isReservedIdentityName } from "../protocol/credential.ts";
-import { decodeRequest } from "../protocol/messages.ts";
+import { decodeRequest, encodeResponse } from "../protocol/messages.ts";
 import { serverHandshake } from "../protocol/session.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import { FrameType } from "../protocol/wire.ts";
@@ -292,8 +292,11 @@ async function answerRequest(
     message: decoded.message,
   };
   const outcome = await run(request);
-  const response = JSON.stringify(toStructured(id, outcome));
-  return { type: FrameType.sealedJson, bytes: utf8(response), ...summarize(outcome) };
+  return {
+    type: FrameType.sealedJson,
+    bytes: encodeResponse(toStructured(id, outcome)),
+    ...summarize(outcome),
+  };
 }
 
 /** The refusal of a request over the identity's budget, with whole seconds until it has room. */

@@ -40,50 +40,52 @@ export function fromStructured(
   }
 }
 
-/** Renders an outcome as a structured response; amounts become digit strings. */
+/** Turns an outcome into the structured answer to request `id` (encoded by `encodeResponse`). */
 export function toStructured(id: string | null, outcome: Outcome): StructuredResponse {
   if (!outcome.ok) {
-    const error = { code: outcome.code, message: outcome.message };
-    const retry = outcome.retryAfterS === undefined ? {} : { retry_after_s: outcome.retryAfterS };
-    return { v: 1, id, ok: false, error: { ...error, ...retry } };
+    const { code, message, retryAfterS } = outcome;
+    return { id, ok: false, error: { code, message, ...(retryAfterS === undefined ? {} : { retryAfterS }) } };
   }
   switch (outcome.operation) {
     case "balance": {
       const accounts = outcome.accounts.map((account) => ({
-        account_id: account.id,
+        accountId: account.id,
         currency: account.currency,
-        balance_minor: account.balanceMinor.toString(),
+        balanceMinor: account.balanceMinor,
         status: account.status,
       }));
-      return { v: 1, id, ok: true, result: { accounts } };
+      return { id, ok: true, result: { op: "balance", accounts } };
     }
     case "transfer": {
       const { transfer } = outcome;
-      const result = {
-        status: outcome.code === "ok" ? "created" : "exists",
-        transfer_id: transfer.id,
-        from: transfer.sourceAccountId,
-        to: transfer.targetAccountId,
-        amount_minor: transfer.amountMinor.toString(),
-        idempotency_key: transfer.idempotencyKey,
-        created_at: transfer.createdAt.toISOString(),
+      return {
+        id,
+        ok: true,
+        result: {
+          op: "transfer",
+          status: outcome.code === "ok" ? "created" : "exists",
+          transferId: transfer.id,
+          sourceAccountId: transfer.sourceAccountId,
+          targetAccountId: transfer.targetAccountId,
+          amountMinor: transfer.amountMinor,
+          idempotencyKey: transfer.idempotencyKey,
+          createdAt: transfer.createdAt.toISOString(),
+        },
       };
-      return { v: 1, id, ok: true, result };
     }
     case "history": {
       const items = outcome.items.map((item) => ({
-        entry: item.entry.toString(),
-        transfer_id: item.transferId,
+        entry: item.entry,
+        transferId: item.transferId,
         kind: item.kind,
-        account_id: item.accountId,
-        counterparty_account_id: item.counterpartyAccountId,
-        amount_minor: item.amountMinor.toString(),
-        created_at: item.createdAt.toISOString(),
+        accountId: item.accountId,
+        counterpartyAccountId: item.counterpartyAccountId,
+        amountMinor: item.amountMinor,
+        createdAt: item.createdAt.toISOString(),
       }));
-      const next = outcome.nextBeforeEntry === null ? null : outcome.nextBeforeEntry.toString();
-      return { v: 1, id, ok: true, result: { items, next_before: next } };
+      return { id, ok: true, result: { op: "history", items, nextBefore: outcome.nextBeforeEntry } };
     }
     case "update_contact":
-      return { v: 1, id, ok: true, result: { changed: outcome.changed } };
+      return { id, ok: true, result: { op: "update_contact", changed: outcome.changed } };
   }
 }

@@ -3,16 +3,17 @@
  * pipelining works, refusals and wrong answers count as errors, and bad arguments are refused.
  */
 import { assert, assertEquals, assertGreater, assertMatch } from "@std/assert";
-import { utf8 } from "../lib/bytes.ts";
-import type { Credential } from "../protocol/credential.ts";
-import { deriveAuthKey } from "../protocol/handshake.ts";
-import { serverHandshake } from "../protocol/session.ts";
-import { FrameTransport } from "../protocol/transport.ts";
-import { FrameType } from "../protocol/wire.ts";
-import { CLIENT_SOURCE, startServer } from "../tools/harness.ts";
-import type { ServerHandle } from "../tools/harness.ts";
-import { benchExitCode, parseDurationMs, parseMix, runBench } from "./bench.ts";
-import type { BenchReport } from "./bench.ts";
+import { utf8 } from "../../lib/bytes.ts";
+import type { Credential } from "../../protocol/credential.ts";
+import { deriveAuthKey } from "../../protocol/handshake.ts";
+import { serverHandshake } from "../../protocol/session.ts";
+import { FrameTransport } from "../../protocol/transport.ts";
+import { FrameType } from "../../protocol/wire.ts";
+import { CLIENT_SOURCE, startServer } from "../../tools/harness.ts";
+import type { ServerHandle } from "../../tools/harness.ts";
+import { benchExitCode, parseDurationMs, parseMix } from "./cli.ts";
+import { runBench } from "./run.ts";
+import type { BenchReport } from "./types.ts";
 
 const STATUS_WAIT_MS = 2_000;
 
