@@ -26,7 +26,8 @@ import type {
 import { RejectionLog } from "./rejection_log.ts";
 import type { RejectionSummary } from "./rejection_log.ts";
 import { describeAddress, serveConnection } from "./session.ts";
-import type { ServerContext, SessionControl } from "./session.ts";
+import type { ServerContext } from "./session.ts";
+import type { SessionControl } from "./session_control.ts";
 import { listenDenoTls } from "./tls_deno.ts";
 import { listenNodeTls } from "./tls_node.ts";
 

@@ -17,7 +17,7 @@ import type { BankStore } from "./ledger/ledger.ts";
 import { startBankListener } from "./listener.ts";
 import { serverLogger } from "./log.ts";
 import type { PeerAddress } from "./peer.ts";
-import type { SessionControl } from "./session.ts";
+import type { SessionControl } from "./session_control.ts";
 import type { StatsSink } from "./stats/sink.ts";
 
 const log = serverLogger("node");

@@ -13,40 +13,32 @@
  *
  * @module
  */
-import postgres from "postgres";
 import { assert, isAssertionFailure } from "../../lib/assert.ts";
 import { HISTORY_PAGE_MAX } from "../../protocol/limits.ts";
 import {
   ACCOUNTS_PAGE_MAX,
   ACCOUNTS_PER_OWNER_MAX,
   CONTACT_HISTORY_PAGE_MAX,
-  DATABASE_BACKOFF_S_MAX,
-  DATABASE_BACKOFF_S_MIN,
   DATABASE_CLOSE_TIMEOUT_S,
-  DATABASE_CONNECT_TIMEOUT_S,
-  DATABASE_KEEPALIVE_S,
   DATABASE_POOL_MAX,
-  DATABASE_STATEMENT_TIMEOUT_MS,
   GROUP_COMMIT_DEADLINE_MS,
   IDENTITIES_PAGE_MAX,
   LEDGER_ATTEMPTS_MAX,
   LEDGER_RETRY_DELAY_MS_MAX,
   POSTGRES_BATCHES_IN_FLIGHT,
 } from "./limits.ts";
-import { BANK_OWNER, EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
+import { EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
 import type {
   Account,
   AccountStatus,
   BankStore,
   ContactChange,
   ContactDetails,
-  ContactField,
   ContactResult,
   HistoryQuery,
   HistoryResult,
   IdentityChanges,
   IdentityRecord,
-  IdentityStatus,
   OpenAccountInput,
   OpenAccountResult,
   StatusResult,
@@ -56,26 +48,18 @@ import type {
   VerifyReport,
 } from "./ledger.ts";
 import {
-  judgeContactUpdate,
-  judgeOpening,
+  checkPage,
   newAccountId,
   newTransferId,
+  planOpening,
   planTransfers,
   reportFromFacts,
 } from "./rules.ts";
-import type { ContactRecord, VerifyFacts } from "./rules.ts";
-import {
-  asMinor,
-  encodeAuthKey,
-  toAccount,
-  toHistoryItem,
-  toIdentityChanges,
-  toIdentityKey,
-  toIdentityRecord,
-  toTransfer,
-} from "./rows.ts";
-import type { AccountRow, HistoryRow, IdentityKeyRow, IdentityRow, JournalRow } from "./rows.ts";
-import { MIGRATIONS, MIGRATIONS_TABLE } from "./schema.ts";
+import type { JournalEntry } from "./rules.ts";
+import { contactChangeFromRow, encodeAuthKey, toAccount, toHistoryItem } from "./rows.ts";
+import type { AccountRow, HistoryRow } from "./rows.ts";
+import { MIGRATIONS, MIGRATIONS_TABLE, planMigrations } from "./schema.ts";
+import { collectVerifyRowsAsync, factsFromRows } from "./verify.ts";
 import { checkDeadline, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import {
   answerReplays,
@@ -86,24 +70,29 @@ import {
   writeTransfers,
 } from "./postgres_batch.ts";
 import type { ContactUpdate } from "./postgres_batch.ts";
+import { commitContactsPlanned, updateContactIn } from "./postgres_contacts.ts";
 import type { GroupCommitOptions, Settled } from "./group_commit.ts";
-
-type Types = { bigint: bigint };
-type Database = postgres.Sql<Types>;
-type Query = postgres.ISql<Types>;
-type Transaction = postgres.TransactionSql<Types>;
-
-/** A journal entry to write: a deposit from EXTERNAL or a customer transfer. */
-type JournalInput = Omit<Transfer, "id" | "createdAt"> & { kind: "deposit" | "transfer" };
-
-const PROBLEM_ROWS_MAX = 100;
-/** Key of the advisory lock that lets one process at a time migrate ("bankledg" in ASCII). */
-const MIGRATION_LOCK_KEY = 0x62616e6b6c656467n;
-/** SQLSTATEs after which the whole transaction is retried: serialization failure, deadlock. */
-const RETRY_STATES: readonly string[] = ["40001", "40P01"];
-const UNIQUE_VIOLATION_STATE = "23505";
-/** The unique constraint a concurrent twin (same caller, same idempotency key) trips over. */
-const IDEMPOTENCY_CONSTRAINT = "journal_identity_idempotency_key_key";
+import {
+  addIdentityIn,
+  changeIdentityIn,
+  connect,
+  countIdentitiesIn,
+  describe,
+  describeTarget,
+  findAccount,
+  findTransferIn,
+  identityChangesIn,
+  isConflict,
+  isDataError,
+  isIdempotencyConflict,
+  listIdentitiesIn,
+  lockAccounts,
+  lookupIdentityIn,
+  MIGRATION_LOCK_KEY,
+  redact,
+  sleep,
+} from "./postgres_sql.ts";
+import type { Database, Query, Transaction } from "./postgres_sql.ts";
 
 /** Options of {@link PostgresLedger.open}. */
 export interface PostgresLedgerOptions {
@@ -180,12 +169,7 @@ export class PostgresLedger implements BankStore {
         tx(MIGRATIONS_TABLE)
       } ORDER BY version`;
       const applied = rows.map((row) => row.version);
-      const newest = Math.max(0, ...applied);
-      if (newest > MIGRATIONS.length) {
-        throw new Error(`ledger schema ${newest} is newer than this program knows (${MIGRATIONS.length})`);
-      }
-      for (const migration of MIGRATIONS) {
-        if (applied.includes(migration.version)) continue;
+      for (const migration of planMigrations(applied, "PostgreSQL")) {
         await tx.unsafe(migration.postgres);
         await tx`INSERT INTO ${tx(MIGRATIONS_TABLE)} (version, name, applied_at)
           VALUES (${migration.version}, ${migration.name}, ${this.#now()})`;
@@ -207,11 +191,7 @@ export class PostgresLedger implements BankStore {
   }
 
   listAccounts(query: { owner?: string; limit: number; after?: string }): Promise<Account[]> {
-    assert(Number.isInteger(query.limit), `Account page of ${query.limit} must be an integer`);
-    assert(
-      query.limit >= 1 && query.limit <= ACCOUNTS_PAGE_MAX,
-      `Account page of ${query.limit} is out of range`,
-    );
+    checkPage(query.limit, { max: ACCOUNTS_PAGE_MAX, what: "Account" });
     return this.#use(async (sql) => {
       const rows = await sql<AccountRow[]>`
         SELECT * FROM accounts
@@ -232,25 +212,17 @@ export class PostgresLedger implements BankStore {
       const [owned] = await tx<
         { n: bigint }[]
       >`SELECT COUNT(*) AS n FROM accounts WHERE owner = ${input.owner}`;
-      const refusal = judgeOpening({
+      const plan = planOpening({
+        accountId: id,
         ownerAccounts: Number(owned?.n ?? 0n),
         issuedMinor: -external.get(EXTERNAL_ACCOUNT_ID)!.balanceMinor,
         depositMinor: input.depositMinor,
       });
-      if (refusal !== null) return { code: refusal };
+      if (!plan.ok) return { code: plan.code };
       await tx`
         INSERT INTO accounts (id, owner, kind, currency, balance_minor, status, created_at)
         VALUES (${id}, ${input.owner}, 'customer', 'USD', 0, 'open', ${this.#now()})`;
-      if (input.depositMinor > 0n) {
-        await this.#journal(tx, {
-          kind: "deposit",
-          identity: BANK_OWNER,
-          idempotencyKey: `open:${id}`,
-          sourceAccountId: EXTERNAL_ACCOUNT_ID,
-          targetAccountId: id,
-          amountMinor: input.depositMinor,
-        });
-      }
+      if (plan.deposit !== null) await this.#journal(tx, plan.deposit);
       const account = await findAccount(tx, id);
       assert(account !== undefined, `New account ${id} must exist`);
       assert(account.balanceMinor === input.depositMinor, `New account ${id} must hold its deposit`);
@@ -387,7 +359,7 @@ export class PostgresLedger implements BankStore {
    * Writes one journal entry, its two postings and both balances; the accounts are locked already. Returns
    * the transfer and the source's balance after it.
    */
-  async #journal(tx: Query, entry: JournalInput): Promise<{ transfer: Transfer; sourceAfterMinor: bigint }> {
+  async #journal(tx: Query, entry: JournalEntry): Promise<{ transfer: Transfer; sourceAfterMinor: bigint }> {
     assert(entry.amountMinor > 0n, `Journal amount ${entry.amountMinor} must be positive`);
     const transfer: Transfer = {
       id: newTransferId(),
@@ -441,11 +413,7 @@ export class PostgresLedger implements BankStore {
   }
 
   history(owner: string, query: HistoryQuery): Promise<HistoryResult> {
-    assert(Number.isInteger(query.limit), `History page of ${query.limit} must be an integer`);
-    assert(
-      query.limit >= 1 && query.limit <= HISTORY_PAGE_MAX,
-      `History page of ${query.limit} is out of range`,
-    );
+    checkPage(query.limit, { max: HISTORY_PAGE_MAX, what: "History" });
     return this.#use(async (sql): Promise<HistoryResult> => {
       if (query.accountId !== undefined) {
         const account = await findAccount(sql, query.accountId);
@@ -484,7 +452,7 @@ export class PostgresLedger implements BankStore {
     deadlineMs: number,
   ): Promise<Settled<ContactResult>[]> {
     try {
-      return await this.#write((tx) => this.#commitContactsPlanned(tx, updates, deadlineMs));
+      return await this.#write((tx) => commitContactsPlanned(tx, updates, { at: this.#now(), deadlineMs }));
     } catch (error) {
       if (!isDataError(error)) throw error;
       return await this.#write(async (tx) => {
@@ -495,7 +463,9 @@ export class PostgresLedger implements BankStore {
           try {
             outcomes.push({
               ok: true,
-              value: await tx.savepoint((savepoint) => this.#updateContactIn(savepoint, update)),
+              value: await tx.savepoint((savepoint) =>
+                updateContactIn(savepoint, { update, at: this.#now() })
+              ),
             });
           } catch (error) {
             if (isAssertionFailure(error)) throw error;
@@ -508,162 +478,47 @@ export class PostgresLedger implements BankStore {
     }
   }
 
-  async #commitContactsPlanned(
-    tx: Transaction,
-    updates: readonly ContactUpdate[],
-    deadlineMs: number,
-  ): Promise<Settled<ContactResult>[]> {
-    const at = this.#now();
-    const [, records] = await Promise.all([setLockTimeout(tx, deadlineMs), lockContacts(tx, updates, at)]);
-    const owners = [...records.keys()];
-    const results: ContactResult[] = [];
-    const history: { owner: string; fields: string; record: ContactRecord }[] = [];
-    for (const { owner, details } of updates) {
-      const plan = judgeContactUpdate(records.get(owner), details);
-      records.set(owner, plan.after);
-      if (plan.history !== null) {
-        history.push({ owner, fields: plan.changed.join(","), record: plan.history });
-      }
-      results.push({ code: "ok", changed: plan.changed });
-    }
-    const field = (from: ContactRecord[], name: ContactField) => from.map((record) => record[name]);
-    const finals = owners.map((owner) => records.get(owner)!);
-    const kept = history.map((entry) => entry.record);
-    await Promise.all([
-      tx`UPDATE contacts c SET email = u.email, phone = u.phone, address = u.address, updated_at = ${at}
-        FROM unnest(${owners}::text[], ${field(finals, "email")}::text[], ${field(finals, "phone")}::text[],
-          ${field(finals, "address")}::text[]) AS u(owner, email, phone, address)
-        WHERE c.owner = u.owner`,
-      history.length === 0 ? undefined : tx`
-        INSERT INTO contact_changes (owner, fields, email, phone, address, changed_at)
-        SELECT owner, fields, email, phone, address, ${at}
-        FROM unnest(${history.map((entry) => entry.owner)}::text[], ${
-        history.map((entry) => entry.fields)
-      }::text[],
-          ${field(kept, "email")}::text[], ${field(kept, "phone")}::text[], ${field(kept, "address")}::text[])
-          WITH ORDINALITY AS h(owner, fields, email, phone, address, ord)
-        ORDER BY ord`,
-    ]);
-    checkDeadline(deadlineMs);
-    return results.map((value) => ({ ok: true, value }));
-  }
-
-  /** One contact update on its own, inside a transaction: the fallback when a batch's write is refused. */
-  async #updateContactIn(tx: Query, { owner, details }: ContactUpdate): Promise<ContactResult> {
-    const at = this.#now();
-    // Make sure a row exists, then lock it: concurrent updates of one owner take turns.
-    await tx`
-      INSERT INTO contacts (owner, updated_at) VALUES (${owner}, ${at}) ON CONFLICT (owner) DO NOTHING`;
-    const [current] = await tx<ContactRecord[]>`
-      SELECT email, phone, address FROM contacts WHERE owner = ${owner} FOR UPDATE`;
-    assert(current !== undefined, `Contact row of ${owner} must exist`);
-    const { changed, after, history } = judgeContactUpdate(current, details);
-    await tx`
-      UPDATE contacts SET email = ${after.email}, phone = ${after.phone}, address = ${after.address},
-        updated_at = ${at}
-      WHERE owner = ${owner}`;
-    if (history === null) return { code: "ok", changed };
-    await tx`
-      INSERT INTO contact_changes (owner, fields, email, phone, address, changed_at)
-      VALUES (${owner}, ${changed.join(",")}, ${history.email}, ${history.phone}, ${history.address}, ${at})`;
-    return { code: "ok", changed };
-  }
-
   contactHistory(owner: string, query: { limit: number }): Promise<ContactChange[]> {
-    assert(Number.isInteger(query.limit), `Page of ${query.limit} must be an integer`);
-    assert(
-      query.limit >= 1 && query.limit <= CONTACT_HISTORY_PAGE_MAX,
-      `Page of ${query.limit} is out of range`,
-    );
+    checkPage(query.limit, { max: CONTACT_HISTORY_PAGE_MAX, what: "Contact change" });
     return this.#use(async (sql) => {
       const rows = await sql<{ fields: string; changed_at: Date }[]>`
         SELECT fields, changed_at FROM contact_changes WHERE owner = ${owner}
         ORDER BY id DESC LIMIT ${query.limit}`;
-      return rows.map((row) => ({
-        changed: row.fields.split(",").filter((field) => field !== "") as ContactField[],
-        at: row.changed_at,
-      }));
+      return rows.map((row) => contactChangeFromRow(row));
     });
   }
 
   lookupIdentity(name: string): Promise<{ authKey: Uint8Array; generation: number } | null> {
-    return this.#use(async (sql) => {
-      const [row] = await sql<IdentityKeyRow[]>`
-        SELECT auth_key, generation FROM identities WHERE name = ${name} AND status = 'active'`;
-      return row === undefined ? null : toIdentityKey(row);
-    });
+    return this.#use((sql) => lookupIdentityIn(sql, name));
   }
 
   addIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "exists"> {
-    return this.#write(async (tx): Promise<"ok" | "exists"> => {
-      await lockIdentities(tx);
-      const [existing] = await tx`SELECT name FROM identities WHERE name = ${name}`;
-      if (existing !== undefined) return "exists";
-      const now = this.#now();
-      await tx`
-        INSERT INTO identities (name, auth_key, status, generation, change_seq, created_at, updated_at)
-        VALUES (${name}, ${encodeAuthKey(authKey)}, 'active', 1,
-          (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM identities), ${now}, ${now})`;
-      return "ok";
-    });
+    return this.#write((tx) => addIdentityIn(tx, { name, authKey, now: this.#now() }));
   }
 
   rotateIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "not_found"> {
-    return this.#changeIdentity(name, { authKey: encodeAuthKey(authKey), status: "active" });
+    const change = { authKey: encodeAuthKey(authKey), status: "active" as const };
+    return this.#write((tx) => changeIdentityIn(tx, { name, change, now: this.#now() }));
   }
 
   revokeIdentity(name: string): Promise<"ok" | "not_found"> {
-    return this.#changeIdentity(name, { status: "revoked" });
-  }
-
-  #changeIdentity(
-    name: string,
-    change: { authKey?: string; status: IdentityStatus },
-  ): Promise<"ok" | "not_found"> {
-    return this.#write(async (tx): Promise<"ok" | "not_found"> => {
-      await lockIdentities(tx);
-      const rows = await tx`
-        UPDATE identities SET auth_key = COALESCE(${
-        change.authKey ?? null
-      }::text, auth_key), status = ${change.status},
-          generation = generation + 1, change_seq = (SELECT MAX(change_seq) + 1 FROM identities),
-          updated_at = ${this.#now()}
-        WHERE name = ${name} AND status = 'active' RETURNING name`;
-      assert(rows.length <= 1, `Identity ${name} must be one row`);
-      return rows.length === 1 ? "ok" : "not_found";
-    });
+    return this.#write((tx) =>
+      changeIdentityIn(tx, { name, change: { status: "revoked" }, now: this.#now() })
+    );
   }
 
   listIdentities(query: { limit: number; after?: string }): Promise<IdentityRecord[]> {
-    assert(
-      query.limit >= 1 && query.limit <= IDENTITIES_PAGE_MAX,
-      `Identity page of ${query.limit} is out of range`,
-    );
-    return this.#use(async (sql) => {
-      const rows = await sql<IdentityRow[]>`
-        SELECT * FROM identities WHERE name > ${query.after ?? ""} ORDER BY name LIMIT ${query.limit}`;
-      return rows.map(toIdentityRecord);
-    });
+    checkPage(query.limit, { max: IDENTITIES_PAGE_MAX, what: "Identity" });
+    return this.#use((sql) => listIdentitiesIn(sql, query));
   }
 
   countIdentities(): Promise<number> {
-    return this.#use(async (sql) => {
-      const [row] = await sql<{ n: bigint }[]>`SELECT COUNT(*) AS n FROM identities`;
-      return Number(row?.n ?? 0n);
-    });
+    return this.#use((sql) => countIdentitiesIn(sql));
   }
 
   identityChangesSince(cursor: number, query: { limit: number }): Promise<IdentityChanges> {
-    assert(
-      query.limit >= 1 && query.limit <= IDENTITIES_PAGE_MAX,
-      `Change page of ${query.limit} is out of range`,
-    );
-    return this.#use(async (sql) => {
-      const rows = await sql<IdentityRow[]>`
-        SELECT name, status, generation, change_seq, created_at, updated_at FROM identities
-        WHERE change_seq > ${cursor} ORDER BY change_seq LIMIT ${query.limit}`;
-      return toIdentityChanges(cursor, rows);
-    });
+    checkPage(query.limit, { max: IDENTITIES_PAGE_MAX, what: "Identity change" });
+    return this.#use((sql) => identityChangesIn(sql, { cursor, limit: query.limit }));
   }
 
   ping(): Promise<void> {
@@ -676,8 +531,8 @@ export class PostgresLedger implements BankStore {
     assert(!this.#closed, "Cannot use a closed ledger");
     // One snapshot for every query, so transfers committing meanwhile cannot look like mismatches.
     return this.#sql.begin("isolation level repeatable read read only", async (tx) => {
-      const facts = await gatherFacts(tx);
-      return reportFromFacts(facts);
+      const rows = await collectVerifyRowsAsync((text) => tx.unsafe(text));
+      return reportFromFacts(factsFromRows(rows));
     });
   }
 
@@ -725,163 +580,4 @@ export class PostgresLedger implements BankStore {
     }
     assert(false, "The attempt loop always returns or throws");
   }
-}
-
-/** Creates the bounded pool; no connection is made until the first query. */
-function connect(url: string, poolMax: number): Database {
-  return postgres(url, {
-    max: poolMax,
-    connect_timeout: DATABASE_CONNECT_TIMEOUT_S,
-    keep_alive: DATABASE_KEEPALIVE_S,
-    // Reconnect quickly after an outage (postgres.js waits up to 20 s by default), never faster than 50 ms.
-    backoff: (attempt: number) => Math.min(DATABASE_BACKOFF_S_MIN * 2 ** attempt, DATABASE_BACKOFF_S_MAX),
-    onnotice: () => {},
-    types: { bigint: postgres.BigInt },
-    connection: {
-      application_name: "bank-server",
-      statement_timeout: DATABASE_STATEMENT_TIMEOUT_MS,
-      // A stalled process must not hold row locks forever.
-      idle_in_transaction_session_timeout: DATABASE_STATEMENT_TIMEOUT_MS,
-      // Durability is not left to the server's configuration.
-      synchronous_commit: "on",
-    },
-  });
-}
-
-/** Locks the given accounts in id order (the one order every transaction uses) and returns them by id. */
-async function lockAccounts(tx: Query, ids: readonly string[]): Promise<Map<string, Account>> {
-  assert(ids.length >= 1 && ids.length <= 2, `Cannot lock ${ids.length} accounts at once`);
-  const rows = await tx<AccountRow[]>`
-    SELECT * FROM accounts WHERE id IN ${tx(ids)} ORDER BY id COLLATE "C" FOR UPDATE`;
-  assert(rows.length <= ids.length, "Each locked account must be one row");
-  return new Map(rows.map((row) => [row.id, toAccount(row)]));
-}
-
-async function findAccount(sql: Query, id: string): Promise<Account | undefined> {
-  const [row] = await sql<AccountRow[]>`SELECT * FROM accounts WHERE id = ${id}`;
-  return row === undefined ? undefined : toAccount(row);
-}
-
-async function findTransferIn(
-  sql: Query,
-  identity: string,
-  idempotencyKey: string,
-): Promise<Transfer | null> {
-  const rows = await sql<JournalRow[]>`
-    SELECT * FROM journal WHERE identity = ${identity} AND idempotency_key = ${idempotencyKey}`;
-  assert(rows.length <= 1, `Key ${idempotencyKey} of ${identity} must name one transfer`);
-  const [row] = rows;
-  return row === undefined ? null : toTransfer(row);
-}
-
-/** Reads, in one snapshot, everything {@link reportFromFacts} judges. Problem lists are bounded. */
-async function gatherFacts(tx: Query): Promise<VerifyFacts> {
-  const [totals] = await tx<{ accounts: bigint; entries: bigint; total: bigint }[]>`
-    SELECT COUNT(*) AS accounts, COALESCE(SUM(balance_minor), 0)::bigint AS total,
-      (SELECT COUNT(*) FROM journal) AS entries
-    FROM accounts`;
-  assert(totals !== undefined, "Totals must be one row");
-  const mismatches = await tx<{ id: string; balance_minor: bigint; posted: bigint }[]>`
-    SELECT a.id, a.balance_minor, COALESCE(SUM(p.amount_minor), 0)::bigint AS posted
-    FROM accounts a LEFT JOIN postings p ON p.account_id = a.id GROUP BY a.id
-    HAVING a.balance_minor <> COALESCE(SUM(p.amount_minor), 0)
-    ORDER BY a.id COLLATE "C" LIMIT ${PROBLEM_ROWS_MAX}`;
-  const unbalanced = await tx<{ entry: bigint; postings: bigint; total: bigint }[]>`
-    SELECT j.entry, COUNT(p.account_id) AS postings, COALESCE(SUM(p.amount_minor), 0)::bigint AS total
-    FROM journal j LEFT JOIN postings p ON p.entry = j.entry GROUP BY j.entry
-    HAVING COUNT(p.account_id) <> 2 OR COALESCE(SUM(p.amount_minor), 0) <> 0
-      OR SUM(CASE WHEN p.account_id = j.target_account_id THEN p.amount_minor ELSE 0 END) <> j.amount_minor
-    ORDER BY j.entry LIMIT ${PROBLEM_ROWS_MAX}`;
-  const negative = await tx<{ id: string }[]>`
-    SELECT id FROM accounts WHERE kind = 'customer' AND balance_minor < 0
-    ORDER BY id COLLATE "C" LIMIT ${PROBLEM_ROWS_MAX}`;
-  assert(typeof totals.total === "bigint", "The total of all balances must be a bigint");
-  return {
-    accounts: Number(totals.accounts),
-    entries: Number(totals.entries),
-    totalMinor: totals.total,
-    balanceMismatches: mismatches.map((row) => ({
-      accountId: row.id,
-      balanceMinor: asMinor(row.balance_minor),
-      postedMinor: asMinor(row.posted),
-    })),
-    unbalancedEntries: unbalanced.map((row) => ({
-      entry: row.entry,
-      postings: Number(row.postings),
-      sumMinor: asMinor(row.total),
-    })),
-    negativeAccounts: negative.map((row) => row.id),
-  };
-}
-
-/** Tells whether a failed transaction lost a race and may simply run again. */
-/**
- * Serializes identity writes across every server process, so change numbers are handed out in commit
- * order and a reader following them never skips one.
- */
-async function lockIdentities(tx: Query): Promise<void> {
-  await tx`LOCK TABLE identities IN SHARE ROW EXCLUSIVE MODE`;
-}
-
-/** Tells whether a write tripped over a transfer journaled under the same key by another transaction. */
-function isIdempotencyConflict(error: unknown): boolean {
-  return error instanceof postgres.PostgresError && error.code === UNIQUE_VIOLATION_STATE &&
-    error.constraint_name === IDEMPOTENCY_CONSTRAINT;
-}
-
-/** Tells whether a statement failed on the data it was given (SQLSTATE classes 22 and 23). */
-function isDataError(error: unknown): boolean {
-  if (!(error instanceof postgres.PostgresError) || isConflict(error)) return false;
-  return error.code.startsWith("22") || error.code.startsWith("23");
-}
-
-function isConflict(error: unknown): boolean {
-  if (!(error instanceof postgres.PostgresError)) return false;
-  if (RETRY_STATES.includes(error.code)) return true;
-  return isIdempotencyConflict(error);
-}
-
-/** Where a URL points, without user or password, and the secrets to scrub from any error. */
-function describeTarget(url: string): { location: string; secrets: string[] } | null {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return null;
-  }
-  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") return null;
-  const port = parsed.port === "" ? "5432" : parsed.port;
-  const secrets = [parsed.password, safeDecode(parsed.password)].filter((secret) => secret !== "");
-  return { location: `postgres://${parsed.hostname}:${port}${parsed.pathname}`, secrets };
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-/** An error's message with every secret replaced. */
-function redact(error: unknown, secrets: readonly string[]): string {
-  let message = describe(error);
-  for (const secret of secrets) message = message.replaceAll(secret, "***");
-  return message;
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && !error.message.includes(code)
-    ? `${error.message} (${code})`
-    : error.message;
-}
-
-function sleep(milliseconds: number): Promise<void> {
-  assert(
-    milliseconds >= 0 && milliseconds <= LEDGER_RETRY_DELAY_MS_MAX,
-    `Delay ${milliseconds} is out of range`,
-  );
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }

@@ -50,6 +50,18 @@ function registerTests(adminUrl: string): void {
     });
   }
 
+  Deno.test("PostgresLedger.open() refuses a store written by a newer program, with a message saying so", async () => {
+    await using database = await createTestDatabase(adminUrl);
+    await (await PostgresLedger.open(database.url)).close();
+    await withRaw(
+      database.url,
+      (raw) =>
+        raw`INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', now())`,
+    );
+    const error = await assertRejects(() => PostgresLedger.open(database.url), Error);
+    assertStringIncludes(error.message, "PostgreSQL ledger has schema version 99, newer than this program's");
+  });
+
   Deno.test("PostgresLedger: two processes' pools transfer concurrently, exactly once per key", async () => {
     await using database = await createTestDatabase(adminUrl);
     await using first = await PostgresLedger.open(database.url);

@@ -9,6 +9,8 @@ import { AES_KEY_BYTES } from "../../protocol/limits.ts";
 import { fromBase64Url, toBase64Url } from "../../lib/bytes.ts";
 import type {
   Account,
+  ContactChange,
+  ContactField,
   HistoryItem,
   IdentityChanges,
   IdentityRecord,
@@ -152,3 +154,15 @@ export function toIdentityChanges(cursor: number, rows: readonly IdentityRow[]):
   });
   return { cursor: next, changes };
 }
+
+/** A row of `contact_changes` as the ledger reports it: which fields changed (never their values), and when. */
+export function contactChangeFromRow(row: { fields?: unknown; changed_at?: unknown }): ContactChange {
+  const changed = String(row.fields).split(",").filter((field) => field !== "");
+  assert(changed.every((field) => CONTACT_FIELD_NAMES.has(field)), `Contact change names unknown fields`);
+  return {
+    changed: changed as ContactField[],
+    at: asDate(row.changed_at as Date | string, "A contact change"),
+  };
+}
+
+const CONTACT_FIELD_NAMES: ReadonlySet<string> = new Set(["email", "phone", "address"]);

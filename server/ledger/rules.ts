@@ -9,6 +9,7 @@ import { isAccountId } from "../../protocol/messages.ts";
 import { BALANCE_MINOR_MAX, TRANSFER_MINOR_MAX } from "../../protocol/limits.ts";
 import { ACCOUNTS_PER_OWNER_MAX, ISSUANCE_MINOR_MAX } from "./limits.ts";
 import { randomBytes, toBase64Url } from "../../lib/bytes.ts";
+import { BANK_OWNER, EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
 import type {
   Account,
   ContactDetails,
@@ -181,17 +182,46 @@ export function judgeContactUpdate(
   };
 }
 
+/** A journal entry to write: a deposit from EXTERNAL, or a customer transfer. */
+export type JournalEntry = Omit<Transfer, "id" | "createdAt"> & { kind: "deposit" | "transfer" };
+
+/** An account opening judged: refused with its code, or the deposit to journal (null for an empty account). */
+export type OpeningPlan =
+  | { ok: false; code: "owner_account_limit" | "issuance_over_limit" }
+  | { ok: true; deposit: JournalEntry | null };
+
 /**
- * Checks an account opening against the caps: accounts per owner, and all money ever deposited
- * (`issuedMinor` is what EXTERNAL has paid out so far, its balance negated).
+ * Judges an account opening against the caps (accounts per owner, all money ever deposited: `issuedMinor`
+ * is what EXTERNAL has paid out so far, its balance negated) and plans the opening deposit, the one way
+ * money enters the bank: from EXTERNAL, under the key `open:ID`.
  */
-export function judgeOpening(
-  opening: { ownerAccounts: number; issuedMinor: bigint; depositMinor: bigint },
-): "owner_account_limit" | "issuance_over_limit" | null {
+export function planOpening(
+  opening: { accountId: string; ownerAccounts: number; issuedMinor: bigint; depositMinor: bigint },
+): OpeningPlan {
   assert(opening.issuedMinor >= 0n, "EXTERNAL can only have paid money out");
-  if (opening.ownerAccounts >= ACCOUNTS_PER_OWNER_MAX) return "owner_account_limit";
-  if (opening.issuedMinor + opening.depositMinor > ISSUANCE_MINOR_MAX) return "issuance_over_limit";
-  return null;
+  assert(opening.depositMinor >= 0n, `Opening deposit ${opening.depositMinor} must not be negative`);
+  if (opening.ownerAccounts >= ACCOUNTS_PER_OWNER_MAX) return { ok: false, code: "owner_account_limit" };
+  if (opening.issuedMinor + opening.depositMinor > ISSUANCE_MINOR_MAX) {
+    return { ok: false, code: "issuance_over_limit" };
+  }
+  if (opening.depositMinor === 0n) return { ok: true, deposit: null };
+  return {
+    ok: true,
+    deposit: {
+      kind: "deposit",
+      identity: BANK_OWNER,
+      idempotencyKey: `open:${opening.accountId}`,
+      sourceAccountId: EXTERNAL_ACCOUNT_ID,
+      targetAccountId: opening.accountId,
+      amountMinor: opening.depositMinor,
+    },
+  };
+}
+
+/** Checks a page size a caller of the ledger asked for: a whole number from 1 to `max`. */
+export function checkPage(limit: number, page: { max: number; what: string }): void {
+  assert(Number.isInteger(limit), `${page.what} page of ${limit} must be a whole number`);
+  assert(limit >= 1 && limit <= page.max, `${page.what} page of ${limit} is out of range 1 to ${page.max}`);
 }
 
 /** A new account id, `ACC-` and 8 random base64url characters in upper case where letters. */

@@ -113,3 +113,23 @@ MIGRATIONS.forEach((migration, index) => {
 
 /** The table that records which migrations a database has. */
 export const MIGRATIONS_TABLE = "schema_migrations";
+
+/** The store holds a schema newer than this program: an operating error, not a bug (say which to run). */
+export class SchemaTooNewError extends Error {
+  override name = "SchemaTooNewError";
+}
+
+/**
+ * The migrations a store still needs, given the versions it has applied; throws {@link SchemaTooNewError}
+ * when the store was written by a newer program.
+ */
+export function planMigrations(applied: readonly number[], store: string): Migration[] {
+  const newest = Math.max(0, ...applied);
+  if (newest > MIGRATIONS.length) {
+    throw new SchemaTooNewError(
+      `The ${store} ledger has schema version ${newest}, newer than this program's ${MIGRATIONS.length}: ` +
+        `run the bank-server that wrote it, or a newer one`,
+    );
+  }
+  return MIGRATIONS.filter((migration) => !applied.includes(migration.version));
+}

@@ -1,5 +1,6 @@
 import { DatabaseSync } from "node:sqlite";
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertMatch, assertThrows } from "@std/assert";
+import { isAssertionFailure } from "../../lib/assert.ts";
 import { LEDGER_CASES } from "./_ledger_cases.ts";
 import { MIGRATIONS } from "./schema.ts";
 import { SqliteLedger } from "./sqlite.ts";
@@ -66,6 +67,21 @@ Deno.test("SqliteLedger.transfer() shares one commit among transfers that arrive
     assertEquals(batches < 20, true, `${batches} commits for 200 transfers`);
     assertEquals((await ledger.verify()).ok, true);
     await ledger.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SqliteLedger.open() refuses a store written by a newer program, with a message saying so", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-" });
+  try {
+    await SqliteLedger.open(`${dir}/bank.db`).close();
+    const raw = new DatabaseSync(`${dir}/bank.db`);
+    raw.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 'x')");
+    raw.close();
+    const error = assertThrows(() => SqliteLedger.open(`${dir}/bank.db`), Error);
+    assertMatch(error.message, /SQLite ledger has schema version 99, newer than this program's \d+/);
+    assertEquals(isAssertionFailure(error), false, "an operating error, not a broken invariant");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

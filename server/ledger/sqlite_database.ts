@@ -1,0 +1,172 @@
+/**
+ * The SQLite connection of one serving thread, and the discipline around it: pragmas spelled out (WAL,
+ * `synchronous=FULL`, foreign keys, a busy timeout), one write transaction at a time (taking the threads'
+ * shared write lock without blocking when there is one), reads that arrive together sharing one snapshot,
+ * and prepared statements reused.
+ *
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import type { SQLInputValue, StatementSync } from "node:sqlite";
+import { assert } from "../../lib/assert.ts";
+import { DeadlineExceeded } from "./group_commit.ts";
+import { SQLITE_BUSY_TIMEOUT_MS } from "./limits.ts";
+import type { ThreadWriteLock } from "./write_lock.ts";
+
+/** A row as node:sqlite returns it (integers as bigints). */
+export type Row = Record<string, SQLInputValue>;
+
+export class SqliteDatabase {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  #pendingReads: { run: () => void; fail: (error: unknown) => void }[] = [];
+  /** Taken around every write transaction when several threads of this process share the file. */
+  readonly #writeLock: ThreadWriteLock | undefined;
+  #closed = false;
+
+  private constructor(db: DatabaseSync, writeLock: ThreadWriteLock | undefined) {
+    this.#db = db;
+    this.#writeLock = writeLock;
+  }
+
+  /** Opens (creating if needed) the file at `path`, or `:memory:`, with the pragmas set. */
+  static open(path: string, options: { writeLock?: ThreadWriteLock } = {}): SqliteDatabase {
+    const db = new DatabaseSync(path);
+    try {
+      db.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = FULL");
+      db.exec("PRAGMA foreign_keys = ON");
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteDatabase(db, options.writeLock);
+  }
+
+  /** Runs SQL text without parameters (migrations, savepoints). */
+  exec(sql: string): void {
+    this.#db.exec(sql);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get isTransaction(): boolean {
+    return this.#db.isTransaction;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  /** Runs `work` in a transaction holding the write lock; commits only if it returns. */
+  write<T>(work: () => T): T {
+    assert(!this.#closed, "Cannot use a closed ledger");
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `work` as a write transaction, once this thread holds the write lock when it shares the file with
+   * other threads. A batch waits at most until its deadline (then it is not applied); any other write at most
+   * as long as SQLite would wait for another process.
+   */
+  async writeAsync<T>(work: () => T, options: { deadlineMs?: number } = {}): Promise<T> {
+    const lock = this.#writeLock;
+    if (lock === undefined) return this.write(work);
+    const waitMs = options.deadlineMs === undefined
+      ? SQLITE_BUSY_TIMEOUT_MS
+      : options.deadlineMs - performance.now();
+    if (!(await lock.acquire(waitMs))) {
+      if (options.deadlineMs !== undefined) {
+        throw new DeadlineExceeded("The write lock stayed taken past the deadline");
+      }
+      throw new Error(`Another thread held the ledger's write lock for ${SQLITE_BUSY_TIMEOUT_MS} ms`);
+    }
+    try {
+      return this.write(work);
+    } finally {
+      lock.release();
+    }
+  }
+
+  /**
+   * Runs a read in a consistent snapshot. Reads that arrive while one is pending run together in one read
+   * transaction: opening and closing a snapshot costs several times more than an indexed lookup, and every
+   * read of the batch still starts after its request arrived, so it sees every commit acknowledged before.
+   * Writes are synchronous from BEGIN to COMMIT, so a batch never runs inside a write transaction.
+   */
+  read<T>(work: () => T): Promise<T> {
+    assert(!this.#closed, "Cannot use a closed ledger");
+    return new Promise<T>((resolve, reject) => {
+      this.#pendingReads.push({
+        run: () => {
+          try {
+            resolve(work());
+          } catch (error) {
+            reject(error);
+          }
+        },
+        fail: reject,
+      });
+      if (this.#pendingReads.length === 1) queueMicrotask(() => this.#runReads());
+    });
+  }
+
+  #runReads(): void {
+    const batch = this.#pendingReads;
+    this.#pendingReads = [];
+    if (this.#closed) {
+      for (const read of batch) read.fail(new Error("The ledger was closed"));
+      return;
+    }
+    assert(!this.#db.isTransaction, "A read batch must not run inside a transaction");
+    try {
+      this.#db.exec("BEGIN");
+    } catch (error) {
+      for (const read of batch) read.fail(error);
+      return;
+    }
+    for (const read of batch) read.run();
+    // Every read has answered; ending a read-only transaction cannot lose anything, and must not throw here.
+    try {
+      if (this.#db.isTransaction) this.#db.exec("COMMIT");
+    } catch {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+    }
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      statement.setReadBigInts(true);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  all(sql: string, parameters: SQLInputValue[] = []): Row[] {
+    return this.#statement(sql).all(...parameters) as Row[];
+  }
+
+  get(sql: string, parameters: SQLInputValue[] = []): Row | undefined {
+    return this.#statement(sql).get(...parameters) as Row | undefined;
+  }
+
+  /** Runs a statement and returns how many rows it changed. */
+  run(sql: string, parameters: SQLInputValue[] = []): number {
+    return Number(this.#statement(sql).run(...parameters).changes);
+  }
+}
