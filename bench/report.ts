@@ -180,9 +180,43 @@ function listenerSection(listeners: ListenerResult[]): string[] {
   ];
 }
 
+function sessionsSection(sessions: Figures["sessions"]): string[] {
+  if (sessions === null) return ["The idle-sessions figure was not measured.", ""];
+  const block = [
+    `## Idle sessions`,
+    "",
+    `${sessions.sessions} authenticated idle sessions opened in ${
+      fixed(sessions.openSeconds, 1)
+    } s; server RSS ` +
+    `${fixed(sessions.rssBeforeBytes / 2 ** 20, 0)} MiB before, ${
+      fixed(sessions.rssAfterBytes / 2 ** 20, 0)
+    } MiB after ` +
+    `(${fixed(sessions.bytesPerSession / 1024, 1)} KiB per session). Meanwhile 10 active clients got ` +
+    `${fixed(sessions.activeRate, 0)} balance answers/s with p99 ${fixed(sessions.activeP99Ms)} ms.`,
+  ];
+  return [block.join("\n"), ""];
+}
+
+function scalingSection(scaling: Figures["scaling"]): string[] {
+  return [
+    "## From one core to all",
+    "",
+    "Balance checks at 50 connections with 1 to N serving threads (`--workers`), SQLite, same run. The load " +
+    "generator runs on the same cores, so on a small machine more threads compete with it.",
+    "",
+    "| serving threads | requests/s | p99 ms |",
+    "| ---: | ---: | ---: |",
+    ...scaling.map((entry) =>
+      `| ${entry.workers} | ${fixed(entry.report.measured.requests_per_second, 0)} | ${
+        fixed(entry.report.measured.latency_ms.p99_ms)
+      } |`
+    ),
+    "",
+  ];
+}
+
 export async function writePerformanceReport(figures: Figures): Promise<void> {
   const { settings } = figures;
-  const sessions = figures.sessions;
   const text = [
     "# Performance",
     "",
@@ -215,32 +249,8 @@ export async function writePerformanceReport(figures: Figures): Promise<void> {
           figures.pgbench.runs.map((tps) => fixed(tps, 0)).join(" and ")
         } transactions/s; the ratios divide by the better one, ${fixed(figures.pgbench.tps, 0)}.`,
     "",
-    sessions === null ? "The idle-sessions figure was not measured." : [
-      `## Idle sessions`,
-      "",
-      `${sessions.sessions} authenticated idle sessions opened in ${
-        fixed(sessions.openSeconds, 1)
-      } s; server RSS ` +
-      `${fixed(sessions.rssBeforeBytes / 2 ** 20, 0)} MiB before, ${
-        fixed(sessions.rssAfterBytes / 2 ** 20, 0)
-      } MiB after ` +
-      `(${fixed(sessions.bytesPerSession / 1024, 1)} KiB per session). Meanwhile 10 active clients got ` +
-      `${fixed(sessions.activeRate, 0)} balance answers/s with p99 ${fixed(sessions.activeP99Ms)} ms.`,
-    ].join("\n"),
-    "",
-    "## From one core to all",
-    "",
-    "Balance checks at 50 connections with 1 to N serving threads (`--workers`), SQLite, same run. The load " +
-    "generator runs on the same cores, so on a small machine more threads compete with it.",
-    "",
-    "| serving threads | requests/s | p99 ms |",
-    "| ---: | ---: | ---: |",
-    ...figures.scaling.map((entry) =>
-      `| ${entry.workers} | ${fixed(entry.report.measured.requests_per_second, 0)} | ${
-        fixed(entry.report.measured.latency_ms.p99_ms)
-      } |`
-    ),
-    "",
+    ...sessionsSection(figures.sessions),
+    ...scalingSection(figures.scaling),
     ...listenerSection(figures.listeners),
     "## Reproduce",
     "",

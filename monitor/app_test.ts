@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import parsePrometheus from "parse-prometheus-text-format";
 import { ServerStats } from "../server/stats/server_stats.ts";
 import { createMonitorApp } from "./app.ts";
@@ -154,9 +154,34 @@ Deno.test("createMonitorApp() serves the series and recent transfers for the das
     to: "XYZ",
     amount_minor: "10000",
   }]);
-  const page = await app.request("/");
-  assertEquals(page.status, 200);
-  assertMatch(page.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+});
+
+Deno.test("createMonitorApp() serves the dashboard's three files, with no inline script or style allowed", async () => {
+  const app = createMonitorApp({
+    stats: new ServerStats(),
+    ready: READY,
+    token: "a-monitor-token-0123456789",
+  });
+  const types = { "/": "text/html", "/dashboard.css": "text/css", "/dashboard.js": "text/javascript" };
+  for (const [path, type] of Object.entries(types)) {
+    const response = await app.request(path);
+    assertEquals(response.status, 200, `${path} needs no token: it holds no data`);
+    assertStringIncludes(response.headers.get("content-type") ?? "", type);
+    const policy = response.headers.get("content-security-policy") ?? "";
+    assertStringIncludes(policy, "default-src 'none'");
+    assertStringIncludes(policy, "script-src 'self'");
+    assertStringIncludes(policy, "frame-ancestors 'none'");
+    assertEquals(policy.includes("unsafe-inline"), false, policy);
+    assertEquals(response.headers.get("x-frame-options"), "DENY");
+    assert((await response.text()).length > 0);
+  }
+  const page = await (await app.request("/")).text();
+  assertStringIncludes(page, '<script type="module" src="./dashboard.js"></script>');
+  assertEquals(
+    /<script>|<style>|\sstyle=|\son[a-z]+=/.test(page),
+    false,
+    "nothing inline for the policy to refuse",
+  );
 });
 
 Deno.test("createMonitorApp() answers 404 for unknown paths", async () => {

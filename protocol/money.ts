@@ -57,14 +57,18 @@ export function parseDollars(text: string, limitMinor: bigint): AmountResult {
 
 /**
  * Writes minor units for people: whole dollars without cents (`$500`, as the original design printed),
- * otherwise two decimals (`$1,234.50`), thousands grouped.
+ * otherwise two decimals (`$1,234.50`), thousands grouped; `cents: "always"` writes `$500.00` (tables).
  */
-export function formatDollars(amountMinor: bigint): string {
+export function formatDollars(
+  amountMinor: bigint,
+  options: { cents?: "when_not_zero" | "always" } = {},
+): string {
   assert(amountMinor >= 0n, `Cannot format a negative amount ${amountMinor}`);
   assert(amountMinor <= BALANCE_MINOR_MAX, `Cannot format amount ${amountMinor}: over the balance cap`);
   const whole = (amountMinor / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   const cents = amountMinor % 100n;
-  return cents === 0n ? `$${whole}` : `$${whole}.${cents.toString().padStart(2, "0")}`;
+  if (cents === 0n && options.cents !== "always") return `$${whole}`;
+  return `$${whole}.${cents.toString().padStart(2, "0")}`;
 }
 
 function checkAmount(amountMinor: bigint, limitMinor: bigint): AmountResult {

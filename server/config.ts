@@ -51,13 +51,12 @@ import {
 } from "./limits.ts";
 import { TLS_LISTENER_KINDS } from "./peer.ts";
 import type { TlsListenerKind } from "./peer.ts";
+import { isMonitorToken, MONITOR_TOKEN_CHARACTERS_MIN, MONITOR_TOKEN_RULE } from "../monitor/token.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 export type LogLevelName = typeof LOG_LEVELS[number];
 export const LOG_FORMATS = ["text", "json"] as const;
 export type LogFormat = typeof LOG_FORMATS[number];
-const MONITOR_TOKEN_CHARACTERS_MIN = 16;
-const MONITOR_TOKEN_CHARACTERS_MAX = 256;
 /** Hosts only this machine can reach: 127.0.0.0/8, ::1 and localhost. */
 function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
@@ -278,7 +277,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     name: "monitor-token",
     env: "BANK_MONITOR_TOKEN",
     value: "TOKEN",
-    help: `bearer token for the monitor; required off loopback (${MONITOR_TOKEN_CHARACTERS_MIN}+ characters)`,
+    help: `bearer token for the monitor; required off loopback (${MONITOR_TOKEN_RULE})`,
   },
   {
     name: "monitor-max-connections",
@@ -348,14 +347,7 @@ export function parseServerConfig(
   if ((certPath === undefined) !== (keyPath === undefined)) {
     throw new UsageError("--cert and --key go together");
   }
-  const timeout = (name: string, fallback: number) =>
-    options.integer(name, { min: TIMEOUT_MS_MIN, max: TIMEOUT_MS_MAX, fallback });
-  const count = (name: string, bounds: { min?: number; max: number; fallback: number }) =>
-    options.integer(name, { min: bounds.min ?? 1, max: bounds.max, fallback: bounds.fallback });
-  const rate = (name: string, burst: string, fallback: Rate): Rate => ({
-    perSecond: count(name, { max: RATE_PER_SECOND_MAX, fallback: fallback.perSecond }),
-    burst: count(burst, { max: RATE_BURST_MAX, fallback: fallback.burst }),
-  });
+  const read = readersOf(options);
   const config: ServerConfig = {
     help: options.boolean("help"),
     version: options.boolean("version"),
@@ -374,48 +366,11 @@ export function parseServerConfig(
       max: FRAME_BYTES_MAX,
       fallback: FRAME_BYTES_DEFAULT,
     }),
-    handshakeTimeoutMs: timeout("handshake-timeout-ms", HANDSHAKE_TIMEOUT_MS_DEFAULT),
-    frameTimeoutMs: timeout("frame-timeout-ms", FRAME_TIMEOUT_MS_DEFAULT),
-    idleTimeoutMs: timeout("idle-timeout-ms", IDLE_TIMEOUT_MS_DEFAULT),
-    maxConnections: optionalCount(options, "max-connections", { min: CONNECTIONS_MIN, max: CONNECTIONS_MAX }),
-    fdReserve: optionalCount(options, "fd-reserve", { min: FD_RESERVE_MIN, max: CONNECTIONS_MAX }),
-    addressPendingMax: count("address-pending-max", {
-      max: CONNECTIONS_MAX,
-      fallback: ADDRESS_PENDING_MAX_DEFAULT,
-    }),
-    addressConnects: rate("address-connects-per-second", "address-connects-burst", {
-      perSecond: ADDRESS_CONNECTS_PER_SECOND_DEFAULT,
-      burst: ADDRESS_CONNECTS_BURST_DEFAULT,
-    }),
-    identitySessionsMax: count("identity-sessions-max", {
-      max: CONNECTIONS_MAX,
-      fallback: IDENTITY_SESSIONS_MAX_DEFAULT,
-    }),
-    identityRequests: rate("identity-requests-per-second", "identity-requests-burst", {
-      perSecond: IDENTITY_REQUESTS_PER_SECOND_DEFAULT,
-      burst: IDENTITY_REQUESTS_BURST_DEFAULT,
-    }),
-    monitor: {
-      connectionsMax: count("monitor-max-connections", {
-        max: MONITOR_CONNECTIONS_MAX,
-        fallback: MONITOR_CONNECTIONS_MAX_DEFAULT,
-      }),
-      addressConnectionsMax: count("monitor-address-connections-max", {
-        max: MONITOR_CONNECTIONS_MAX,
-        fallback: MONITOR_ADDRESS_CONNECTIONS_MAX_DEFAULT,
-      }),
-      headerBytesMax: count("monitor-header-max-bytes", {
-        min: 1024,
-        max: MONITOR_BYTES_MAX,
-        fallback: MONITOR_HEADER_BYTES_MAX_DEFAULT,
-      }),
-      bodyBytesMax: count("monitor-body-max-bytes", {
-        min: 0,
-        max: MONITOR_BYTES_MAX,
-        fallback: MONITOR_BODY_BYTES_MAX_DEFAULT,
-      }),
-      requestTimeoutMs: timeout("monitor-request-timeout-ms", MONITOR_REQUEST_TIMEOUT_MS_DEFAULT),
-    },
+    handshakeTimeoutMs: read.timeout("handshake-timeout-ms", HANDSHAKE_TIMEOUT_MS_DEFAULT),
+    frameTimeoutMs: read.timeout("frame-timeout-ms", FRAME_TIMEOUT_MS_DEFAULT),
+    idleTimeoutMs: read.timeout("idle-timeout-ms", IDLE_TIMEOUT_MS_DEFAULT),
+    ...parseAdmission(options, read),
+    monitor: parseMonitorLimits(read),
     tlsListener: parseChoice(options.string("tls-listener") ?? "node", {
       name: "tls-listener",
       choices: TLS_LISTENER_KINDS,
@@ -423,7 +378,7 @@ export function parseServerConfig(
     transferLimitMinor: parseTransferLimit(options.string("transfer-limit")),
     logLevel: parseLogLevel(options.string("log-level") ?? "info"),
     logFormat: parseLogFormat(options.string("log-format") ?? "text"),
-    shutdownTimeoutMs: timeout("shutdown-timeout-ms", SHUTDOWN_TIMEOUT_MS_DEFAULT),
+    shutdownTimeoutMs: read.timeout("shutdown-timeout-ms", SHUTDOWN_TIMEOUT_MS_DEFAULT),
     workers: options.integer("workers", { min: 1, max: WORKERS_MAX, fallback: WORKERS_DEFAULT }),
   };
   const monitorToken = parseMonitorToken(options.string("monitor-token"), config.monitorHost);
@@ -434,6 +389,77 @@ export function parseServerConfig(
     ...(monitorToken === undefined ? {} : { monitorToken }),
     ...(certPath === undefined ? {} : { certPath }),
     ...(keyPath === undefined ? {} : { keyPath }),
+  };
+}
+
+/** The readers of bounded numbers every group of options shares. */
+function readersOf(options: Options) {
+  const timeout = (name: string, fallback: number) =>
+    options.integer(name, { min: TIMEOUT_MS_MIN, max: TIMEOUT_MS_MAX, fallback });
+  const count = (name: string, bounds: { min?: number; max: number; fallback: number }) =>
+    options.integer(name, { min: bounds.min ?? 1, max: bounds.max, fallback: bounds.fallback });
+  const rate = (name: string, burst: string, fallback: Rate): Rate => ({
+    perSecond: count(name, { max: RATE_PER_SECOND_MAX, fallback: fallback.perSecond }),
+    burst: count(burst, { max: RATE_BURST_MAX, fallback: fallback.burst }),
+  });
+  return { timeout, count, rate };
+}
+type Readers = ReturnType<typeof readersOf>;
+
+/** Who may connect, how fast and how many at once (see the README's Budgets). */
+function parseAdmission(options: Options, read: Readers): Pick<
+  ServerConfig,
+  | "maxConnections"
+  | "fdReserve"
+  | "addressPendingMax"
+  | "addressConnects"
+  | "identitySessionsMax"
+  | "identityRequests"
+> {
+  return {
+    maxConnections: optionalCount(options, "max-connections", { min: CONNECTIONS_MIN, max: CONNECTIONS_MAX }),
+    fdReserve: optionalCount(options, "fd-reserve", { min: FD_RESERVE_MIN, max: CONNECTIONS_MAX }),
+    addressPendingMax: read.count("address-pending-max", {
+      max: CONNECTIONS_MAX,
+      fallback: ADDRESS_PENDING_MAX_DEFAULT,
+    }),
+    addressConnects: read.rate("address-connects-per-second", "address-connects-burst", {
+      perSecond: ADDRESS_CONNECTS_PER_SECOND_DEFAULT,
+      burst: ADDRESS_CONNECTS_BURST_DEFAULT,
+    }),
+    identitySessionsMax: read.count("identity-sessions-max", {
+      max: CONNECTIONS_MAX,
+      fallback: IDENTITY_SESSIONS_MAX_DEFAULT,
+    }),
+    identityRequests: read.rate("identity-requests-per-second", "identity-requests-burst", {
+      perSecond: IDENTITY_REQUESTS_PER_SECOND_DEFAULT,
+      burst: IDENTITY_REQUESTS_BURST_DEFAULT,
+    }),
+  };
+}
+
+/** The monitor's own caps and deadline. */
+function parseMonitorLimits(read: Readers): ServerConfig["monitor"] {
+  return {
+    connectionsMax: read.count("monitor-max-connections", {
+      max: MONITOR_CONNECTIONS_MAX,
+      fallback: MONITOR_CONNECTIONS_MAX_DEFAULT,
+    }),
+    addressConnectionsMax: read.count("monitor-address-connections-max", {
+      max: MONITOR_CONNECTIONS_MAX,
+      fallback: MONITOR_ADDRESS_CONNECTIONS_MAX_DEFAULT,
+    }),
+    headerBytesMax: read.count("monitor-header-max-bytes", {
+      min: 1024,
+      max: MONITOR_BYTES_MAX,
+      fallback: MONITOR_HEADER_BYTES_MAX_DEFAULT,
+    }),
+    bodyBytesMax: read.count("monitor-body-max-bytes", {
+      min: 0,
+      max: MONITOR_BYTES_MAX,
+      fallback: MONITOR_BODY_BYTES_MAX_DEFAULT,
+    }),
+    requestTimeoutMs: read.timeout("monitor-request-timeout-ms", MONITOR_REQUEST_TIMEOUT_MS_DEFAULT),
   };
 }
 
@@ -474,14 +500,7 @@ function parseMonitorToken(token: string | undefined, monitorHost: string): stri
         `or keep --monitor-host ${HOST_DEFAULT}`,
     );
   }
-  const printable = /^[\x21-\x7e]+$/.test(token);
-  if (
-    !printable || token.length < MONITOR_TOKEN_CHARACTERS_MIN || token.length > MONITOR_TOKEN_CHARACTERS_MAX
-  ) {
-    throw new UsageError(
-      `--monitor-token must be ${MONITOR_TOKEN_CHARACTERS_MIN} to ${MONITOR_TOKEN_CHARACTERS_MAX} printable characters without spaces`,
-    );
-  }
+  if (!isMonitorToken(token)) throw new UsageError(`--monitor-token must be ${MONITOR_TOKEN_RULE}`);
   return token;
 }
 

@@ -16,6 +16,7 @@ import { ensurePrivateDir } from "../lib/files.ts";
 import { provisionDemoIdentities } from "./identities.ts";
 import type { IdentityDirectory } from "./ledger/ledger.ts";
 import { describeStore, openStore } from "./ledger/mod.ts";
+import type { BankStore } from "./ledger/mod.ts";
 import { ThreadWriteLock } from "./ledger/write_lock.ts";
 import { serverLogger } from "./log.ts";
 import { startHttpListener } from "./http_listener.ts";
@@ -51,16 +52,7 @@ export async function serve(config: ServerConfig): Promise<number> {
     ...where,
     ...(sqliteWriteLock === undefined ? {} : { sqliteWriteLock }),
   });
-  const demoIdentities = await provisionDemoIdentities(store, {
-    dataDir: config.dataDir,
-    count: config.demoClients,
-  });
-  const demoAccounts = await openDemoAccounts(store, await allIdentityNames(store));
-  log.info("Store: {store}; {identities} demo identities and {accounts} demo accounts made", {
-    store: describeStore(where),
-    identities: demoIdentities,
-    accounts: demoAccounts,
-  });
+  await provisionDemo(store, config, describeStore(where));
 
   const stats = new ServerStats();
   const plan = planBudget(config);
@@ -69,21 +61,18 @@ export async function serve(config: ServerConfig): Promise<number> {
   const reusePort = config.tlsListener === "node" || config.workers > 1;
   const port = reusePort ? claimPort(config.host, config.port) : config.port;
   const node = await startNode({ config, tls, store, stats, port, reusePort, budgets });
-  let workers: WorkerHandle[];
-  try {
-    workers = await startWorkers({
-      config,
-      tls,
-      port: node.addr.port,
-      stats,
-      budgets,
-      count: config.workers - 1,
-      ...(sqliteWriteLock === undefined ? {} : { sqliteWriteLock }),
-    });
-  } catch (error) {
+  const workers = await startWorkers({
+    config,
+    tls,
+    port: node.addr.port,
+    stats,
+    budgets,
+    count: config.workers - 1,
+    ...(sqliteWriteLock === undefined ? {} : { sqliteWriteLock }),
+  }).catch(async (error) => {
     await node.drain(0);
     throw error;
-  }
+  });
 
   const app = createMonitorApp({
     stats,
@@ -95,18 +84,7 @@ export async function serve(config: ServerConfig): Promise<number> {
     () => startMonitor(config, { handler: app.fetch, stats }),
   );
   const ticker = setInterval(() => stats.tick(), STATS_TICK_MS);
-  log.info("Bank server listening on {address} (TLS via {kind}, {threads} serving threads, CA {ca})", {
-    address: formatAddress(node.addr),
-    kind: config.tlsListener === "node" ? "node:tls" : "Deno.listenTls",
-    threads: config.workers,
-    ca: tls.caPath,
-  });
-  if (config.tlsListener === "deno") {
-    log.warning(
-      "--tls-listener deno cannot close connections still in their TLS handshake: for measurement only",
-    );
-  }
-  log.info("Monitor listening on http://{address}/status", { address: formatAddress(monitor.addr) });
+  logListening(config, { node: node.addr, monitor: monitor.addr, caPath: tls.caPath });
 
   const signal = await waitForSignal();
   log.info("Received {signal}: draining (up to {timeout} ms)", { signal, timeout: config.shutdownTimeoutMs });
@@ -123,6 +101,38 @@ export async function serve(config: ServerConfig): Promise<number> {
     cut,
   });
   return 0;
+}
+
+/** Makes the demo identities and their accounts (none when `--demo-clients 0`), and says what the store holds. */
+async function provisionDemo(store: BankStore, config: ServerConfig, storeName: string): Promise<void> {
+  const identities = await provisionDemoIdentities(store, {
+    dataDir: config.dataDir,
+    count: config.demoClients,
+  });
+  const accounts = await openDemoAccounts(store, await allIdentityNames(store));
+  log.info("Store: {store}; {identities} demo identities and {accounts} demo accounts made", {
+    store: storeName,
+    identities,
+    accounts,
+  });
+}
+
+function logListening(
+  config: ServerConfig,
+  at: { node: PeerAddress; monitor: PeerAddress; caPath: string },
+): void {
+  log.info("Bank server listening on {address} (TLS via {kind}, {threads} serving threads, CA {ca})", {
+    address: formatAddress(at.node),
+    kind: config.tlsListener === "node" ? "node:tls" : "Deno.listenTls",
+    threads: config.workers,
+    ca: at.caPath,
+  });
+  if (config.tlsListener === "deno") {
+    log.warning(
+      "--tls-listener deno cannot close connections still in their TLS handshake: for measurement only",
+    );
+  }
+  log.info("Monitor listening on http://{address}/status", { address: formatAddress(at.monitor) });
 }
 
 /** Sizes the connection budget below the open-file limit and logs how the files are shared out. */

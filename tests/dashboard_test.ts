@@ -60,7 +60,7 @@ const skipReason = !chromiumInstalled
 if (skipReason !== null) console.warn(`\n!!! Dashboard browser tests SKIPPED: ${skipReason} !!!\n`);
 
 Deno.test({
-  name: "DASHBOARD_HTML follows the server's counters, charts and recent transfers in Chromium",
+  name: "The dashboard follows the server's counters, charts and recent transfers in Chromium",
   ignore: skipReason !== null,
   async fn() {
     await using server = await startServer({ args: ["--demo-clients", String(CLI_CLIENTS)] });
@@ -163,7 +163,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "DASHBOARD_HTML asks for the monitor token and works with #token=",
+  name: "The dashboard asks for the monitor token and works with #token=",
   ignore: skipReason !== null,
   async fn() {
     // Hex, so the token never starts with "-" (which the option parser would read as another flag).
@@ -198,6 +198,11 @@ Deno.test({
 
       await page.reload({ timeout: WAIT_TIMEOUT_MS });
       await waitForValue(page, "tasks-processed", String(CLI_TASKS_PER_CLIENT));
+
+      await page.goto(`${base}#token=${"!".repeat(32)}`, { timeout: WAIT_TIMEOUT_MS });
+      await unauthorized.waitFor({ state: "visible", timeout: WAIT_TIMEOUT_MS });
+      assertStringIncludes(await unauthorized.textContent() ?? "", "not a monitor token");
+      await waitForValue(page, "tasks-processed", null);
 
       await page.goto(`${base}#token=${"x".repeat(32)}`, { timeout: WAIT_TIMEOUT_MS });
       await unauthorized.waitFor({ state: "visible", timeout: WAIT_TIMEOUT_MS });

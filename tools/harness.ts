@@ -87,6 +87,69 @@ export const CLIENT_SOURCE: Program = {
   args: ["run", ...CLIENT_PERMISSIONS, `${ROOT}client/main.ts`],
 };
 
+/** A child's output, line by line (the first {@link LOG_LINES_MAX}), and waits for a line to appear. */
+class LogWatch {
+  readonly lines: string[] = [];
+  running = true;
+  /** The exit code, once the child has exited and its output is read to the end. */
+  readonly exited: Promise<number>;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(child: Deno.ChildProcess) {
+    const status = child.status.then((status) => {
+      this.running = false;
+      this.#wakeAll();
+      return status.code;
+    });
+    const pumps = Promise.all([this.#pump(child.stdout), this.#pump(child.stderr)]);
+    this.exited = status.then(async (code) => {
+      await pumps;
+      return code;
+    });
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const reader = stream.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream());
+    for await (const line of reader) {
+      if (this.lines.length < LOG_LINES_MAX) this.lines.push(String(line));
+      this.#wakeAll();
+    }
+  }
+
+  #wakeAll(): void {
+    for (const wake of this.#waiters) wake();
+  }
+
+  /** The first line matching `pattern`, waiting up to `timeoutMs`; throws with the log when none comes. */
+  waitForLog = async (pattern: RegExp, timeoutMs = LOG_WAIT_TIMEOUT_MS): Promise<string> => {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const found = this.lines.find((line) => pattern.test(line));
+      if (found !== undefined) return found;
+      if (!this.running) {
+        throw new Error(`Server exited before logging ${pattern}:\n${this.lines.join("\n")}`);
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new Error(`No log line matched ${pattern} within ${timeoutMs} ms:\n${this.lines.join("\n")}`);
+      }
+      await this.#nextLine(Math.min(remaining, 200));
+    }
+  };
+
+  #nextLine(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#waiters.add(done);
+    });
+  }
+}
+
 /** Starts the server with a fresh data directory (unless one is given) and the given extra flags. */
 export async function startServer(
   options: { args?: string[]; dataDir?: string; program?: Program } = {},
@@ -105,44 +168,8 @@ export async function startServer(
     clearEnv: true,
     env: childEnv(),
   }).spawn();
-  const lines: string[] = [];
-  const waiters = new Set<() => void>();
-  let running = true;
-  const exit = child.status.then((status) => {
-    running = false;
-    for (const wake of waiters) wake();
-    return status.code;
-  });
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const reader = stream.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream());
-    for await (const line of reader) {
-      if (lines.length < LOG_LINES_MAX) lines.push(String(line));
-      for (const wake of waiters) wake();
-    }
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
-
-  const waitForLog = async (pattern: RegExp, timeoutMs = LOG_WAIT_TIMEOUT_MS): Promise<string> => {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const found = lines.find((line) => pattern.test(line));
-      if (found !== undefined) return found;
-      if (!running) throw new Error(`Server exited before logging ${pattern}:\n${lines.join("\n")}`);
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw new Error(`No log line matched ${pattern} within ${timeoutMs} ms:\n${lines.join("\n")}`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(remaining, 200));
-        function done() {
-          clearTimeout(timer);
-          waiters.delete(done);
-          resolve();
-        }
-        waiters.add(done);
-      });
-    }
-  };
+  const watch = new LogWatch(child);
+  const { waitForLog } = watch;
 
   const listeningPattern = /Bank server listening on \S+:(\d+) /;
   const monitorPattern = /Monitor listening on http:\/\/\S+:(\d+)\/status/;
@@ -150,17 +177,15 @@ export async function startServer(
   const monitorPort = Number(monitorPattern.exec(await waitForLog(monitorPattern, STARTUP_TIMEOUT_MS))![1]);
 
   const stop = async (signal: Deno.Signal = "SIGTERM"): Promise<number> => {
-    if (running) child.kill(signal);
-    const code = await exit;
-    await pumps;
-    return code;
+    if (watch.running) child.kill(signal);
+    return await watch.exited;
   };
   return {
     pid: child.pid,
     port,
     monitorPort,
     dataDir,
-    logs: () => [...lines],
+    logs: () => [...watch.lines],
     waitForLog,
     waitForClosed: async (count) => {
       for (let n = 1; n <= count; n++) await waitForLog(new RegExp(`Connection ${n} from \\S+ closed`));
@@ -176,7 +201,7 @@ export async function startServer(
     },
     caPem: () => Deno.readTextFile(`${dataDir}/ca.crt`),
     stop,
-    alive: () => running,
+    alive: () => watch.running,
     /** Stops the server, then checks its ledger with `bank-server ledger verify`: after every test. */
     async [Symbol.asyncDispose]() {
       await stop("SIGKILL");
