@@ -62,7 +62,8 @@ for (const [label, chunkBytes] of readers) {
     group: "frame 64 B",
     async fn() {
       const result = await reader.next();
-      assert(result.kind === "frame" && result.body.length === BODY_BYTES, "Bench frame must be read");
+      assert(result.kind === "frame", "Bench frame must be read");
+      assert(result.body.length === BODY_BYTES, "Bench frame must be read");
     },
   });
 }

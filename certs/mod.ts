@@ -338,7 +338,7 @@ function firstPemBlock(pem: string): { type: string; rawData: ArrayBuffer } | nu
 
 /** Reads a PEM file of at most {@link PEM_BYTES_MAX} bytes; `what` names it in errors. */
 async function readPemFile(path: string, what: string): Promise<string> {
-  const bytes = await readFileLimited(path, { maxBytes: PEM_BYTES_MAX, what });
+  const bytes = await readFileLimited(path, { bytesMax: PEM_BYTES_MAX, what });
   const text = fromUtf8(bytes);
   if (text === null) throw new Error(`Cannot read ${what} "${path}": not PEM (not UTF-8 text)`);
   if (firstPemBlock(text) === null) {

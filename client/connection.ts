@@ -77,7 +77,7 @@ export class BankConnection {
   async sendText(command: string): Promise<string> {
     const answer = await this.#exchange(FrameType.sealedText, utf8(command));
     const text = fromUtf8(answer);
-    if (text === null) throw new ClientError("server answered with text that is not UTF-8");
+    if (text === null) throw new ClientError("Server answered with text that is not UTF-8");
     return text;
   }
 
@@ -85,7 +85,7 @@ export class BankConnection {
   async send<K extends Operation>(request: StructuredRequest & { op: K }): Promise<ResponseTo<K>> {
     const answer = await this.#exchange(FrameType.sealedJson, encodeRequest(request));
     const response = decodeResponse(answer, request.op);
-    if (response === null) throw new ClientError(`server answered ${request.op} with a malformed response`);
+    if (response === null) throw new ClientError(`Server answered ${request.op} with a malformed response`);
     return response;
   }
 
@@ -96,7 +96,7 @@ export class BankConnection {
   async sendStructured(request: Record<string, unknown>): Promise<WireResponse> {
     const answer = await this.#exchange(FrameType.sealedJson, utf8(JSON.stringify(request)));
     const response = decodeWireResponse(answer);
-    if (response === null) throw new ClientError("server answered with a malformed structured response");
+    if (response === null) throw new ClientError("Server answered with a malformed structured response");
     return response;
   }
 
@@ -119,20 +119,20 @@ export class BankConnection {
   }
 
   async #exchangeNow(type: SealedType, plaintext: Uint8Array): Promise<Uint8Array> {
-    if (this.#closed) throw new ClientError("connection is closed");
+    if (this.#closed) throw new ClientError("Connection is closed");
     if (SEALED_HEADER_BYTES + plaintext.length + GCM_TAG_BYTES > FRAME_BYTES_DEFAULT) {
-      throw new ClientError(`request of ${plaintext.length} bytes does not fit one frame`);
+      throw new ClientError(`Request of ${plaintext.length} bytes does not fit one frame`);
     }
     return await withTimeout(this.#conn, this.#timeoutMs, async () => {
       await this.#transport.sendFrame(await this.#channel.seal(type, plaintext));
       const frame = await this.#transport.next();
-      if (frame.kind === "end") throw new ClientError("server closed the connection without answering");
-      if (frame.kind === "error") throw new ClientError(`server sent a bad frame: ${frame.detail}`);
+      if (frame.kind === "end") throw new ClientError("Server closed the connection without answering");
+      if (frame.kind === "error") throw new ClientError(`Server sent a bad frame: ${frame.detail}`);
       const refusal = decodeErrorBody(frame.body);
-      if (refusal !== null) throw new ClientError(`server ended the session: ${refusal}`);
+      if (refusal !== null) throw new ClientError(`Server ended the session: ${refusal}`);
       const opened = await this.#channel.open(frame.body);
-      if (!opened.ok) throw new ClientError(`server's answer failed verification (${opened.reason})`);
-      if (opened.type !== type) throw new ClientError("server answered in another format than asked");
+      if (!opened.ok) throw new ClientError(`Server's answer failed verification (${opened.reason})`);
+      if (opened.type !== type) throw new ClientError("Server answered in another format than asked");
       return opened.plaintext;
     });
   }
@@ -213,15 +213,15 @@ function describeOpenFailure(
   const { identity } = options.credential;
   switch (failure.step) {
     case "connect_failed":
-      return `cannot connect to ${options.host}:${options.port}: ${failure.message}`;
+      return `Cannot connect to ${options.host}:${options.port}: ${failure.message}`;
     case "timeout":
-      return `no answer from the server within ${options.timeoutMs ?? CLIENT_RESPONSE_TIMEOUT_MS} ms`;
+      return `No answer from the server within ${options.timeoutMs ?? CLIENT_RESPONSE_TIMEOUT_MS} ms`;
     case "tls_failed":
-      return `connection failed: ${failure.message}`;
+      return `Connection failed: ${failure.message}`;
     case "handshake_failed":
       return failure.code === "rate_limited"
-        ? `handshake as ${identity} refused: rate limited (too many sessions), retry later`
-        : `handshake as ${identity} failed: ${failure.message}`;
+        ? `Handshake as ${identity} refused: rate limited (too many sessions), retry later`
+        : `Handshake as ${identity} failed: ${failure.message}`;
   }
 }
 
@@ -253,7 +253,7 @@ export async function connectWithin<T extends { close(): void }>(
   const late = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       connecting.then(closeQuietly, () => {});
-      reject(new Error(`no connection within ${timeoutMs} ms`));
+      reject(new Error(`No connection within ${timeoutMs} ms`));
     }, timeoutMs);
   });
   try {
@@ -277,9 +277,9 @@ async function withTimeout<T>(
   try {
     return await work();
   } catch (error) {
-    if (expired) throw new ClientError(`no answer from the server within ${timeoutMs} ms`);
+    if (expired) throw new ClientError(`No answer from the server within ${timeoutMs} ms`);
     if (error instanceof ClientError || isAssertionFailure(error)) throw error;
-    throw new ClientError(`connection failed: ${messageOf(error)}`);
+    throw new ClientError(`Connection failed: ${messageOf(error)}`);
   } finally {
     clearTimeout(timer);
   }

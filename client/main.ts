@@ -23,7 +23,7 @@ import { HOST_DEFAULT, PORT_DEFAULT, TEXT_COMMAND_BYTES_MAX } from "../protocol/
 import { formatOptionHelp, Options, UsageError } from "../lib/options.ts";
 import type { OptionSpec } from "../lib/options.ts";
 import { caPathOf, credentialPathOf, DATA_DIR_DEFAULT, demoIdentityName } from "../protocol/demo.ts";
-import { DEFAULT_TASKS } from "../protocol/text.ts";
+import { TASKS_DEFAULT } from "../protocol/text.ts";
 import { benchMain } from "./bench/cli.ts";
 import { CONNECTION_OPTIONS, loadCa, loadCredential } from "./setup.ts";
 import {
@@ -104,7 +104,7 @@ function parseClientRun(
     port: options.integer("port", { min: 1, max: 65_535, fallback: PORT_DEFAULT }),
     caPath: options.string("ca") ?? caPathOf(dataDir),
     credentialPaths,
-    tasks: tasks.length > 0 ? tasks : [...DEFAULT_TASKS],
+    tasks: tasks.length > 0 ? tasks : [...TASKS_DEFAULT],
     json: options.boolean("json"),
   };
 }

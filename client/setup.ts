@@ -40,7 +40,7 @@ export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
 
 /** Reads and checks a credential file; throws with the path and the reason. */
 export async function loadCredential(path: string): Promise<Credential> {
-  const text = await readTextFileLimited(path, { maxBytes: CREDENTIAL_FILE_BYTES_MAX, what: "credential" });
+  const text = await readTextFileLimited(path, { bytesMax: CREDENTIAL_FILE_BYTES_MAX, what: "credential" });
   const decoded = decodeCredential(text);
   if (!decoded.ok) throw new Error(`Cannot use credential "${path}": ${decoded.error}`);
   return decoded.credential;
@@ -48,5 +48,5 @@ export async function loadCredential(path: string): Promise<Credential> {
 
 /** Reads the CA certificate a client verifies the server against. */
 export async function loadCa(path: string): Promise<string> {
-  return await readTextFileLimited(path, { maxBytes: CA_FILE_BYTES_MAX, what: "CA certificate" });
+  return await readTextFileLimited(path, { bytesMax: CA_FILE_BYTES_MAX, what: "CA certificate" });
 }

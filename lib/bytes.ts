@@ -45,7 +45,9 @@ export function timingSafeEqual(left: Uint8Array, right: Uint8Array): boolean {
 
 /** Fresh random bytes from the platform's CSPRNG. */
 export function randomBytes(count: number): Uint8Array<ArrayBuffer> {
-  assert(Number.isInteger(count) && count > 0 && count <= 65_536, `Cannot make ${count} random bytes`);
+  assert(Number.isInteger(count), `Cannot make ${count} random bytes`);
+  assert(count > 0, `Cannot make ${count} random bytes`);
+  assert(count <= 65_536, `Cannot make ${count} random bytes`);
   return crypto.getRandomValues(new Uint8Array(count));
 }
 

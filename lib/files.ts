@@ -22,7 +22,8 @@ const TEMPORARY_SUFFIX_BYTES = 6;
  * one, never an empty or partial file.
  */
 export async function writeFileAtomic(path: string, text: string, options: { mode: number }): Promise<void> {
-  assert(options.mode >= 0 && options.mode <= 0o777, `Mode ${options.mode.toString(8)} is out of range`);
+  assert(options.mode >= 0, `Mode ${options.mode.toString(8)} is out of range`);
+  assert(options.mode <= 0o777, `Mode ${options.mode.toString(8)} is out of range`);
   const temporary = `${path}.tmp-${toBase64Url(randomBytes(TEMPORARY_SUFFIX_BYTES))}`;
   try {
     await writeDurably(temporary, text, options.mode);
@@ -77,15 +78,16 @@ export async function ensurePrivateFile(path: string): Promise<void> {
 }
 
 /**
- * Reads at most `maxBytes` of a file, however large it claims or grows to be.
+ * Reads at most `bytesMax` of a file, however large it claims or grows to be.
  *
  * @param options.what Names the file in errors, e.g. `"certificate"`.
  */
 export async function readFileLimited(
   path: string,
-  options: { maxBytes: number; what: string },
+  options: { bytesMax: number; what: string },
 ): Promise<Uint8Array> {
-  assert(Number.isInteger(options.maxBytes) && options.maxBytes > 0, `Bad read limit ${options.maxBytes}`);
+  assert(Number.isInteger(options.bytesMax), `Bad read limit ${options.bytesMax}`);
+  assert(options.bytesMax > 0, `Bad read limit ${options.bytesMax}`);
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -94,23 +96,23 @@ export async function readFileLimited(
     throw new Error(`Cannot read ${options.what} "${path}": ${reason}`, { cause: error });
   }
   using _file = file;
-  const buffer = new Uint8Array(options.maxBytes + 1);
+  const buffer = new Uint8Array(options.bytesMax + 1);
   let length = 0;
-  for (let reads = 0; reads <= options.maxBytes && length < buffer.length; reads += 1) {
+  for (let reads = 0; reads <= options.bytesMax && length < buffer.length; reads += 1) {
     const count = await file.read(buffer.subarray(length));
     if (count === null) break;
     length += count;
   }
-  if (length > options.maxBytes) {
-    throw new Error(`Cannot read ${options.what} "${path}": file is over ${options.maxBytes} bytes`);
+  if (length > options.bytesMax) {
+    throw new Error(`Cannot read ${options.what} "${path}": file is over ${options.bytesMax} bytes`);
   }
   return buffer.slice(0, length);
 }
 
-/** Reads a UTF-8 text file of at most `maxBytes`. */
+/** Reads a UTF-8 text file of at most `bytesMax`. */
 export async function readTextFileLimited(
   path: string,
-  options: { maxBytes: number; what: string },
+  options: { bytesMax: number; what: string },
 ): Promise<string> {
   const text = fromUtf8(await readFileLimited(path, options));
   if (text === null) throw new Error(`Cannot read ${options.what} "${path}": not UTF-8 text`);

@@ -22,7 +22,8 @@ export class Gate {
   readonly #waiting: (() => void)[] = [];
 
   constructor(limit: number) {
-    assert(Number.isInteger(limit) && limit >= 1, `A gate lets at least one task through, not ${limit}`);
+    assert(Number.isInteger(limit), `A gate lets at least one task through, not ${limit}`);
+    assert(limit >= 1, `A gate lets at least one task through, not ${limit}`);
     this.#limit = limit;
   }
 

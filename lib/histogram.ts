@@ -37,7 +37,8 @@ export class LatencyHistogram {
   }
 
   record(valueMs: number): void {
-    assert(Number.isFinite(valueMs) && valueMs >= 0, `Cannot record a duration of ${valueMs} ms`);
+    assert(Number.isFinite(valueMs), `Cannot record a duration of ${valueMs} ms`);
+    assert(valueMs >= 0, `Cannot record a duration of ${valueMs} ms`);
     const valueUs = valueMs * 1_000;
     const index = valueUs < 1
       ? 0
@@ -51,7 +52,8 @@ export class LatencyHistogram {
 
   /** The value below which `fraction` of the recorded values lie, within 0.5 %; null when empty. */
   quantileMs(fraction: number): number | null {
-    assert(fraction > 0 && fraction <= 1, `Cannot take quantile ${fraction}`);
+    assert(fraction > 0, `Cannot take quantile ${fraction}`);
+    assert(fraction <= 1, `Cannot take quantile ${fraction}`);
     if (this.#count === 0) return null;
     const rank = Math.ceil(fraction * this.#count);
     let seen = 0;

@@ -50,7 +50,8 @@ export class Counter extends Metric {
   readonly #values = new Map<string, number>();
 
   inc(labels: Labels = {}, amount = 1): void {
-    assert(amount >= 0 && Number.isFinite(amount), `Counter ${this.name} cannot grow by ${amount}`);
+    assert(amount >= 0, `Counter ${this.name} cannot grow by ${amount}`);
+    assert(Number.isFinite(amount), `Counter ${this.name} cannot grow by ${amount}`);
     const key = this.key(labels);
     assert(
       this.#values.has(key) || this.#values.size < SERIES_PER_METRIC_MAX,
@@ -123,7 +124,8 @@ export class Histogram extends Metric {
   }
 
   observe(value: number, labels: Labels = {}): void {
-    assert(Number.isFinite(value) && value >= 0, `Histogram ${this.name} cannot observe ${value}`);
+    assert(Number.isFinite(value), `Histogram ${this.name} cannot observe ${value}`);
+    assert(value >= 0, `Histogram ${this.name} cannot observe ${value}`);
     const key = this.key(labels);
     let series = this.#series.get(key);
     if (series === undefined) {

@@ -128,11 +128,19 @@ Deno.test("createMonitorApp() with a token gives 401 and no data without it", as
   const app = createMonitorApp({ stats: busyStats(), ready: READY, token: TOKEN });
   for (const path of ["/status", "/metrics", "/api/series", "/readyz"]) {
     for (
-      const authorization of [undefined, "Bearer wrong", `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, "Bearer "]
+      const [authorization, challenge] of [
+        [undefined, 'Bearer realm="bank-monitor"'],
+        ["Bearer wrong", 'Bearer realm="bank-monitor", error="invalid_token"'],
+        [`Bearer ${TOKEN}x`, 'Bearer realm="bank-monitor", error="invalid_token"'],
+        [`Basic ${TOKEN}`, 'Bearer realm="bank-monitor", error="invalid_request"'],
+        ["Bearer ", 'Bearer realm="bank-monitor", error="invalid_request"'],
+        ["Bearer two words", 'Bearer realm="bank-monitor", error="invalid_request"'],
+      ]
     ) {
       const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
       const response = await app.request(path, { headers });
       assertEquals(response.status, 401, `${path} with ${authorization}`);
+      assertEquals(response.headers.get("www-authenticate"), challenge!, `${path} with ${authorization}`);
       assertEquals(await response.json(), { error: "unauthorized" });
     }
     const allowed = await app.request(path, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -173,6 +181,9 @@ Deno.test("createMonitorApp() serves the dashboard's three files, with no inline
     assertStringIncludes(policy, "frame-ancestors 'none'");
     assertEquals(policy.includes("unsafe-inline"), false, policy);
     assertEquals(response.headers.get("x-frame-options"), "DENY");
+    assertEquals(response.headers.get("x-content-type-options"), "nosniff");
+    assertEquals(response.headers.get("referrer-policy"), "no-referrer");
+    assertEquals(response.headers.get("cache-control"), "no-store");
     assert((await response.text()).length > 0);
   }
   const page = await (await app.request("/")).text();

@@ -139,7 +139,8 @@ export function makeNonce(direction: number, sequence: bigint): Uint8Array {
     direction === DIRECTION_CLIENT_TO_SERVER || direction === DIRECTION_SERVER_TO_CLIENT,
     "Bad direction",
   );
-  assert(sequence >= 0n && sequence < SESSION_FRAMES_MAX, `Sequence ${sequence} is out of range`);
+  assert(sequence >= 0n, `Sequence ${sequence} is out of range`);
+  assert(sequence < SESSION_FRAMES_MAX, `Sequence ${sequence} is out of range`);
   const nonce = new Uint8Array(GCM_NONCE_BYTES);
   const view = new DataView(nonce.buffer);
   view.setUint32(0, direction, false);

@@ -32,7 +32,9 @@ export function credentialPathOf(dataDir: string, identity: string): string {
 
 /** The name of demo identity number `n` (1-based): `client-7`. */
 export function demoIdentityName(n: number): string {
-  assert(Number.isInteger(n) && n >= 1 && n < 1_000_000, `Demo identity number ${n} is out of range`);
+  assert(Number.isInteger(n), `Demo identity number ${n} is out of range`);
+  assert(n >= 1, `Demo identity number ${n} is out of range`);
+  assert(n < 1_000_000, `Demo identity number ${n} is out of range`);
   return `client-${n}`;
 }
 

@@ -96,7 +96,8 @@ export class FrameReader {
   /** Changes the largest body accepted from the next frame on (a handshake allows less than a session). */
   set frameBytesMax(value: number) {
     assert(Number.isInteger(value), `Frame limit ${value} must be an integer`);
-    assert(value >= FRAME_BYTES_MIN && value <= FRAME_BYTES_MAX, `Frame limit ${value} is out of range`);
+    assert(value >= FRAME_BYTES_MIN, `Frame limit ${value} is out of range`);
+    assert(value <= FRAME_BYTES_MAX, `Frame limit ${value} is out of range`);
     this.#frameBytesMax = value;
   }
 

@@ -72,7 +72,8 @@ export const AMOUNT_DIGITS_MAX = 18;
 /** Largest credential file a client or server reads. */
 export const CREDENTIAL_FILE_BYTES_MAX = 4 * 1024;
 
-assert(PORT_DEFAULT > 0 && PORT_DEFAULT < 65_536, "The default port is a port");
+assert(PORT_DEFAULT > 0, "The default port is a port");
+assert(PORT_DEFAULT < 65_536, "The default port is a port");
 assert(FRAME_BYTES_MIN <= FRAME_BYTES_DEFAULT, "Default frame size must be at least the minimum");
 assert(FRAME_BYTES_DEFAULT <= FRAME_BYTES_MAX, "Default frame size must be at most the maximum");
 assert(FRAME_BYTES_MAX < 2 ** 32, "Frame size must fit the 4-byte length");

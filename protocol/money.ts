@@ -30,7 +30,8 @@ const DOLLAR_DIGITS_MAX = AMOUNT_DIGITS_MAX - 2;
  * ```
  */
 export function parseAmountMinor(text: string, limitMinor: bigint): AmountResult {
-  assert(limitMinor > 0n && limitMinor <= BALANCE_MINOR_MAX, `Amount limit ${limitMinor} is out of range`);
+  assert(limitMinor > 0n, `Amount limit ${limitMinor} is out of range`);
+  assert(limitMinor <= BALANCE_MINOR_MAX, `Amount limit ${limitMinor} is out of range`);
   if (!AMOUNT_PATTERN.test(text)) return { ok: false, code: "amount_malformed" };
   return checkAmount(BigInt(text), limitMinor);
 }
@@ -46,7 +47,8 @@ export function parseAmountMinor(text: string, limitMinor: bigint): AmountResult
  * ```
  */
 export function parseDollars(text: string, limitMinor: bigint): AmountResult {
-  assert(limitMinor > 0n && limitMinor <= BALANCE_MINOR_MAX, `Amount limit ${limitMinor} is out of range`);
+  assert(limitMinor > 0n, `Amount limit ${limitMinor} is out of range`);
+  assert(limitMinor <= BALANCE_MINOR_MAX, `Amount limit ${limitMinor} is out of range`);
   const match = DOLLARS_PATTERN.exec(text);
   if (match === null) return { ok: false, code: "amount_malformed" };
   const wholeDigits = match[1]!.replaceAll(",", "");

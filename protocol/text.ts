@@ -25,7 +25,7 @@ export function rateLimitedAnswer(retryAfterS: number): string {
 }
 
 /** The seed's Test Case 1: what `bank-client` sends when given no tasks. */
-export const DEFAULT_TASKS: readonly string[] = [
+export const TASKS_DEFAULT: readonly string[] = [
   CHECK_BALANCE,
   "Transfer $100 to Account XYZ",
   UPDATE_CONTACT,

@@ -85,7 +85,8 @@ export class ConnectionBudget {
   readonly max: number;
 
   constructor(memory: SharedArrayBuffer, max: number) {
-    assert(Number.isInteger(max) && max >= 1, `Connection budget ${max} must be at least 1`);
+    assert(Number.isInteger(max), `Connection budget ${max} must be at least 1`);
+    assert(max >= 1, `Connection budget ${max} must be at least 1`);
     this.#cells = new Int32Array(memory);
     this.max = max;
   }
@@ -167,7 +168,8 @@ export class SharedRates {
   }
 
   take(slots: Slots, rate: Rate): TakeResult {
-    assert(rate.perSecond >= 1 && rate.burst >= 1, `Rate ${rate.perSecond}/s, burst ${rate.burst} is empty`);
+    assert(rate.perSecond >= 1, `Rate ${rate.perSecond}/s, burst ${rate.burst} is empty`);
+    assert(rate.burst >= 1, `Rate ${rate.perSecond}/s, burst ${rate.burst} is empty`);
     assert(rate.burst * MILLITOKENS < 2 ** 30, `Burst ${rate.burst} does not fit a bucket`);
     const nowMs = this.#now();
     const first = this.#refilled(slots.first, { rate, nowMs });

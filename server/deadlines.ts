@@ -25,7 +25,8 @@ export class FixedDeadlines {
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(timeoutMs: number) {
-    assert(Number.isInteger(timeoutMs) && timeoutMs > 0, `Timeout ${timeoutMs} must be a positive integer`);
+    assert(Number.isInteger(timeoutMs), `Timeout ${timeoutMs} must be a positive integer`);
+    assert(timeoutMs > 0, `Timeout ${timeoutMs} must be a positive integer`);
     this.#timeoutMs = timeoutMs;
   }
 

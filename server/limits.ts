@@ -129,7 +129,8 @@ export const ACCEPT_RETRY_MS = 100;
 
 /** The reserve for an open-file limit: {@link FD_RESERVE_DEFAULT}, or a quarter of a small limit. */
 export function defaultFdReserve(fileLimit: number): number {
-  assert(Number.isInteger(fileLimit) && fileLimit > 0, `Open-file limit ${fileLimit} must be positive`);
+  assert(Number.isInteger(fileLimit), `Open-file limit ${fileLimit} must be positive`);
+  assert(fileLimit > 0, `Open-file limit ${fileLimit} must be positive`);
   return Math.max(FD_RESERVE_MIN, Math.min(FD_RESERVE_DEFAULT, Math.floor(fileLimit / FD_RESERVE_SHARE)));
 }
 

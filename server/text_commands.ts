@@ -28,10 +28,10 @@ import {
   UPDATE_CONTACT,
 } from "../protocol/text.ts";
 import type { ContactDetails, ContactField } from "./ledger/ledger.ts";
+import { CONTACT_FIELDS } from "./ledger/rules.ts";
 import type { BankRequest, Failure, Outcome } from "./handlers/types.ts";
 
 const TRANSFER_PATTERN = /^Transfer (\S+) to Account (\S+)$/;
-const CONTACT_FIELDS: readonly ContactField[] = ["email", "phone", "address"];
 
 /** Turns a text command into a request, or into the failure that answers it. */
 export function parseTextCommand(

@@ -43,7 +43,8 @@ class NodeTlsAcceptor implements TlsAcceptor {
     this.#context = parts.context;
     this.#server = parts.server;
     const address = parts.server.address();
-    assert(address !== null && typeof address === "object", "A bound server has an address");
+    assert(address !== null, "A bound server has an address");
+    assert(typeof address === "object", "A bound server has an address");
     this.addr = { hostname: address.address, port: address.port };
   }
 

@@ -74,7 +74,7 @@ Deno.test("clients revoke and rotate take effect for the next handshake and end 
   assertMatch(await waitUntilEnded(revoked), /server closed|connection/);
   const again = await runClient(server, ["--identity", `${server.dataDir}/clients/client-2.json`]);
   assertEquals(again.code, 3);
-  assertMatch(again.stdout, /handshake as client-2 failed: server refused: handshake_failed/);
+  assertMatch(again.stdout, /Handshake as client-2 failed: server refused: handshake_failed/);
   assertEquals((await runAdmin(["clients", "revoke", "client-2"], where)).code, 1, "already revoked");
 
   const rotate = await runAdmin(["clients", "rotate", "client-3"], where);
@@ -87,7 +87,7 @@ Deno.test("clients revoke and rotate take effect for the next handshake and end 
     caPem: await server.caPem(),
     credential: oldCredential,
   }).then(() => "connected", (error: Error) => error.message);
-  assertMatch(stale, /handshake as client-3 failed/);
+  assertMatch(stale, /Handshake as client-3 failed/);
   const fresh = await connectAs(server, "client-3");
   assertMatch(await fresh.sendText("Check Balance"), /^Balance: \$500$/);
   await fresh.close();

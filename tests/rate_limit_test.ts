@@ -59,7 +59,7 @@ Deno.test("sessions over the identity's cap are refused with rate_limited after 
   await assertRejects(
     () => connectAs(server, "client-1"),
     Error,
-    "handshake as client-1 refused: rate limited (too many sessions), retry later",
+    "Handshake as client-1 refused: rate limited (too many sessions), retry later",
   );
   const elsewhere = await connectAs(server, "client-2");
   assertEquals(await elsewhere.sendText("Check Balance"), "Balance: $500");

@@ -85,7 +85,8 @@ export class RequestMaker {
     const { plan } = parts;
     const total = plan.mix.balance + plan.mix.transfer + plan.mix.contact;
     assert(total > 0, "A mix must have a positive weight");
-    assert(index >= 0 && index < BENCH_CLIENTS_MAX, `Connection ${index} is out of range`);
+    assert(index >= 0, `Connection ${index} is out of range`);
+    assert(index < BENCH_CLIENTS_MAX, `Connection ${index} is out of range`);
     this.#plan = plan;
     this.#random = seededRandom((plan.seed * 100_003 + index) >>> 0);
     this.#ownAccount = parts.ownAccount;

@@ -129,7 +129,8 @@ function settle(options: BenchOptions): BenchRun {
     options.durationMs >= BENCH_DURATION_MS_MIN && options.durationMs <= BENCH_DURATION_MS_MAX,
     `Cannot run a bench for ${options.durationMs} ms`,
   );
-  assert(warmupMs >= 0 && warmupMs <= BENCH_WARMUP_MS_MAX, `Cannot warm up for ${warmupMs} ms`);
+  assert(warmupMs >= 0, `Cannot warm up for ${warmupMs} ms`);
+  assert(warmupMs <= BENCH_WARMUP_MS_MAX, `Cannot warm up for ${warmupMs} ms`);
   assert(
     Number.isInteger(pipeline) && pipeline >= 1 && pipeline <= BENCH_PIPELINE_MAX,
     `Cannot pipeline ${pipeline} requests`,

@@ -33,7 +33,8 @@ var TRANSFER_MINOR_MAX = 1000000000n;
 var BALANCE_MINOR_MAX = 10n ** 17n;
 var AMOUNT_DIGITS_MAX = 18;
 var CREDENTIAL_FILE_BYTES_MAX = 4 * 1024;
-assert(PORT_DEFAULT > 0 && PORT_DEFAULT < 65536, "The default port is a port");
+assert(PORT_DEFAULT > 0, "The default port is a port");
+assert(PORT_DEFAULT < 65536, "The default port is a port");
 assert(FRAME_BYTES_MIN <= FRAME_BYTES_DEFAULT, "Default frame size must be at least the minimum");
 assert(FRAME_BYTES_DEFAULT <= FRAME_BYTES_MAX, "Default frame size must be at most the maximum");
 assert(FRAME_BYTES_MAX < 2 ** 32, "Frame size must fit the 4-byte length");
@@ -59,7 +60,8 @@ function isAccountId(text) {
 var AMOUNT_PATTERN = new RegExp(`^(0|[1-9][0-9]{0,${AMOUNT_DIGITS_MAX - 1}})$`);
 var DOLLAR_DIGITS_MAX = AMOUNT_DIGITS_MAX - 2;
 function parseAmountMinor(text, limitMinor) {
-  assert(limitMinor > 0n && limitMinor <= BALANCE_MINOR_MAX, `Amount limit ${limitMinor} is out of range`);
+  assert(limitMinor > 0n, `Amount limit ${limitMinor} is out of range`);
+  assert(limitMinor <= BALANCE_MINOR_MAX, `Amount limit ${limitMinor} is out of range`);
   if (!AMOUNT_PATTERN.test(text)) return {
     ok: false,
     code: "amount_malformed"

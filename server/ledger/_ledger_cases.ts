@@ -335,7 +335,7 @@ export const LEDGER_CASES: readonly LedgerCase[] = [
       });
       const results = await Promise.all(inputs.map((input) => ledger.transfer(input)));
       const accepted = results.filter((result) => result.code === "ok");
-      assert(accepted.length > 0, "some transfers go through");
+      assert(accepted.length > 0, "Some transfers go through");
       for (const result of results) assertNotEquals(result.code, "amount_must_be_positive");
       const ids = new Set(accepted.map((result) => result.code === "ok" ? result.transfer.id : ""));
       assertEquals(ids.size, accepted.length, "every accepted transfer is its own entry");

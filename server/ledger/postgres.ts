@@ -137,7 +137,8 @@ export class PostgresLedger implements BankStore {
   static async open(url: string, options: PostgresLedgerOptions = {}): Promise<PostgresLedger> {
     const poolMax = options.poolMax ?? DATABASE_POOL_MAX;
     assert(Number.isInteger(poolMax), `Pool size ${poolMax} must be an integer`);
-    assert(poolMax >= 1 && poolMax <= DATABASE_POOL_MAX, `Pool size ${poolMax} is out of range`);
+    assert(poolMax >= 1, `Pool size ${poolMax} is out of range`);
+    assert(poolMax <= DATABASE_POOL_MAX, `Pool size ${poolMax} is out of range`);
     const target = describeTarget(url);
     if (target === null) throw new Error("Cannot open ledger at an invalid PostgreSQL URL");
     let sql: Database | undefined;

@@ -62,7 +62,8 @@ export function connect(url: string, poolMax: number): Database {
 
 /** Locks the given accounts in id order (the one order every transaction uses) and returns them by id. */
 export async function lockAccounts(tx: Query, ids: readonly string[]): Promise<Map<string, Account>> {
-  assert(ids.length >= 1 && ids.length <= 2, `Cannot lock ${ids.length} accounts at once`);
+  assert(ids.length >= 1, `Cannot lock ${ids.length} accounts at once`);
+  assert(ids.length <= 2, `Cannot lock ${ids.length} accounts at once`);
   const rows = await tx<AccountRow[]>`
     SELECT * FROM accounts WHERE id IN ${tx(ids)} ORDER BY id COLLATE "C" FOR UPDATE`;
   assert(rows.length <= ids.length, "Each locked account must be one row");

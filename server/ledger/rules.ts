@@ -123,7 +123,8 @@ export function planTransfers(
       results.push({ code: problem });
       continue;
     }
-    assert(source !== undefined && target !== undefined, "Judged accounts exist");
+    assert(source !== undefined, "Judged accounts exist");
+    assert(target !== undefined, "Judged accounts exist");
     const transfer: Transfer = {
       id: make.newId(),
       identity: input.identity,
@@ -221,7 +222,8 @@ export function planOpening(
 /** Checks a page size a caller of the ledger asked for: a whole number from 1 to `max`. */
 export function checkPage(limit: number, page: { max: number; what: string }): void {
   assert(Number.isInteger(limit), `${page.what} page of ${limit} must be a whole number`);
-  assert(limit >= 1 && limit <= page.max, `${page.what} page of ${limit} is out of range 1 to ${page.max}`);
+  assert(limit >= 1, `${page.what} page of ${limit} is out of range 1 to ${page.max}`);
+  assert(limit <= page.max, `${page.what} page of ${limit} is out of range 1 to ${page.max}`);
 }
 
 /** A new account id, `ACC-` and 8 random base64url characters in upper case where letters. */
