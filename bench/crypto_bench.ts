@@ -5,19 +5,16 @@
  *
  * @module
  */
-import { aeadByName } from "../protocol/aead.ts";
-import type { Aead, AeadName } from "../protocol/aead.ts";
+import { aeadByName } from "../protocol/node_crypto.ts";
+import type { Aead } from "../protocol/aead.ts";
+import type { AeadName } from "../protocol/node_crypto.ts";
 import { assert } from "../lib/assert.ts";
 import { randomBytes } from "../lib/bytes.ts";
 import { SealedChannel } from "../protocol/channel.ts";
-import { deriveSessionSecrets } from "../protocol/handshake.ts";
-import type { SessionSecrets } from "../protocol/handshake.ts";
-import {
-  AES_KEY_BYTES,
-  FRAME_HEADER_BYTES,
-  GCM_NONCE_BYTES,
-  HANDSHAKE_NONCE_BYTES,
-} from "../protocol/limits.ts";
+import { deriveSessionKeys } from "../protocol/handshake.ts";
+import type { SessionKeys } from "../protocol/handshake.ts";
+import { webHandshakeCrypto } from "../protocol/handshake_crypto.ts";
+import { AES_KEY_BYTES, FRAME_HEADER_BYTES, GCM_NONCE_BYTES } from "../protocol/limits.ts";
 import { FrameType } from "../protocol/wire.ts";
 
 const NAMES: readonly AeadName[] = ["webcrypto", "node"];
@@ -34,10 +31,10 @@ async function makeAead(name: AeadName): Promise<Aead> {
   return await aeadByName(name)(randomBytes(AES_KEY_BYTES));
 }
 
-function makeSecrets(): Promise<SessionSecrets> {
-  return deriveSessionSecrets(randomBytes(AES_KEY_BYTES), {
-    hello: randomBytes(3 + 8 + HANDSHAKE_NONCE_BYTES),
-    challenge: randomBytes(1 + HANDSHAKE_NONCE_BYTES),
+function makeSecrets(): Promise<SessionKeys> {
+  return deriveSessionKeys(webHandshakeCrypto, {
+    shared: randomBytes(AES_KEY_BYTES),
+    helloHash: randomBytes(32),
   });
 }
 

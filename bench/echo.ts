@@ -14,10 +14,10 @@
  * @module
  */
 import { LatencyHistogram } from "../lib/histogram.ts";
-import { FAST_AEAD } from "../protocol/aead.ts";
+import { FAST_AEAD } from "../protocol/node_crypto.ts";
 import { assert } from "../lib/assert.ts";
 import { SealedChannel } from "../protocol/channel.ts";
-import type { SessionSecrets } from "../protocol/handshake.ts";
+import type { SessionKeys } from "../protocol/handshake.ts";
 import { encodeFrame, FrameReader, writeAll } from "../protocol/frame.ts";
 import {
   AES_KEY_BYTES,
@@ -34,7 +34,7 @@ const SEALED_PLAINTEXT_BYTES = ECHO_BODY_BYTES - SEALED_HEADER_BYTES - GCM_TAG_B
 /** Both directions' keys, sent as a connection's first frame in the sealed variant. */
 function decodeKeys(
   body: Uint8Array,
-): Pick<SessionSecrets, "clientToServerKey" | "serverToClientKey"> | null {
+): Pick<SessionKeys, "clientToServerKey" | "serverToClientKey"> | null {
   if (body.length !== 2 * AES_KEY_BYTES) return null;
   return {
     clientToServerKey: body.slice(0, AES_KEY_BYTES),

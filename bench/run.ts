@@ -12,11 +12,11 @@
  *
  * @module
  */
-import { parseDurationMs } from "../client/bench/cli.ts";
+import { parseDurationMs } from "../lib/options.ts";
 import { runBench } from "../client/bench/run.ts";
 import type { BenchMix, BenchReport } from "../client/bench/types.ts";
 import { BankConnection } from "../client/connection.ts";
-import { FAST_AEAD } from "../protocol/aead.ts";
+import { FAST_AEAD } from "../protocol/node_crypto.ts";
 import { CLIENT_CONNECTS_IN_FLIGHT_MAX } from "../client/limits.ts";
 import type { Credential } from "../protocol/credential.ts";
 import { createTestDatabase } from "../server/ledger/testing.ts";

@@ -8,7 +8,10 @@ import { isAssertionFailure } from "../lib/assert.ts";
 import type { AeadFactory } from "../protocol/aead.ts";
 import { fromUtf8, utf8 } from "../lib/bytes.ts";
 import type { SealedChannel, SealedType } from "../protocol/channel.ts";
-import type { Credential } from "../protocol/credential.ts";
+import { clientKeyOf } from "../protocol/credential.ts";
+import type { ClientKey, Credential } from "../protocol/credential.ts";
+import { webHandshakeCrypto } from "../protocol/handshake_crypto.ts";
+import type { HandshakeCrypto } from "../protocol/handshake_crypto.ts";
 import { CLIENT_RESPONSE_TIMEOUT_MS } from "./limits.ts";
 import { FRAME_BYTES_DEFAULT, GCM_TAG_BYTES, SEALED_HEADER_BYTES } from "../protocol/limits.ts";
 import { decodeResponse, decodeWireResponse, encodeRequest } from "../protocol/messages.ts";
@@ -40,6 +43,8 @@ export interface ConnectOptions {
   credential: Credential;
   timeoutMs?: number;
   aead?: AeadFactory;
+  /** The handshake's primitives: WebCrypto unless given (the bench passes node:crypto). */
+  crypto?: HandshakeCrypto;
   /**
    * Opens the TLS connection instead of `Deno.connectTls` (verified against `caPem` all the same), e.g.
    * from a chosen source address.
@@ -52,13 +57,22 @@ export class BankConnection {
   readonly #transport: FrameTransport;
   readonly #channel: SealedChannel;
   readonly #timeoutMs: number;
+  /** The session's transcript hash: what key changes sign, binding them to this session. */
+  readonly transcript: Uint8Array;
   #closed = false;
   /** Exchanges run one at a time: sealed frames must go out, and answers be read, in sequence order. */
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    parts: { conn: SecureConn; transport: FrameTransport; channel: SealedChannel; timeoutMs: number },
+    parts: {
+      conn: SecureConn;
+      transport: FrameTransport;
+      channel: SealedChannel;
+      transcript: Uint8Array;
+      timeoutMs: number;
+    },
   ) {
+    this.transcript = parts.transcript;
     this.#conn = parts.conn;
     this.#transport = parts.transport;
     this.#channel = parts.channel;
@@ -146,6 +160,7 @@ export interface OpenedSession {
   conn: SecureConn;
   transport: FrameTransport;
   channel: SealedChannel;
+  transcript: Uint8Array;
   timings: { tcpMs: number; tlsMs: number; bankMs: number };
 }
 
@@ -179,7 +194,9 @@ export async function openSession(options: ConnectOptions): Promise<OpenSessionR
     const securedMs = performance.now();
     step = "handshake_failed";
     const transport = new FrameTransport(conn, { frameBytesMax: FRAME_BYTES_DEFAULT });
-    const handshake = await clientHandshake(transport, options.credential, aeadOption(options.aead));
+    const crypto = options.crypto ?? webHandshakeCrypto;
+    const key = await cachedClientKey(options.credential, crypto);
+    const handshake = await clientHandshake(transport, { ...key, crypto, ...aeadOption(options.aead) });
     if (!handshake.ok) {
       closeQuietly(conn);
       return {
@@ -194,7 +211,8 @@ export async function openSession(options: ConnectOptions): Promise<OpenSessionR
       tlsMs: securedMs - connectedMs,
       bankMs: performance.now() - securedMs,
     };
-    return { ok: true, session: { conn, transport, channel: handshake.channel, timings } };
+    const { channel, transcript } = handshake;
+    return { ok: true, session: { conn, transport, channel, transcript, timings } };
   } catch (error) {
     if (isAssertionFailure(error)) throw error;
     closeQuietly(conn);
@@ -203,6 +221,17 @@ export async function openSession(options: ConnectOptions): Promise<OpenSessionR
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What a handshake needs of a credential, made once per credential and implementation. */
+const CLIENT_KEYS = new WeakMap<Credential, Map<HandshakeCrypto, Promise<ClientKey>>>();
+
+function cachedClientKey(credential: Credential, crypto: HandshakeCrypto): Promise<ClientKey> {
+  let byCrypto = CLIENT_KEYS.get(credential);
+  if (byCrypto === undefined) CLIENT_KEYS.set(credential, byCrypto = new Map());
+  let key = byCrypto.get(crypto);
+  if (key === undefined) byCrypto.set(crypto, key = clientKeyOf(crypto, credential));
+  return key;
 }
 
 /** A failure to open a session, in words for the user. */

@@ -11,7 +11,7 @@
  * @module
  */
 import fc from "fast-check";
-import { FAST_AEAD } from "../protocol/aead.ts";
+import { FAST_AEAD, nodeHandshakeCrypto } from "../protocol/node_crypto.ts";
 import { concatBytes, randomBytes, utf8 } from "../lib/bytes.ts";
 import { SealedChannel } from "../protocol/channel.ts";
 import type { OpenFailure } from "../protocol/channel.ts";
@@ -19,13 +19,8 @@ import { describeCode } from "../protocol/codes.ts";
 import type { ErrorCode } from "../protocol/codes.ts";
 import { encodeFrame, FrameReader } from "../protocol/frame.ts";
 import type { ByteSource, FrameErrorCode } from "../protocol/frame.ts";
-import { decodeHello, decodeValueBody, encodeHello, encodeValueBody } from "../protocol/handshake.ts";
-import {
-  AES_KEY_BYTES,
-  BALANCE_MINOR_MAX,
-  FRAME_BYTES_MIN,
-  HANDSHAKE_FRAME_BYTES_MAX,
-} from "../protocol/limits.ts";
+import { decodeHello, decodeProof, encodeHello, encodeProof } from "../protocol/handshake.ts";
+import { BALANCE_MINOR_MAX, FRAME_BYTES_MIN, HANDSHAKE_FRAME_BYTES_MAX } from "../protocol/limits.ts";
 import { decodeRequest } from "../protocol/messages.ts";
 import { formatDollars, parseAmountMinor, parseDollars } from "../protocol/money.ts";
 import { serverHandshake } from "../protocol/session.ts";
@@ -73,13 +68,15 @@ const OPEN_FAILURES: ReadonlySet<OpenFailure> = new Set([
   "sealed_out_of_sequence",
   "sealed_not_authentic",
 ]);
-const HANDSHAKE_FAILURES: ReadonlySet<HandshakeFailure> = new Set([
+const HANDSHAKE_FAILURES: ReadonlySet<HandshakeFailure> = new Set<HandshakeFailure>([
   "closed_before_hello",
   "hello_malformed",
-  "unknown_identity",
+  "ephemeral_refused",
+  "unknown_key",
   "closed_before_proof",
   "proof_malformed",
-  "proof_mismatch",
+  "signature_invalid",
+  "finished_mismatch",
   "frame_error",
   "refused",
 ]);
@@ -169,14 +166,19 @@ const IDENTITY: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom("client-1", "client-22", "ada", "bank", "external"),
   fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/),
 );
-const VALID_HELLO: fc.Arbitrary<Uint8Array> = fc.tuple(
-  IDENTITY,
-  fc.uint8Array({ minLength: 32, maxLength: 32 }),
-)
+const BYTES_16 = fc.uint8Array({ minLength: 16, maxLength: 16 });
+const BYTES_32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
+/** An ephemeral key: random bytes (some of them small-order points), or all zero. */
+const EPHEMERAL: fc.Arbitrary<Uint8Array> = fc.oneof(BYTES_32, fc.constant(new Uint8Array(32)));
+const VALID_HELLO: fc.Arbitrary<Uint8Array> = fc.tuple(IDENTITY, BYTES_16, BYTES_32, EPHEMERAL)
   .filter(([identity]) => /^[a-z0-9][a-z0-9._-]{0,63}$/.test(identity))
-  .map(([identity, clientNonce]) => encodeHello({ identity, clientNonce }));
-const VALID_PROOF: fc.Arbitrary<Uint8Array> = fc.uint8Array({ minLength: 32, maxLength: 32 })
-  .map((value) => encodeValueBody(FrameType.proof, value));
+  .map(([identity, keyId, clientNonce, clientEphemeral]) =>
+    encodeHello({ identity, keyId, clientNonce, clientEphemeral })
+  );
+const VALID_PROOF: fc.Arbitrary<Uint8Array> = fc.tuple(
+  fc.uint8Array({ minLength: 64, maxLength: 64 }),
+  BYTES_32,
+).map(([clientSignature, clientFinished]) => encodeProof({ clientSignature, clientFinished }));
 
 /** Splits bytes into chunks, as a socket's reads might: random sizes, or one byte at a time. */
 const SPLITS: fc.Arbitrary<number[]> = fc.oneof(
@@ -261,8 +263,15 @@ const helloAndProof: FuzzTarget = target(
           "a hello that decodes encodes back to the same bytes",
         );
       }
-      const proof = decodeValueBody(FrameType.proof, proofBytes);
-      check(proof === null || proof.length === 32, "a proof is 32 bytes");
+      const proof = decodeProof(proofBytes);
+      if (proof !== null) {
+        const again = encodeProof(proof);
+        check(
+          again.every((byte, at) => byte === proofBytes[at]),
+          "a proof that decodes encodes back the same",
+        );
+        check(again.length === proofBytes.length, "a proof that decodes has one length");
+      }
     }),
 );
 
@@ -278,17 +287,59 @@ const serverHandshakeTarget: FuzzTarget = target("server handshake", () =>
         : concatBytes([hello, proof]);
       const conn = new ScriptedConn(script, splits);
       const transport = new FrameTransport(conn, { frameBytesMax: HANDSHAKE_FRAME_BYTES_MAX });
-      const authKey = randomBytes(AES_KEY_BYTES);
       const result = await serverHandshake(transport, {
-        lookupAuthKey: (name) => (name === "client-1" ? authKey : null),
-        decoyAuthKey: randomBytes(AES_KEY_BYTES),
+        bank: await FUZZ_KEYS.bank,
+        lookupKey: (name) => Promise.resolve(name === "client-1" ? FUZZ_KEYS.client : null),
+        decoyPublicKey: FUZZ_KEYS.client.publicKey,
         authorize: () => null,
+        crypto: nodeHandshakeCrypto,
         aead: FAST_AEAD,
       });
       check(!result.ok, "no random proof authenticates");
       if (!result.ok) check(HANDSHAKE_FAILURES.has(result.reason), `handshake failure ${result.reason}`);
     },
   ));
+
+/** The bank's and a client's keys for the handshake target, made once. */
+const FUZZ_KEYS = {
+  bank: nodeHandshakeCrypto.signer(new Uint8Array(32).fill(1)),
+  client: {
+    publicKey: new Uint8Array([
+      0x3d,
+      0x40,
+      0x17,
+      0xc3,
+      0xe8,
+      0x43,
+      0x89,
+      0x5a,
+      0x92,
+      0xb7,
+      0x0a,
+      0xa7,
+      0x4d,
+      0x1b,
+      0x7e,
+      0xbc,
+      0x9c,
+      0x98,
+      0x2c,
+      0xcf,
+      0x2e,
+      0xc4,
+      0x96,
+      0x8c,
+      0xc0,
+      0xcd,
+      0x55,
+      0xf1,
+      0x2a,
+      0xf4,
+      0x66,
+      0x0c,
+    ]),
+  },
+};
 
 const sealedOpen: FuzzTarget = target("sealed frame opening", () =>
   fc.asyncProperty(

@@ -66,3 +66,18 @@ export function fromBase64Url(text: string): Uint8Array | null {
     return null;
   }
 }
+
+/** Bytes as lower-case hex. */
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** Lower- or upper-case hex as bytes; null when the text is not an even number of hex digits. */
+export function fromHex(text: string): Uint8Array<ArrayBuffer> | null {
+  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return null;
+  const bytes = new Uint8Array(text.length / 2);
+  for (let index = 0; index < bytes.length; index++) {
+    bytes[index] = parseInt(text.slice(2 * index, 2 * index + 2), 16);
+  }
+  return bytes;
+}

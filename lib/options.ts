@@ -6,6 +6,16 @@
  */
 import { parseArgs } from "@std/cli/parse-args";
 
+const DURATION_PATTERN = /^(0|[1-9][0-9]{0,9})(ms|s|m|h|d)$/;
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Reads a duration such as `500ms`, `10s`, `2m`, `1h` or `7d`; null when the text is not one. */
+export function parseDurationMs(text: string): number | null {
+  const match = DURATION_PATTERN.exec(text);
+  if (match === null) return null;
+  return Number(match[1]) * DURATION_UNIT_MS[match[2]!]!;
+}
+
 /** A mistake in how a program was called: printed with the usage, exit code 2. */
 export class UsageError extends Error {
   override name = "UsageError";

@@ -14,7 +14,7 @@ function busyStats(): ServerStats {
   stats.connectionOpened();
   stats.connectionAuthenticated();
   stats.connectionRejected("handshake_failed");
-  stats.handshakeFailed("proof_mismatch");
+  stats.handshakeFailed("signature_invalid");
   stats.connectionRefused("address_cap");
   stats.requestAnswered({ operation: "balance", outcome: "ok", durationMs: 0.8 });
   stats.requestAnswered({ operation: "transfer", outcome: "refused", durationMs: 3 });
@@ -93,7 +93,7 @@ Deno.test("createMonitorApp() serves /metrics in the Prometheus text format", as
   assertEquals(families.get("process_max_fds")?.type, "GAUGE");
   assertEquals(families.get("bank_handshake_failures_total")?.metrics, [{
     value: "1",
-    labels: { reason: "proof_mismatch" },
+    labels: { reason: "signature_invalid" },
   }]);
   assertEquals(families.get("bank_requests_total")?.metrics.length, 3);
   const latency = families.get("bank_request_duration_seconds");

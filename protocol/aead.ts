@@ -1,14 +1,11 @@
 /**
- * AES-256-GCM behind one small interface, so the primitive can change without touching callers. Two
- * implementations produce the same bytes (12-byte nonce, 16-byte tag appended to the ciphertext, AAD as
- * given): WebCrypto, and `node:crypto`, which runs on the calling thread and is several times faster for
- * small frames. Callers supply the nonce: the channel derives it from a per-direction counter, so it is
- * never reused under a key.
+ * AES-256-GCM behind one small interface, so the primitive can change without touching callers, and its
+ * WebCrypto implementation, which runs anywhere (browsers too). `node_crypto.ts` has the same bytes through
+ * `node:crypto` (12-byte nonce, 16-byte tag appended to the ciphertext, AAD as given). Callers supply the
+ * nonce: the channel derives it from a per-direction counter, so it is never reused under a key.
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, createSecretKey } from "node:crypto";
-import type { KeyObject } from "node:crypto";
 import { assert } from "../lib/assert.ts";
 import { AES_KEY_BYTES, GCM_NONCE_BYTES, GCM_TAG_BYTES } from "./limits.ts";
 
@@ -64,106 +61,3 @@ export const webCryptoAead: AeadFactory = async (keyBytes) => {
     },
   };
 };
-
-/** The GCM mode name and options `node:crypto` needs, with the tag length spelled out. */
-const NODE_GCM_CIPHER = "aes-256-gcm";
-const NODE_GCM_OPTIONS = { authTagLength: GCM_TAG_BYTES } as const;
-
-/** What one seal or open works on, besides the key. */
-interface GcmInput {
-  nonce: Uint8Array;
-  aad: Uint8Array;
-}
-
-/**
- * AES-256-GCM through `node:crypto`, byte for byte what {@link webCryptoAead} produces. The work runs on
- * the calling thread (no hop to a thread pool); results still come as promises, and failed asserts as
- * rejections, exactly as from {@link webCryptoAead}. The key is copied into a `KeyObject` that only this
- * closure holds.
- */
-export const nodeCryptoAead: AeadFactory = (keyBytes) =>
-  Promise.try(() => {
-    assert(
-      keyBytes.length === AES_KEY_BYTES,
-      `AES-256 key must be ${AES_KEY_BYTES} bytes, got ${keyBytes.length}`,
-    );
-    const key = createSecretKey(new Uint8Array(keyBytes));
-    assert(key.symmetricKeySize === AES_KEY_BYTES, "Key object must hold the whole key");
-    const aead: Aead = {
-      seal: (nonce, plaintext, aad) => Promise.try(() => nodeSeal(key, plaintext, { nonce, aad })),
-      open: (nonce, sealed, aad) => Promise.try(() => nodeOpen(key, sealed, { nonce, aad })),
-    };
-    return aead;
-  });
-
-function nodeSeal(key: KeyObject, plaintext: Uint8Array, input: GcmInput): Uint8Array {
-  assert(input.nonce.length === GCM_NONCE_BYTES, `GCM nonce must be ${GCM_NONCE_BYTES} bytes`);
-  const cipher = createCipheriv(NODE_GCM_CIPHER, key, input.nonce, NODE_GCM_OPTIONS);
-  cipher.setAAD(input.aad);
-  // Copied into a fresh array: a Buffer may be a view of a shared pool.
-  const sealed = new Uint8Array(plaintext.length + GCM_TAG_BYTES);
-  const head = cipher.update(plaintext);
-  sealed.set(head, 0);
-  const tail = cipher.final();
-  sealed.set(tail, head.length);
-  assert(head.length + tail.length === plaintext.length, "GCM ciphertext must be as long as the plaintext");
-  const tag = cipher.getAuthTag();
-  assert(tag.length === GCM_TAG_BYTES, `GCM tag must be ${GCM_TAG_BYTES} bytes, got ${tag.length}`);
-  sealed.set(tag, plaintext.length);
-  return sealed;
-}
-
-function nodeOpen(key: KeyObject, sealed: Uint8Array, input: GcmInput): Uint8Array | null {
-  assert(input.nonce.length === GCM_NONCE_BYTES, `GCM nonce must be ${GCM_NONCE_BYTES} bytes`);
-  if (sealed.length < GCM_TAG_BYTES) return null;
-  const ciphertextBytes = sealed.length - GCM_TAG_BYTES;
-  const decipher = createDecipheriv(NODE_GCM_CIPHER, key, input.nonce, NODE_GCM_OPTIONS);
-  decipher.setAAD(input.aad);
-  decipher.setAuthTag(sealed.subarray(ciphertextBytes));
-  const plaintext = new Uint8Array(ciphertextBytes);
-  const head = decipher.update(sealed.subarray(0, ciphertextBytes));
-  plaintext.set(head, 0);
-  let tail: Uint8Array;
-  try {
-    tail = decipher.final();
-  } catch {
-    // final() throws exactly when the tag does not verify: the unverified bytes never leave.
-    head.fill(0);
-    plaintext.fill(0);
-    return null;
-  }
-  plaintext.set(tail, head.length);
-  assert(head.length + tail.length === ciphertextBytes, "GCM plaintext must be as long as the ciphertext");
-  return plaintext;
-}
-
-/**
- * Messages up to this size go through `node:crypto` (several times faster on small messages); larger ones
- * through WebCrypto, which is faster there and runs off the main thread. Both give identical bytes.
- */
-export const HYBRID_THRESHOLD_BYTES = 8 * 1024;
-
-/** `node:crypto` for small messages, WebCrypto for large ones: the fastest conforming primitive measured. */
-export const hybridAead: AeadFactory = async (keyBytes) => {
-  const [small, large] = await Promise.all([nodeCryptoAead(keyBytes), webCryptoAead(keyBytes)]);
-  return {
-    seal: (nonce, plaintext, aad) =>
-      (plaintext.length <= HYBRID_THRESHOLD_BYTES ? small : large).seal(nonce, plaintext, aad),
-    open: (nonce, sealed, aad) =>
-      (sealed.length <= HYBRID_THRESHOLD_BYTES + GCM_TAG_BYTES ? small : large).open(nonce, sealed, aad),
-  };
-};
-
-/** The primitive the server and the bench client use. */
-export const FAST_AEAD: AeadFactory = hybridAead;
-
-/** Names of the AES-256-GCM implementations, for configuration and benchmarks. */
-export type AeadName = "webcrypto" | "node" | "hybrid";
-
-/** The AES-256-GCM implementation with this name. */
-export function aeadByName(name: AeadName): AeadFactory {
-  if (name === "webcrypto") return webCryptoAead;
-  if (name === "node") return nodeCryptoAead;
-  assert(name === "hybrid", `Unknown AEAD "${name}"`);
-  return hybridAead;
-}

@@ -1,12 +1,6 @@
 import { assertEquals, assertNotEquals, assertRejects } from "@std/assert";
-import {
-  aeadByName,
-  FAST_AEAD,
-  HYBRID_THRESHOLD_BYTES,
-  hybridAead,
-  nodeCryptoAead,
-  webCryptoAead,
-} from "./aead.ts";
+import { webCryptoAead } from "./aead.ts";
+import { aeadByName, FAST_AEAD, HYBRID_THRESHOLD_BYTES, hybridAead, nodeCryptoAead } from "./node_crypto.ts";
 import type { Aead, AeadFactory } from "./aead.ts";
 import { AssertionFailure } from "../lib/assert.ts";
 import { concatBytes } from "../lib/bytes.ts";

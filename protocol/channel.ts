@@ -17,7 +17,7 @@ import { timingSafeEqual } from "../lib/bytes.ts";
 import type { AeadFactory } from "./aead.ts";
 import type { Aead } from "./aead.ts";
 import { webCryptoAead } from "./aead.ts";
-import type { SessionSecrets } from "./handshake.ts";
+import type { SessionKeys } from "./handshake.ts";
 import {
   FRAME_HEADER_BYTES,
   GCM_NONCE_BYTES,
@@ -63,7 +63,7 @@ export class SealedChannel {
 
   /** Builds the channel for one side of a session from the handshake's secrets. */
   static async create(
-    secrets: Pick<SessionSecrets, "clientToServerKey" | "serverToClientKey">,
+    secrets: Pick<SessionKeys, "clientToServerKey" | "serverToClientKey">,
     options: { role: ChannelRole; aead?: AeadFactory },
   ): Promise<SealedChannel> {
     const makeAead = options.aead ?? webCryptoAead;

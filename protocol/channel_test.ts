@@ -12,13 +12,13 @@ import { AssertionFailure } from "../lib/assert.ts";
 import { concatBytes, randomBytes, utf8 } from "../lib/bytes.ts";
 import { makeNonce, SealedChannel } from "./channel.ts";
 import type { OpenResult, SealedType } from "./channel.ts";
-import { deriveSessionSecrets } from "./handshake.ts";
-import type { SessionSecrets } from "./handshake.ts";
+import { deriveSessionKeys } from "./handshake.ts";
+import type { SessionKeys } from "./handshake.ts";
+import { webHandshakeCrypto } from "./handshake_crypto.ts";
 import {
   AES_KEY_BYTES,
   FRAME_HEADER_BYTES,
   GCM_TAG_BYTES,
-  HANDSHAKE_NONCE_BYTES,
   SEALED_HEADER_BYTES,
   SESSION_FRAMES_MAX,
 } from "./limits.ts";
@@ -30,11 +30,11 @@ const SERVER_TO_CLIENT = 2;
 const AAD_BYTES = FRAME_HEADER_BYTES + SEALED_HEADER_BYTES;
 const NONCE_FRAMES = 1_000;
 
-/** Secrets as a real handshake would derive them, from a fresh random auth key and transcript. */
-function randomSecrets(): Promise<SessionSecrets> {
-  return deriveSessionSecrets(randomBytes(AES_KEY_BYTES), {
-    hello: randomBytes(3 + 8 + HANDSHAKE_NONCE_BYTES),
-    challenge: randomBytes(1 + HANDSHAKE_NONCE_BYTES),
+/** Keys as a real handshake would derive them, from a fresh random shared secret and transcript hash. */
+function randomSecrets(): Promise<SessionKeys> {
+  return deriveSessionKeys(webHandshakeCrypto, {
+    shared: randomBytes(AES_KEY_BYTES),
+    helloHash: randomBytes(32),
   });
 }
 
@@ -45,8 +45,8 @@ function testEachPair(name: string, body: (pair: AeadPair) => Promise<void>): vo
 
 async function openSession(
   pair: AeadPair,
-  options: { secrets?: SessionSecrets } = {},
-): Promise<{ secrets: SessionSecrets; client: SealedChannel; server: SealedChannel }> {
+  options: { secrets?: SessionKeys } = {},
+): Promise<{ secrets: SessionKeys; client: SealedChannel; server: SealedChannel }> {
   const secrets = options.secrets ?? await randomSecrets();
   const client = await SealedChannel.create(secrets, { role: "client", aead: pair.client });
   const server = await SealedChannel.create(secrets, { role: "server", aead: pair.server });
@@ -133,7 +133,7 @@ testEachPair(
   async (pair) => {
     const usedNonces: string[] = [];
     const recordingPair = {
-      name: pair.name,
+      ...pair,
       client: recording(pair.client, usedNonces),
       server: recording(pair.server, usedNonces),
     };

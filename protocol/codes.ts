@@ -29,6 +29,13 @@ export type ContactFailureCode = "contact_invalid";
 export type HistoryFailureCode = "account_not_found";
 
 /**
+ * A key was refused (enrolment and rotation): the key or a signature is not valid, the key is already
+ * registered, the identity holds its most keys, or the session may not do this (an enrolment session only
+ * enrols; only a device's session rotates).
+ */
+export type KeyFailureCode = "key_invalid" | "key_exists" | "key_limit" | "not_allowed";
+
+/**
  * The bank did not complete the request: its store failed (`unavailable`; a transfer may be retried with
  * its key), or the identity sent more requests than its budget allows (`rate_limited`; nothing was done).
  */
@@ -40,12 +47,20 @@ export type ErrorCode =
   | TransferFailureCode
   | ContactFailureCode
   | HistoryFailureCode
+  | KeyFailureCode
   | ServiceErrorCode;
 
 /** The operations a structured request may name. */
-export type Operation = "balance" | "transfer" | "history" | "update_contact";
+export type Operation = "balance" | "transfer" | "history" | "update_contact" | "enrol" | "rotate_key";
 
-export const OPERATIONS: readonly Operation[] = ["balance", "transfer", "history", "update_contact"];
+export const OPERATIONS: readonly Operation[] = [
+  "balance",
+  "transfer",
+  "history",
+  "update_contact",
+  "enrol",
+  "rotate_key",
+];
 
 const CODE_MESSAGES: Record<ErrorCode, string> = {
   malformed_request: "the request could not be read",
@@ -61,6 +76,10 @@ const CODE_MESSAGES: Record<ErrorCode, string> = {
   account_frozen: "account is frozen",
   insufficient_funds: "insufficient funds",
   contact_invalid: "the contact details are not valid",
+  key_invalid: "the key or a signature is not valid",
+  key_exists: "this key is already registered",
+  key_limit: "the identity holds as many keys as it may",
+  not_allowed: "this session may not do that",
   unavailable:
     "the bank could not complete the request; try again (a transfer with the same idempotency key)",
   rate_limited: "rate limited, retry later",

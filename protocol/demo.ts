@@ -1,5 +1,6 @@
 /**
- * The names both binaries agree on: where a data directory keeps the CA and the credential files, and how
+ * The names both binaries agree on: where a data directory keeps the CA, the bank's public key and the
+ * credential files, and how
  * the demo identities and accounts are named (`client-7` owns `ACC-0007`; the original design pays `XYZ`).
  * Plain strings, so this stays browser-safe like the rest of `protocol/`.
  *
@@ -12,6 +13,8 @@ import { isIdentityName } from "./credential.ts";
 export const DATA_DIR_DEFAULT = "./.bank";
 /** The CA certificate clients must trust, inside a data directory. */
 export const CA_FILE = "ca.crt";
+/** The bank's public signing key, which clients pin, inside a data directory (its private half: bank.key). */
+export const BANK_PUBLIC_KEY_FILE = "bank.pub";
 /** The folder of credential files, inside a data directory. */
 export const CREDENTIALS_DIR = "clients";
 /** The destination account of the original design's transfers, owned by the bank. */
@@ -22,6 +25,11 @@ const DEMO_NAME_PATTERN = /^client-([1-9][0-9]{0,5})$/;
 /** Where a data directory keeps the CA certificate. */
 export function caPathOf(dataDir: string): string {
   return `${dataDir}/${CA_FILE}`;
+}
+
+/** Where a data directory keeps the bank's public signing key. */
+export function bankPublicKeyPathOf(dataDir: string): string {
+  return `${dataDir}/${BANK_PUBLIC_KEY_FILE}`;
 }
 
 /** Where a data directory keeps an identity's credential file. */

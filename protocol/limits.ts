@@ -27,11 +27,16 @@ export const HANDSHAKE_FRAME_BYTES_MAX = FRAME_BYTES_MIN;
 
 /** Longest identity name, in bytes of UTF-8 (names are ASCII, so also characters). */
 export const IDENTITY_NAME_BYTES_MAX = 64;
-/** Bytes of a client secret and of each handshake nonce. */
-export const SECRET_BYTES = 32;
+/** Bytes of each handshake nonce. */
 export const HANDSHAKE_NONCE_BYTES = 32;
-/** Bytes of a handshake proof (an HKDF-SHA-256 output). */
-export const PROOF_BYTES = 32;
+/** Bytes of a raw key: an Ed25519 public key or seed, an X25519 public or private key, a derived key. */
+export const KEY_BYTES = 32;
+/** Bytes of an Ed25519 signature. */
+export const ED25519_SIGNATURE_BYTES = 64;
+/** Bytes of a key id: the first half of the SHA-256 of a public key. */
+export const KEY_ID_BYTES = 16;
+/** Bytes of a handshake MAC (finished and accept: HMAC-SHA-256). */
+export const MAC_BYTES = 32;
 /** AES-256-GCM: key, nonce and tag sizes, spelled out rather than trusted to defaults. */
 export const AES_KEY_BYTES = 32;
 export const GCM_NONCE_BYTES = 12;

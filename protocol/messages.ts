@@ -9,6 +9,7 @@
  * {"v":1,"id":"r2","op":"transfer","to":"XYZ","amount_minor":"10000","idempotency_key":"k-1"}
  * {"v":1,"id":"r3","op":"history","limit":20}
  * {"v":1,"id":"r4","op":"update_contact","email":"ada@example.com"}
+ * {"v":1,"id":"r5","op":"enrol","public_key":"…","signature":"…"}            (key_messages.ts)
  * {"v":1,"id":"r2","ok":true,"result":{...}}
  * {"v":1,"id":"r2","ok":false,"error":{"code":"insufficient_funds","message":"..."}}
  * ```
@@ -20,6 +21,14 @@
 import { fromUtf8, utf8 } from "../lib/bytes.ts";
 import { isErrorCode, OPERATIONS } from "./codes.ts";
 import type { ErrorCode, Operation, RequestErrorCode } from "./codes.ts";
+import {
+  decodeKeyRequest,
+  encodeKeyRequest,
+  encodeKeyResult,
+  KEY_FIELDS,
+  readKeyResult,
+} from "./key_messages.ts";
+import type { KeyRequest, KeyResultOf } from "./key_messages.ts";
 import {
   ACCOUNT_ID_BYTES_MAX,
   CONTACT_FIELD_BYTES_MAX,
@@ -42,7 +51,8 @@ export type StructuredRequest =
     idempotencyKey: string;
   }
   | { op: "history"; id: string; accountId?: string; limit: number; beforeEntry?: bigint }
-  | { op: "update_contact"; id: string; details: { email?: string; phone?: string; address?: string } };
+  | { op: "update_contact"; id: string; details: { email?: string; phone?: string; address?: string } }
+  | KeyRequest;
 
 export type DecodeRequestResult =
   | { ok: true; request: StructuredRequest }
@@ -84,6 +94,8 @@ export interface ResultOf {
   transfer: TransferView;
   history: { items: HistoryView[]; nextBefore: bigint | null };
   update_contact: { changed: string[] };
+  enrol: KeyResultOf["enrol"];
+  rotate_key: KeyResultOf["rotate_key"];
 }
 
 /** A successful result, tagged with its operation. */
@@ -121,6 +133,7 @@ const FIELDS_BY_OPERATION: Record<Operation, readonly string[]> = {
   transfer: ["from", "to", "amount_minor", "idempotency_key"],
   history: ["account", "limit", "before"],
   update_contact: ["email", "phone", "address"],
+  ...KEY_FIELDS,
 };
 const CURSOR_PATTERN = /^(0|[1-9][0-9]{0,18})$/;
 const CURSOR_MAX = 2n ** 63n - 1n;
@@ -157,6 +170,10 @@ export function decodeRequest(bytes: Uint8Array): DecodeRequestResult {
   if (operation === "balance") return { ok: true, request: { op: "balance", id } };
   if (operation === "transfer") return decodeTransfer(id, fields);
   if (operation === "history") return decodeHistory(id, fields);
+  if (operation === "enrol" || operation === "rotate_key") {
+    const decoded = decodeKeyRequest(operation, id, fields);
+    return decoded.ok ? decoded : failure(id, "invalid_field", decoded.message);
+  }
   return decodeContact(id, fields);
 }
 
@@ -259,6 +276,9 @@ export function encodeRequest(request: StructuredRequest): Uint8Array {
       }));
     case "update_contact":
       return utf8(JSON.stringify({ ...base, ...request.details }));
+    case "enrol":
+    case "rotate_key":
+      return utf8(JSON.stringify({ ...base, ...encodeKeyRequest(request) }));
   }
 }
 
@@ -309,6 +329,9 @@ function wireResult(result: StructuredResult): Record<string, unknown> {
       };
     case "update_contact":
       return { changed: result.changed };
+    case "enrol":
+    case "rotate_key":
+      return encodeKeyResult(result);
   }
 }
 
@@ -371,6 +394,9 @@ function readResult(op: Operation, result: Record<string, unknown>): StructuredR
       const changed = readArray(result.changed, (value) => (typeof value === "string" ? value : null));
       return changed === null ? null : { op, changed };
     }
+    case "enrol":
+    case "rotate_key":
+      return readKeyResult(op, result);
   }
 }
 

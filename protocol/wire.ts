@@ -6,7 +6,7 @@
  */
 import { fromUtf8, utf8 } from "../lib/bytes.ts";
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const FrameType = {
   hello: 0x01,

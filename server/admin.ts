@@ -7,10 +7,7 @@
  * bank-server accounts freeze ID
  * bank-server accounts unfreeze ID
  * bank-server ledger verify
- * bank-server clients add NAME [--output FILE]
- * bank-server clients list
- * bank-server clients rotate NAME [--output FILE]
- * bank-server clients revoke NAME
+ * bank-server clients …                 (admin_clients.ts)
  * ```
  *
  * Each works on the same store the server uses (`--data`, `--database`), prints to stdout, and exits 0 on
@@ -19,21 +16,15 @@
  * @module
  */
 import { isIdentityName, isReservedIdentityName } from "../protocol/credential.ts";
-import {
-  ACCOUNTS_PAGE_MAX,
-  ACCOUNTS_PER_OWNER_MAX,
-  IDENTITIES_PAGE_MAX,
-  ISSUANCE_MINOR_MAX,
-} from "./ledger/limits.ts";
-import { IDENTITIES_MAX } from "./limits.ts";
+import { ACCOUNTS_PAGE_MAX, ACCOUNTS_PER_OWNER_MAX, ISSUANCE_MINOR_MAX } from "./ledger/limits.ts";
 import { isAccountId } from "../protocol/messages.ts";
 import { formatDollars, parseDollars } from "../protocol/money.ts";
 import { formatOptionHelp, Options, UsageError } from "../lib/options.ts";
 import type { OptionSpec } from "../lib/options.ts";
-import { credentialPathOf, DATA_DIR_DEFAULT } from "../protocol/demo.ts";
+import { DATA_DIR_DEFAULT } from "../protocol/demo.ts";
 import { DATA_OPTION, DATABASE_OPTION, parseDatabaseUrl } from "./config.ts";
 import { ensurePrivateDir } from "../lib/files.ts";
-import { createIdentity, rotateIdentity } from "./identities.ts";
+import { CLIENT_ACTIONS, CLIENT_OPTIONS, CLIENT_USAGE } from "./admin_clients.ts";
 import type { Account, BankStore, Ledger } from "./ledger/ledger.ts";
 import { openStore } from "./ledger/mod.ts";
 
@@ -47,12 +38,7 @@ const ADMIN_OPTIONS: readonly OptionSpec[] = [
   { name: "id", value: "ID", help: "account id to open (default: generated)" },
   { name: "limit", value: "N", defaultText: "100", help: `accounts to list (at most ${ACCOUNTS_PAGE_MAX})` },
   { name: "after", value: "ID", help: "list accounts after this id (paging)" },
-  {
-    name: "output",
-    value: "FILE",
-    defaultText: "DIR/clients/NAME.json",
-    help: "where clients add/rotate write the credential",
-  },
+  ...CLIENT_OPTIONS,
   { name: "help", boolean: true, help: "show this help" },
 ];
 
@@ -62,10 +48,7 @@ export const ADMIN_USAGE = `Ledger administration:
   bank-server accounts freeze ID
   bank-server accounts unfreeze ID
   bank-server ledger verify
-  bank-server clients add NAME [--output FILE]      new identity; writes its credential file (mode 0600)
-  bank-server clients list
-  bank-server clients rotate NAME [--output FILE]   new secret; the old one stops working, sessions end
-  bank-server clients revoke NAME                   the identity can no longer connect; sessions end
+${CLIENT_USAGE}
 
 Options:
 ${formatOptionHelp(ADMIN_OPTIONS)}
@@ -80,10 +63,7 @@ const ACTIONS: Record<string, Action> = {
   "accounts freeze": (ledger, _options, subject) => setStatus(ledger, subject, "frozen"),
   "accounts unfreeze": (ledger, _options, subject) => setStatus(ledger, subject, "open"),
   "ledger verify": verifyLedger,
-  "clients add": (store, options, subject) => issueCredential(store, options, { subject, rotate: false }),
-  "clients rotate": (store, options, subject) => issueCredential(store, options, { subject, rotate: true }),
-  "clients revoke": revokeClient,
-  "clients list": listClients,
+  ...CLIENT_ACTIONS,
 };
 
 /** Runs one administration command; returns the exit code. Throws {@link UsageError} for bad usage. */
@@ -184,74 +164,6 @@ async function verifyLedger(ledger: Ledger, _options: Options, subject: string |
     `${report.ok ? "Ledger verified" : "Ledger verification FAILED"} (${ledger.store}): ${summary}`,
   );
   return report.ok ? 0 : 1;
-}
-
-async function issueCredential(
-  store: BankStore,
-  options: Options,
-  request: { subject: string | undefined; rotate: boolean },
-): Promise<number> {
-  const name = request.subject;
-  if (name === undefined || !isIdentityName(name)) {
-    throw new UsageError("Name the identity: letters, digits, '.', '_' or '-', at most 64");
-  }
-  if (isReservedIdentityName(name)) throw new UsageError(`"${name}" is reserved for the bank's own accounts`);
-  const path = options.string("output") ?? credentialPathOf(options.string("data") ?? DATA_DIR_DEFAULT, name);
-  const written = request.rotate
-    ? await rotateIdentity(store, { name, path })
-    : await createIdentity(store, { name, path });
-  if (written === null) {
-    console.error(request.rotate ? `No active identity ${name}` : `Identity ${name} already exists`);
-    return 1;
-  }
-  console.log(
-    `${request.rotate ? "Rotated" : "Created"} identity ${name}. Its secret is in ${written} (mode 0600).`,
-  );
-  console.log(
-    "This is the only copy: the server keeps a derived key, not the secret. Hand the file to the client.",
-  );
-  return 0;
-}
-
-async function revokeClient(
-  store: BankStore,
-  _options: Options,
-  subject: string | undefined,
-): Promise<number> {
-  if (subject === undefined || !isIdentityName(subject)) throw new UsageError("Name the identity to revoke");
-  if ((await store.revokeIdentity(subject)) !== "ok") {
-    console.error(`No active identity ${subject}`);
-    return 1;
-  }
-  console.log(`Revoked identity ${subject}: new handshakes fail, and open sessions end within a second.`);
-  return 0;
-}
-
-async function listClients(
-  store: BankStore,
-  _options: Options,
-  subject: string | undefined,
-): Promise<number> {
-  if (subject !== undefined) throw new UsageError(`Unexpected argument "${subject}"`);
-  console.log(["NAME".padEnd(24), "STATUS".padEnd(8), "GENERATION".padEnd(11), "UPDATED"].join(" "));
-  let after: string | undefined;
-  for (let page = 0; page <= IDENTITIES_MAX / IDENTITIES_PAGE_MAX; page++) {
-    const records = await store.listIdentities({
-      limit: IDENTITIES_PAGE_MAX,
-      ...(after === undefined ? {} : { after }),
-    });
-    for (const record of records) {
-      const updated = record.updatedAt.toISOString();
-      console.log(
-        [record.name.padEnd(24), record.status.padEnd(8), String(record.generation).padEnd(11), updated].join(
-          " ",
-        ),
-      );
-    }
-    if (records.length < IDENTITIES_PAGE_MAX) break;
-    after = records.at(-1)!.name;
-  }
-  return 0;
 }
 
 function formatAccount(account: Account): string {

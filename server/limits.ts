@@ -177,3 +177,11 @@ assert(
 );
 assert(REJECTION_LINES_PER_ADDRESS <= REJECTION_LINES_PER_INTERVAL_MAX, "Line budgets are ordered");
 assert(REJECTION_ADDRESSES_MAX <= REJECTION_TRACKED_ADDRESSES_MAX, "Summaries cover tracked addresses");
+
+/** Invites: failed handshakes a code survives, and how long it works. */
+export const INVITE_ATTEMPTS_DEFAULT = 5;
+export const INVITE_ATTEMPTS_MAX = 20;
+export const INVITE_TTL_MS_DEFAULT = 24 * 3_600_000;
+export const INVITE_TTL_MS_MAX = 7 * 24 * 3_600_000;
+assert(INVITE_ATTEMPTS_DEFAULT <= INVITE_ATTEMPTS_MAX, "The default invite attempts fit the maximum");
+assert(INVITE_TTL_MS_DEFAULT <= INVITE_TTL_MS_MAX, "The default invite lifetime fits the maximum");

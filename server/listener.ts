@@ -42,8 +42,14 @@ export interface BankListener {
    * every connection. Resolves when every session has ended.
    */
   drain(timeoutMs: number): Promise<{ cut: number }>;
-  /** Ends the sessions of one identity made under an older generation, each after its request in flight. */
-  endSessionsOf(identity: string, options: { belowGeneration: number; reason: string }): number;
+  /**
+   * Ends the sessions of one identity checked under an older generation whose key is not in `activeKeyIds`,
+   * each after its request in flight; the others are now checked under the new generation.
+   */
+  endSessionsOf(
+    identity: string,
+    options: { belowGeneration: number; activeKeyIds: ReadonlySet<string>; reason: string },
+  ): number;
 }
 
 /** Everything a listener needs besides what its sessions share. */
@@ -106,6 +112,10 @@ export async function startBankListener(
       let ended = 0;
       for (const control of context.sessions) {
         if (control.identity !== identity || control.generation >= stop.belowGeneration) continue;
+        if (control.keyId !== null && stop.activeKeyIds.has(control.keyId)) {
+          control.generation = stop.belowGeneration;
+          continue;
+        }
         control.requestStop(stop.reason);
         ended += 1;
       }

@@ -4,13 +4,14 @@
  *
  * @module
  */
-import { FAST_AEAD } from "../protocol/aead.ts";
+import { FAST_AEAD, nodeHandshakeCrypto } from "../protocol/node_crypto.ts";
 import { randomBytes } from "../lib/bytes.ts";
-import { AES_KEY_BYTES } from "../protocol/limits.ts";
+import { KEY_BYTES } from "../protocol/limits.ts";
 import { Admission } from "./admission.ts";
 import type { BudgetMemory } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
-import { IdentityWatcher } from "./identities.ts";
+import { activeKeyIds, IdentityWatcher } from "./identities.ts";
+import { loadBankKey } from "./bank_key.ts";
 import { instrumentLedger } from "./instrumented_ledger.ts";
 import { installPostgresDriverGuard } from "./ledger/postgres_guard.ts";
 import type { BankStore } from "./ledger/ledger.ts";
@@ -51,14 +52,26 @@ export async function startNode(options: {
     log.error("Survived postgres.js bug porsager/postgres#1208: {stack}", { stack: error.stack })
   );
   const sessions = new Set<SessionControl>();
+  const bank = await loadBankKey(config.dataDir, nodeHandshakeCrypto);
+  const decoy = await nodeHandshakeCrypto.signer(randomBytes(KEY_BYTES));
   const watcher = new IdentityWatcher(store, (change) => {
-    const ended = listener.endSessionsOf(change.name, {
-      belowGeneration: change.generation,
-      reason: `identity ${change.status === "revoked" ? "revoked" : "rotated"}`,
-    });
-    log.info("Identity {name} is now {status} (generation {generation}); {ended} sessions ended", {
-      ...change,
-      ended,
+    // The keys are read after the change: a session whose key is no longer among them ends.
+    const keys = change.status === "active" ? activeKeyIds(store, change.name) : Promise.resolve([]);
+    keys.then((active) => {
+      const ended = listener.endSessionsOf(change.name, {
+        belowGeneration: change.generation,
+        activeKeyIds: new Set(active),
+        reason: change.status === "revoked" ? "identity revoked" : "key revoked",
+      });
+      log.info("Identity {name} changed: {status}, generation {generation}; {ended} sessions ended", {
+        ...change,
+        ended,
+      });
+    }).catch((error: unknown) => {
+      log.warning("Cannot read the keys of {name}: {kind}", {
+        name: change.name,
+        kind: error instanceof Error ? error.name : "error",
+      });
     });
   });
   const listener = await withContextAsync(
@@ -77,7 +90,9 @@ export async function startNode(options: {
         ledger: instrumentLedger(store, stats),
         identities: store,
         latestGeneration: (name) => watcher.latestGeneration(name),
-        decoyAuthKey: randomBytes(AES_KEY_BYTES),
+        bank,
+        decoyPublicKey: decoy.publicKey,
+        crypto: nodeHandshakeCrypto,
         stats,
         sessions,
         admission,

@@ -7,10 +7,18 @@ import { handleBalance } from "./handlers/balance.ts";
 import { handleUpdateContact } from "./handlers/contact.ts";
 import { handleHistory } from "./handlers/history.ts";
 import { handleTransfer } from "./handlers/transfer.ts";
+import { handleEnrol, handleRotateKey } from "./handlers/keys.ts";
 import type { BankRequest, HandlerContext, Outcome } from "./handlers/types.ts";
 
-/** Runs the handler for a request's operation. */
+/**
+ * Runs the handler for a request's operation. A session authenticated with an invite's key may only
+ * enrol: every other request is refused `not_allowed` before any handler runs.
+ */
 export function route(request: BankRequest, context: HandlerContext): Promise<Outcome> {
+  if (context.session.kind === "invite" && request.operation !== "enrol") {
+    const message = "this session may only enrol a key (it was opened with an invite)";
+    return Promise.resolve({ operation: request.operation, ok: false, code: "not_allowed", message });
+  }
   switch (request.operation) {
     case "balance":
       return handleBalance(request, context);
@@ -20,5 +28,9 @@ export function route(request: BankRequest, context: HandlerContext): Promise<Ou
       return handleHistory(request, context);
     case "update_contact":
       return handleUpdateContact(request, context);
+    case "enrol":
+      return handleEnrol(request, context);
+    case "rotate_key":
+      return handleRotateKey(request, context);
   }
 }

@@ -14,6 +14,8 @@ import type { ServerConfig } from "./config.ts";
 import { openDemoAccounts } from "./demo.ts";
 import { ensurePrivateDir } from "../lib/files.ts";
 import { provisionDemoIdentities } from "./identities.ts";
+import { ensureBankKey } from "./bank_key.ts";
+import { nodeHandshakeCrypto } from "../protocol/node_crypto.ts";
 import type { IdentityDirectory } from "./ledger/ledger.ts";
 import { describeStore, openStore } from "./ledger/mod.ts";
 import type { BankStore } from "./ledger/mod.ts";
@@ -105,12 +107,14 @@ export async function serve(config: ServerConfig): Promise<number> {
 
 /** Makes the demo identities and their accounts (none when `--demo-clients 0`), and says what the store holds. */
 async function provisionDemo(store: BankStore, config: ServerConfig, storeName: string): Promise<void> {
-  const identities = await provisionDemoIdentities(store, {
+  const bank = await ensureBankKey(config.dataDir, nodeHandshakeCrypto);
+  const context = { store, crypto: nodeHandshakeCrypto, bankPublicKey: bank.publicKey };
+  const identities = await provisionDemoIdentities(context, {
     dataDir: config.dataDir,
     count: config.demoClients,
   });
   const accounts = await openDemoAccounts(store, await allIdentityNames(store));
-  log.info("Store: {store}; {identities} demo identities and {accounts} demo accounts made", {
+  log.info("Store: {store}; {identities} demo identities keyed and {accounts} demo accounts made", {
     store: storeName,
     identities,
     accounts,

@@ -15,16 +15,18 @@ import {
   TEXT_COMMAND_BYTES_MAX,
 } from "../protocol/limits.ts";
 import { LEDGER_CALL_TIMEOUT_MS } from "./limits.ts";
-import { isReservedIdentityName } from "../protocol/credential.ts";
+import { formatKeyId, isReservedIdentityName } from "../protocol/credential.ts";
+import type { HandshakeCrypto, Signer } from "../protocol/handshake_crypto.ts";
 import { decodeRequest, encodeResponse } from "../protocol/messages.ts";
 import { serverHandshake } from "../protocol/session.ts";
+import type { HandshakeFailure, ServerHandshakeResult } from "../protocol/session.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import { FrameType } from "../protocol/wire.ts";
 import type { WireErrorCode } from "../protocol/wire.ts";
-import type { BankRequest, Failure, HandlerContext, Outcome } from "./handlers/types.ts";
+import type { BankRequest, Failure, HandlerContext, Outcome, SessionKey } from "./handlers/types.ts";
 import { describeCode } from "../protocol/codes.ts";
 import type { Operation } from "../protocol/codes.ts";
-import type { IdentityDirectory, Ledger } from "./ledger/ledger.ts";
+import type { IdentityDirectory, IdentityKey, Ledger } from "./ledger/ledger.ts";
 import { serverLogger } from "./log.ts";
 import { ConnectionGuard, SessionControl } from "./session_control.ts";
 import type { SessionEnd } from "./session_control.ts";
@@ -53,8 +55,11 @@ export interface ServerContext {
   identities: IdentityDirectory;
   /** The newest generation the server has seen of an identity (0 if none): older sessions must end. */
   latestGeneration: (identity: string) => number;
-  /** Answers handshakes for unknown identities, so they look like wrong secrets. */
-  decoyAuthKey: Uint8Array;
+  /** The bank's signing key, which every challenge is signed with. */
+  bank: Signer;
+  /** Verified against for unknown names and keys, so they cost what a wrong key costs. */
+  decoyPublicKey: Uint8Array;
+  crypto: HandshakeCrypto;
   stats: StatsSink;
   /** Every live session, so that shutdown and revocation can end them. */
   sessions: Set<SessionControl>;
@@ -145,26 +150,7 @@ async function runSession(conn: PeerConn, parts: SessionParts): Promise<SessionE
       guard.arm(settings.frameTimeoutMs);
     },
   });
-  let generation = 0;
-  const handshake = await serverHandshake(transport, {
-    lookupAuthKey: async (name) => {
-      if (isReservedIdentityName(name)) return null;
-      const found = await context.identities.lookupIdentity(name);
-      generation = found?.generation ?? 0;
-      return found?.authKey ?? null;
-    },
-    decoyAuthKey: context.decoyAuthKey,
-    authorize: (identity) => (parts.connection.ticket.authenticate(identity) ? null : "rate_limited"),
-    ...(context.aead === undefined ? {} : { aead: context.aead }),
-  });
-  if (handshake.identity !== undefined) progress.identity = handshake.identity;
-  if (handshake.ok) {
-    control.identity = handshake.identity;
-    control.generation = generation;
-    if (context.latestGeneration(handshake.identity) > generation) {
-      control.requestStop("identity rotated or revoked");
-    }
-  }
+  const handshake = await authenticate(transport, parts);
   if (!handshake.ok) {
     if (handshake.reason === "refused") {
       return { kind: "rejected", reason: "identity_cap", detail: "the identity holds its most sessions" };
@@ -183,16 +169,90 @@ async function runSession(conn: PeerConn, parts: SessionParts): Promise<SessionE
   log.info("Connection {connection} from {peer} opened: authenticated as {identity}", { ...progress });
   const identitySlots = parts.connection.ticket.identitySlots;
   assert(identitySlots !== null, "An authenticated connection holds an identity slot");
+  const { key, transcript } = handshake;
+  const sessionKey: SessionKey = {
+    ...key,
+    transcript,
+    identities: context.identities,
+    crypto: context.crypto,
+  };
   return await serveRequests({
     transport,
     channel: handshake.channel,
     identity: handshake.identity,
     identitySlots,
+    key: sessionKey,
   }, parts);
 }
 
+/**
+ * The bank handshake, with the identity's key from the store: on success the session's control learns its
+ * identity, key and generation (and is stopped at once if the key was revoked meanwhile); a failed proof
+ * against an invite spends one of its attempts.
+ */
+async function authenticate(
+  transport: FrameTransport,
+  parts: SessionParts,
+): Promise<ServerHandshakeResult<IdentityKey>> {
+  const { context, progress, control } = parts;
+  let found: { key: IdentityKey; generation: number } | null = null;
+  const handshake = await serverHandshake(transport, {
+    lookupKey: async (name, keyId) => {
+      if (isReservedIdentityName(name)) return null;
+      found = await context.identities.lookupKey(name, formatKeyId(keyId));
+      return found?.key ?? null;
+    },
+    bank: context.bank,
+    decoyPublicKey: context.decoyPublicKey,
+    crypto: context.crypto,
+    authorize: (identity) => (parts.connection.ticket.authenticate(identity) ? null : "rate_limited"),
+    ...(context.aead === undefined ? {} : { aead: context.aead }),
+  });
+  if (handshake.identity !== undefined) progress.identity = handshake.identity;
+  if (!handshake.ok) {
+    await spendInviteOnFailure(context, { found, reason: handshake.reason });
+    return handshake;
+  }
+  const { generation } = found!;
+  control.identity = handshake.identity;
+  control.keyId = handshake.key.keyId;
+  control.generation = generation;
+  const check = { identity: handshake.identity, keyId: handshake.key.keyId, generation };
+  if (!(await stillUsable(context, check))) control.requestStop("key revoked");
+  return handshake;
+}
+
+/** A failed proof against an invite's key spends one of its attempts. */
+async function spendInviteOnFailure(
+  context: ServerContext,
+  failed: { found: { key: IdentityKey } | null; reason: HandshakeFailure },
+): Promise<void> {
+  const key = failed.found?.key;
+  if (key?.kind !== "invite") return;
+  if (!["proof_malformed", "signature_invalid", "finished_mismatch"].includes(failed.reason)) return;
+  await context.identities.spendInviteAttempt(key.identity, key.keyId).catch(() => {});
+}
+
+/**
+ * Whether a key looked up at the handshake is still usable: when the watcher has seen a newer generation
+ * of the identity (a change this handshake may have missed), the store is asked again.
+ */
+async function stillUsable(
+  context: ServerContext,
+  session: { identity: string; keyId: string; generation: number },
+): Promise<boolean> {
+  if (context.latestGeneration(session.identity) <= session.generation) return true;
+  return (await context.identities.lookupKey(session.identity, session.keyId).catch(() => null)) !== null;
+}
+
 async function serveRequests(
-  session: { transport: FrameTransport; channel: SealedChannel; identity: string; identitySlots: Slots },
+  session: {
+    transport: FrameTransport;
+    channel: SealedChannel;
+    identity: string;
+    identitySlots: Slots;
+    key: SessionKey;
+  },
   parts: SessionParts,
 ): Promise<SessionEnd> {
   const { transport, channel } = session;
@@ -226,6 +286,7 @@ async function serveRequests(
     const answer = await answerRequest(opened, {
       context,
       identity: session.identity,
+      key: session.key,
       budget: () => context.admission.takeRequest(session.identitySlots),
     });
     guard.arm(context.settings.frameTimeoutMs);
@@ -262,10 +323,10 @@ interface Answer {
  */
 async function answerRequest(
   opened: Extract<OpenResult, { ok: true }>,
-  parts: { context: ServerContext; identity: string; budget: () => TakeResult },
+  parts: { context: ServerContext; identity: string; key: SessionKey; budget: () => TakeResult },
 ): Promise<Answer> {
   const { settings, ledger } = parts.context;
-  const handlerContext = { identity: parts.identity, ledger };
+  const handlerContext: HandlerContext = { identity: parts.identity, ledger, session: parts.key };
   const limits = { transferLimitMinor: settings.transferLimitMinor };
   const run = async (request: BankRequest | Failure): Promise<Outcome> => {
     if ("ok" in request) return request;

@@ -21,8 +21,12 @@ export class SessionControl {
   readonly #guard: ConnectionGuard;
   #ending: SessionEnd | null = null;
   #busy = false;
-  /** The authenticated identity, once the handshake succeeded, and the generation it authenticated under. */
+  /**
+   * The authenticated identity and key, once the handshake succeeded, and the identity's generation it was
+   * last checked under.
+   */
   identity: string | null = null;
+  keyId: string | null = null;
   generation = 0;
 
   constructor(guard: ConnectionGuard) {

@@ -22,6 +22,12 @@ export function fromStructured(
       const { op: _op, id: _id, ...query } = request;
       return { operation: "history", ...query };
     }
+    case "enrol":
+      return { operation: "enrol", publicKey: request.publicKey, signature: request.signature };
+    case "rotate_key": {
+      const { publicKey, newKeySignature, oldKeySignature } = request;
+      return { operation: "rotate_key", publicKey, newKeySignature, oldKeySignature };
+    }
     case "transfer": {
       const amount = parseAmountMinor(request.amountMinorText, options.transferLimitMinor);
       if (!amount.ok) {
@@ -87,5 +93,13 @@ export function toStructured(id: string | null, outcome: Outcome): StructuredRes
     }
     case "update_contact":
       return { id, ok: true, result: { op: "update_contact", changed: outcome.changed } };
+    case "enrol":
+      return { id, ok: true, result: { op: "enrol", keyId: outcome.keyId } };
+    case "rotate_key":
+      return {
+        id,
+        ok: true,
+        result: { op: "rotate_key", keyId: outcome.keyId, revokedKeyId: outcome.revokedKeyId },
+      };
   }
 }

@@ -110,6 +110,8 @@ export function formatTextOutcome(outcome: Outcome): string {
     case "update_contact":
       return CONTACT_UPDATED;
     case "history":
+    case "enrol":
+    case "rotate_key":
       return INVALID_REQUEST;
   }
 }

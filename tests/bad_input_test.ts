@@ -6,7 +6,9 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { BankConnection } from "../client/connection.ts";
 import { randomBytes, utf8 } from "../lib/bytes.ts";
 import type { SealedChannel } from "../protocol/channel.ts";
+import { clientKeyOf } from "../protocol/credential.ts";
 import type { Credential } from "../protocol/credential.ts";
+import { webHandshakeCrypto } from "../protocol/handshake_crypto.ts";
 import { encodeFrame, writeAll } from "../protocol/frame.ts";
 import { clientHandshake } from "../protocol/session.ts";
 import { FrameTransport } from "../protocol/transport.ts";
@@ -32,7 +34,7 @@ function errorFrame(code: WireErrorCode): Uint8Array {
 async function authenticated(server: ServerHandle, credential: Credential) {
   const conn = await connectRaw(server);
   const transport = new FrameTransport(conn, { frameBytesMax: 64 * 1024 });
-  const handshake = await clientHandshake(transport, credential);
+  const handshake = await clientHandshake(transport, await clientKeyOf(webHandshakeCrypto, credential));
   if (!handshake.ok) throw new Error(handshake.error);
   return { conn, transport, channel: handshake.channel };
 }
@@ -114,22 +116,30 @@ Deno.test("server rejects bad input with a clear error and keeps serving", async
     await other.conn.close();
   });
 
-  await t.step("a handshake with another client's secret", async () => {
+  await t.step("a handshake with another client's key under client-1's key id", async () => {
     const conn = await connectRaw(server);
     const transport = new FrameTransport(conn, { frameBytesMax: 64 * 1024 });
-    const result = await clientHandshake(transport, { identity: "client-1", secret: client2.secret });
+    const [own, other] = await Promise.all(
+      [client1, client2].map((credential) => clientKeyOf(webHandshakeCrypto, credential)),
+    );
+    const result = await clientHandshake(transport, { ...own!, signer: other!.signer });
     assertEquals(result.ok, false);
     assertEquals(!result.ok && result.code, "handshake_failed");
-    await expectRejected(server, localPort(conn), "handshake_failed \\(proof_mismatch");
+    await expectRejected(server, localPort(conn), "handshake_failed \\(signature_invalid");
     conn.close();
   });
 
   await t.step("an unknown identity", async () => {
     const conn = await connectRaw(server);
     const transport = new FrameTransport(conn, { frameBytesMax: 64 * 1024 });
-    const result = await clientHandshake(transport, { identity: "mallory", secret: randomBytes(32) });
+    const stranger = await clientKeyOf(webHandshakeCrypto, {
+      ...client1,
+      identity: "mallory",
+      privateKey: randomBytes(32),
+    });
+    const result = await clientHandshake(transport, stranger);
     assertEquals(!result.ok && result.code, "handshake_failed");
-    await expectRejected(server, localPort(conn), "handshake_failed \\(unknown_identity");
+    await expectRejected(server, localPort(conn), "handshake_failed \\(unknown_key");
     conn.close();
   });
 

@@ -5,13 +5,15 @@
 import { assert, assertEquals, assertGreater, assertMatch } from "@std/assert";
 import { utf8 } from "../../lib/bytes.ts";
 import type { Credential } from "../../protocol/credential.ts";
-import { deriveAuthKey } from "../../protocol/handshake.ts";
+import { webHandshakeCrypto } from "../../protocol/handshake_crypto.ts";
+import { loadBankKey } from "../../server/bank_key.ts";
 import { serverHandshake } from "../../protocol/session.ts";
 import { FrameTransport } from "../../protocol/transport.ts";
 import { FrameType } from "../../protocol/wire.ts";
 import { CLIENT_SOURCE, startServer } from "../../tools/harness.ts";
 import type { ServerHandle } from "../../tools/harness.ts";
-import { benchExitCode, parseDurationMs, parseMix } from "./cli.ts";
+import { benchExitCode, parseMix } from "./cli.ts";
+import { parseDurationMs } from "../../lib/options.ts";
 import { runBench } from "./run.ts";
 import type { BenchReport } from "./types.ts";
 
@@ -58,7 +60,8 @@ Deno.test("parseDurationMs() and parseMix() read the command line's forms and re
     ["-1s", null],
     ["05s", null],
     ["10 s", null],
-    ["1d", null],
+    ["1d", 86_400_000],
+    ["1w", null],
     ["", null],
   ];
   for (const [text, expected] of durations) assertEquals(parseDurationMs(text), expected, text);
@@ -197,12 +200,14 @@ async function startFakeServer(
     cert: await Deno.readTextFile(`${server.dataDir}/server.crt`),
     key: await Deno.readTextFile(`${server.dataDir}/server.key`),
   });
-  const authKey = await deriveAuthKey(options.credential.secret);
+  const bank = await loadBankKey(server.dataDir, webHandshakeCrypto);
+  const client = await webHandshakeCrypto.signer(options.credential.privateKey);
   const serve = async (conn: Deno.TlsConn) => {
     const transport = new FrameTransport(conn, { frameBytesMax: 65_536 });
     const handshake = await serverHandshake(transport, {
-      lookupAuthKey: () => authKey,
-      decoyAuthKey: authKey,
+      bank,
+      lookupKey: () => Promise.resolve(client),
+      decoyPublicKey: client.publicKey,
     });
     if (!handshake.ok) throw new Error(`Fake server handshake failed: ${handshake.detail}`);
     for (let answers = 0;; answers++) {
@@ -283,7 +288,12 @@ Deno.test("bank-client bench stops with exit 3 without credentials or without a 
     );
 
     await Deno.mkdir(`${dataDir}/clients`);
-    const credential = { version: 1, identity: "client-1", secret: "A".repeat(43) };
+    const credential = {
+      version: 2,
+      identity: "client-1",
+      private_key: "A".repeat(43),
+      bank_public_key: "A".repeat(43),
+    };
     await Deno.writeTextFile(`${dataDir}/clients/client-1.json`, JSON.stringify(credential));
     const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (closed.addr as Deno.NetAddr).port;

@@ -5,10 +5,10 @@
  * @module
  */
 import { fileExists } from "../../lib/files.ts";
-import { formatOptionHelp, Options, UsageError } from "../../lib/options.ts";
+import { formatOptionHelp, Options, parseDurationMs, UsageError } from "../../lib/options.ts";
 import type { OptionSpec } from "../../lib/options.ts";
-import { aeadByName } from "../../protocol/aead.ts";
-import type { AeadName } from "../../protocol/aead.ts";
+import { aeadByName } from "../../protocol/node_crypto.ts";
+import type { AeadName } from "../../protocol/node_crypto.ts";
 import type { Credential } from "../../protocol/credential.ts";
 import { caPathOf, credentialPathOf, DATA_DIR_DEFAULT, demoIdentityName } from "../../protocol/demo.ts";
 import { HOST_DEFAULT, PORT_DEFAULT } from "../../protocol/limits.ts";
@@ -27,16 +27,7 @@ import { formatBenchJson, formatBenchReport } from "./report.ts";
 import { runBench } from "./run.ts";
 import type { BenchMix, BenchProgress, BenchReport } from "./types.ts";
 
-const DURATION_PATTERN = /^(0|[1-9][0-9]{0,9})(ms|s|m|h)$/;
-const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 const MIX_PATTERN = /^([0-9]{1,4}):([0-9]{1,4}):([0-9]{1,4})$/;
-
-/** Reads a duration such as `500ms`, `10s`, `2m` or `1h`; null when the text is not one. */
-export function parseDurationMs(text: string): number | null {
-  const match = DURATION_PATTERN.exec(text);
-  if (match === null) return null;
-  return Number(match[1]) * DURATION_UNIT_MS[match[2]!]!;
-}
 
 /** Reads a mix `BALANCE:TRANSFER:CONTACT` of whole weights, at least one of them positive; null otherwise. */
 export function parseMix(text: string): BenchMix | null {

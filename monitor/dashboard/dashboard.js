@@ -19,6 +19,9 @@ var FRAME_BYTES_MIN = 1024;
 var FRAME_BYTES_MAX = 1024 * 1024;
 var IDENTITY_NAME_BYTES_MAX = 64;
 var HANDSHAKE_NONCE_BYTES = 32;
+var KEY_BYTES = 32;
+var ED25519_SIGNATURE_BYTES = 64;
+var MAC_BYTES = 32;
 var GCM_TAG_BYTES = 16;
 var SEALED_HEADER_BYTES = 9;
 var SESSION_FRAMES_MAX = 2n ** 48n;
@@ -49,8 +52,105 @@ assert(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX, "Default history page must fit 
 assert(HISTORY_PAGE_MAX * 200 < FRAME_BYTES_DEFAULT, "A history page must fit one frame");
 assert(BigInt(SESSION_REQUESTS_MAX) < SESSION_FRAMES_MAX, "Session requests must fit the frame counter");
 
+// protocol/handshake_crypto.ts
+var PKCS8_PREFIX_ED25519 = new Uint8Array([
+  48,
+  46,
+  2,
+  1,
+  0,
+  48,
+  5,
+  6,
+  3,
+  43,
+  101,
+  112,
+  4,
+  34,
+  4,
+  32
+]);
+var PKCS8_PREFIX_X25519 = new Uint8Array([
+  48,
+  46,
+  2,
+  1,
+  0,
+  48,
+  5,
+  6,
+  3,
+  43,
+  101,
+  110,
+  4,
+  34,
+  4,
+  32
+]);
+var SPKI_PREFIX_ED25519 = new Uint8Array([
+  48,
+  42,
+  48,
+  5,
+  6,
+  3,
+  43,
+  101,
+  112,
+  3,
+  33,
+  0
+]);
+var subtle = globalThis.crypto.subtle;
+
+// protocol/credential.ts
+var IDENTITY_PATTERN = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${IDENTITY_NAME_BYTES_MAX - 1}}$`);
+
+// protocol/handshake.ts
+var SIGNATURE_PAD = new Uint8Array(64).fill(32);
+var CHALLENGE_SIGNED_BYTES = 1 + HANDSHAKE_NONCE_BYTES + KEY_BYTES;
+var CHALLENGE_BYTES = CHALLENGE_SIGNED_BYTES + ED25519_SIGNATURE_BYTES + MAC_BYTES;
+var PROOF_SIGNED_BYTES = 1 + ED25519_SIGNATURE_BYTES;
+var PROOF_BYTES = PROOF_SIGNED_BYTES + MAC_BYTES;
+var ACCEPT_BYTES = 1 + MAC_BYTES;
+
+// protocol/key_messages.ts
+var KEY_FIELDS = {
+  enrol: [
+    "public_key",
+    "signature"
+  ],
+  rotate_key: [
+    "public_key",
+    "new_key_signature",
+    "old_key_signature"
+  ]
+};
+
 // protocol/messages.ts
 var ACCOUNT_ID_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${ACCOUNT_ID_BYTES_MAX}}$`);
+var FIELDS_BY_OPERATION = {
+  balance: [],
+  transfer: [
+    "from",
+    "to",
+    "amount_minor",
+    "idempotency_key"
+  ],
+  history: [
+    "account",
+    "limit",
+    "before"
+  ],
+  update_contact: [
+    "email",
+    "phone",
+    "address"
+  ],
+  ...KEY_FIELDS
+};
 var CURSOR_MAX = 2n ** 63n - 1n;
 function isAccountId(text) {
   return ACCOUNT_ID_PATTERN.test(text);

@@ -5,11 +5,14 @@
  * @module
  */
 import type { ErrorCode, Operation } from "../../protocol/codes.ts";
+import type { HandshakeCrypto } from "../../protocol/handshake_crypto.ts";
 import type {
   Account,
   ContactDetails,
   ContactField,
   HistoryItem,
+  IdentityDirectory,
+  KeyKind,
   Ledger,
   Transfer,
 } from "../ledger/ledger.ts";
@@ -24,13 +27,22 @@ export type BankRequest =
     idempotencyKey: string;
   }
   | { operation: "history"; accountId?: string; limit: number; beforeEntry?: bigint }
-  | { operation: "update_contact"; details: ContactDetails };
+  | { operation: "update_contact"; details: ContactDetails }
+  | { operation: "enrol"; publicKey: Uint8Array; signature: Uint8Array }
+  | {
+    operation: "rotate_key";
+    publicKey: Uint8Array;
+    newKeySignature: Uint8Array;
+    oldKeySignature: Uint8Array;
+  };
 
 export type Outcome =
   | { operation: "balance"; ok: true; accounts: Account[] }
   | { operation: "transfer"; ok: true; code: "ok" | "exists"; transfer: Transfer }
   | { operation: "history"; ok: true; items: HistoryItem[]; nextBeforeEntry: bigint | null }
   | { operation: "update_contact"; ok: true; changed: ContactField[] }
+  | { operation: "enrol"; ok: true; keyId: string }
+  | { operation: "rotate_key"; ok: true; keyId: string; revokedKeyId: string }
   | Failure;
 
 /** A refused request. `operation` is null when the request named no operation we know. */
@@ -43,10 +55,24 @@ export interface Failure {
   retryAfterS?: number;
 }
 
-/** Everything a handler may use: who asks, and the ledger. Handlers never see a database. */
+/**
+ * The session a request arrives on: the key it authenticated with (an invite's key may only enrol), its
+ * transcript hash (what key changes sign), and the identity directory and crypto key changes need.
+ */
+export interface SessionKey {
+  keyId: string;
+  kind: KeyKind;
+  publicKey: Uint8Array;
+  transcript: Uint8Array;
+  identities: IdentityDirectory;
+  crypto: HandshakeCrypto;
+}
+
+/** Everything a handler may use: who asks, on which session, and the ledger. Handlers never see a database. */
 export interface HandlerContext {
   identity: string;
   ledger: Ledger;
+  session: SessionKey;
 }
 
 export type Handler<R extends BankRequest> = (request: R, context: HandlerContext) => Promise<Outcome>;

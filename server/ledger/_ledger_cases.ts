@@ -5,9 +5,9 @@
  * @module
  */
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
-import { ACCOUNTS_PER_OWNER_MAX, ISSUANCE_MINOR_MAX } from "./limits.ts";
+import { ACCOUNTS_PER_OWNER_MAX, IDENTITY_KEYS_MAX, ISSUANCE_MINOR_MAX } from "./limits.ts";
 import { EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
-import type { BankStore, Ledger, TransferInput, TransferResult } from "./ledger.ts";
+import type { BankStore, Ledger, NewKey, TransferInput, TransferResult } from "./ledger.ts";
 import { seededRandom } from "../../lib/random.ts";
 
 /** A fresh, empty ledger for one case, and a way to run raw SQL against its database. */
@@ -25,6 +25,19 @@ export interface LedgerCase {
 }
 
 const DEPOSIT = 50_000n;
+
+/** A made-up public key and its id: the store checks neither against the other, the server does. */
+function publicKeyOf(n: number): Uint8Array {
+  return new Uint8Array(32).fill(n);
+}
+
+function keyIdOf(n: number): string {
+  return n.toString(16).padStart(2, "0").repeat(16);
+}
+
+function deviceKey(n: number): NewKey {
+  return { kind: "device", keyId: keyIdOf(n), publicKey: publicKeyOf(n) };
+}
 
 async function openPair(ledger: Ledger): Promise<void> {
   for (const [owner, id] of [["alice", "A1"], ["bob", "B1"]]) {
@@ -371,29 +384,23 @@ export const LEDGER_CASES: readonly LedgerCase[] = [
     },
   },
   {
-    name: "identities: add, look up, rotate and revoke, each change numbered in order",
+    name: "identities: add, list and revoke, each change numbered in order",
     async fn({ ledger }) {
-      const key = (fill: number) => new Uint8Array(32).fill(fill);
-      assertEquals(await ledger.addIdentity("client-1", key(1)), "ok");
-      assertEquals(await ledger.addIdentity("client-1", key(9)), "exists");
-      assertEquals(await ledger.addIdentity("client-2", key(2)), "ok");
-      assertEquals(await ledger.lookupIdentity("client-1"), { authKey: key(1), generation: 1 });
-      assertEquals(await ledger.lookupIdentity("nobody"), null);
+      assertEquals(await ledger.addIdentity("client-1"), "ok");
+      assertEquals(await ledger.addIdentity("client-1"), "exists");
+      assertEquals(await ledger.addIdentity("client-2"), "ok");
       const start = await ledger.identityChangesSince(0, { limit: 10 });
       assertEquals(start.changes.map((change) => change.name), ["client-1", "client-2"]);
-      assertEquals(await ledger.rotateIdentity("client-1", key(3)), "ok");
-      assertEquals(await ledger.lookupIdentity("client-1"), { authKey: key(3), generation: 2 });
+      assertEquals(await ledger.addKey("client-1", deviceKey(1)), "ok");
       assertEquals(await ledger.revokeIdentity("client-2"), "ok");
-      assertEquals(await ledger.lookupIdentity("client-2"), null, "a revoked identity cannot authenticate");
-      assertEquals(await ledger.rotateIdentity("client-2", key(4)), "not_found", "revocation is final");
+      assertEquals(await ledger.addKey("client-2", deviceKey(2)), "not_found", "revocation is final");
       assertEquals(await ledger.revokeIdentity("nobody"), "not_found");
       const later = await ledger.identityChangesSince(start.cursor, { limit: 10 });
       assertEquals(later.changes, [
         { name: "client-1", status: "active", generation: 2 },
         { name: "client-2", status: "revoked", generation: 2 },
       ]);
-      const one = await ledger.identityChangesSince(start.cursor, { limit: 1 });
-      assertEquals(one.changes.length, 1);
+      assertEquals((await ledger.identityChangesSince(start.cursor, { limit: 1 })).changes.length, 1);
       assertEquals((await ledger.identityChangesSince(later.cursor, { limit: 10 })).changes, []);
       assertEquals(await ledger.countIdentities(), 2);
       const listed = await ledger.listIdentities({ limit: 10 });
@@ -401,11 +408,103 @@ export const LEDGER_CASES: readonly LedgerCase[] = [
         ["client-1", "active", 2],
         ["client-2", "revoked", 2],
       ]);
+      const after = await ledger.listIdentities({ limit: 10, after: "client-1" });
+      assertEquals(after.map((record) => record.name), ["client-2"]);
+    },
+  },
+  {
+    name: "identity keys: only public halves, looked up by id, revoked and replaced in one commit",
+    async fn({ ledger }) {
+      assertEquals(await ledger.addKey("client-1", deviceKey(1)), "not_found", "no such identity");
+      await ledger.addIdentity("client-1");
+      await ledger.addIdentity("client-2");
+      assertEquals(await ledger.addKey("client-1", deviceKey(1)), "ok");
+      assertEquals(await ledger.addKey("client-1", deviceKey(1)), "key_exists");
+      assertEquals(await ledger.addKey("client-2", deviceKey(1)), "key_exists", "one key, one identity");
+      const found = await ledger.lookupKey("client-1", keyIdOf(1));
+      assertEquals(found?.key.publicKey, publicKeyOf(1));
+      assertEquals([found?.key.kind, found?.key.status, found?.generation], ["device", "active", 2]);
+      assertEquals(await ledger.lookupKey("client-2", keyIdOf(1)), null, "a key of another identity");
+      assertEquals(await ledger.lookupKey("client-1", keyIdOf(7)), null);
+
+      assertEquals(await ledger.replaceKey("client-1", { oldKeyId: keyIdOf(1), key: deviceKey(3) }), "ok");
+      assertEquals(await ledger.lookupKey("client-1", keyIdOf(1)), null, "the old key is revoked");
+      assertEquals((await ledger.lookupKey("client-1", keyIdOf(3)))?.generation, 3);
       assertEquals(
-        (await ledger.listIdentities({ limit: 10, after: "client-1" })).map((record) => record.name),
-        [
-          "client-2",
-        ],
+        await ledger.replaceKey("client-1", { oldKeyId: keyIdOf(1), key: deviceKey(4) }),
+        "not_found",
+      );
+      assertEquals(await ledger.revokeKey("client-1", keyIdOf(3)), "ok");
+      assertEquals(await ledger.revokeKey("client-1", keyIdOf(3)), "not_found");
+      const keys = await ledger.listKeys("client-1", { limit: 10 });
+      assertEquals(keys.map((key) => [key.keyId, key.status]), [[keyIdOf(3), "revoked"], [
+        keyIdOf(1),
+        "revoked",
+      ]]);
+
+      await ledger.addKey("client-2", deviceKey(5));
+      assertEquals(await ledger.revokeIdentity("client-2"), "ok");
+      assertEquals(
+        await ledger.lookupKey("client-2", keyIdOf(5)),
+        null,
+        "a revoked identity's keys are dead",
+      );
+    },
+  },
+  {
+    name: "identity keys: an invite works before its deadline and while it has attempts; keys are capped",
+    async fn({ ledger }) {
+      await ledger.addIdentity("client-1");
+      const deadline = new Date(Date.now() + 3_600_000);
+      const invite = {
+        kind: "invite" as const,
+        keyId: keyIdOf(1),
+        publicKey: publicKeyOf(1),
+        expiresAt: deadline,
+      };
+      assertEquals(await ledger.addKey("client-1", { ...invite, attemptsLeft: 2 }), "ok");
+      assertEquals((await ledger.lookupKey("client-1", keyIdOf(1)))?.key.attemptsLeft, 2);
+      await ledger.spendInviteAttempt("client-1", keyIdOf(1));
+      assertEquals((await ledger.lookupKey("client-1", keyIdOf(1)))?.key.attemptsLeft, 1);
+      await ledger.spendInviteAttempt("client-1", keyIdOf(1));
+      assertEquals(await ledger.lookupKey("client-1", keyIdOf(1)), null, "no attempts left");
+      await ledger.spendInviteAttempt("client-1", keyIdOf(1));
+      assertEquals(
+        (await ledger.listKeys("client-1", { limit: 10 }))[0]?.attemptsLeft,
+        0,
+        "never below zero",
+      );
+
+      const past = { kind: "invite" as const, keyId: keyIdOf(2), publicKey: publicKeyOf(2), attemptsLeft: 3 };
+      assertEquals(
+        await ledger.addKey("client-1", { ...past, expiresAt: new Date(Date.now() - 1_000) }),
+        "ok",
+      );
+      assertEquals(await ledger.lookupKey("client-1", keyIdOf(2)), null, "past its deadline");
+      assertEquals(
+        await ledger.replaceKey("client-1", { oldKeyId: keyIdOf(2), key: deviceKey(3) }),
+        "not_found",
+      );
+
+      const fresh = {
+        kind: "invite" as const,
+        keyId: keyIdOf(4),
+        publicKey: publicKeyOf(4),
+        attemptsLeft: 3,
+      };
+      assertEquals(await ledger.addKey("client-1", { ...fresh, expiresAt: deadline }), "ok");
+      assertEquals(await ledger.replaceKey("client-1", { oldKeyId: keyIdOf(4), key: deviceKey(5) }), "ok");
+      assertEquals(await ledger.lookupKey("client-1", keyIdOf(4)), null, "an invite enrols once");
+      assertEquals((await ledger.lookupKey("client-1", keyIdOf(5)))?.key.kind, "device");
+
+      for (let n = 6; n < 6 + IDENTITY_KEYS_MAX - 1; n++) {
+        assertEquals(await ledger.addKey("client-1", deviceKey(n)), "ok");
+      }
+      assertEquals(await ledger.addKey("client-1", deviceKey(50)), "key_limit");
+      assertEquals(
+        await ledger.replaceKey("client-1", { oldKeyId: keyIdOf(5), key: deviceKey(51) }),
+        "ok",
+        "a swap keeps the count",
       );
     },
   },

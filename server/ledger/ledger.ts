@@ -152,15 +152,42 @@ export interface Ledger extends AsyncDisposable {
 
 export type IdentityStatus = "active" | "revoked";
 
-/** An identity as the store keeps it: the auth key derived from the client's secret, never the secret. */
+/** An identity as the store keeps it. Its keys are {@link IdentityKey}s: public halves only. */
 export interface IdentityRecord {
   name: string;
   status: IdentityStatus;
-  /** Grows by one on every rotation and revocation; a session made under an older one must end. */
+  /** Grows by one on every change of the identity or its keys; sessions made under an older one are checked. */
   generation: number;
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** A device's own key pair, or an invite's (derived from a one-time code) that may enrol one device. */
+export type KeyKind = "device" | "invite";
+export type KeyStatus = "active" | "revoked";
+
+/** A public key an identity authenticates with; the private half never reaches the bank. */
+export interface IdentityKey {
+  identity: string;
+  /** 32 hex digits: the first half of the public key's SHA-256. */
+  keyId: string;
+  publicKey: Uint8Array;
+  kind: KeyKind;
+  status: KeyStatus;
+  /** An invite's deadline and the failed handshakes it may still take; null for a device key. */
+  expiresAt: Date | null;
+  attemptsLeft: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A key to add: a device key, or an invite with its deadline and attempts. */
+export type NewKey =
+  | { kind: "device"; keyId: string; publicKey: Uint8Array }
+  | { kind: "invite"; keyId: string; publicKey: Uint8Array; expiresAt: Date; attemptsLeft: number };
+
+/** How a key change ended: done, no such active identity or key, the key already known, or too many keys. */
+export type KeyChangeResult = "ok" | "not_found" | "key_exists" | "key_limit";
 
 /** Identity changes after a cursor, oldest first, with the cursor to ask from next time. */
 export interface IdentityChanges {
@@ -169,15 +196,25 @@ export interface IdentityChanges {
 }
 
 /**
- * The identities a store knows, shared by every server process on it. Writes are serialized, so change
- * numbers follow commit order and {@link IdentityDirectory.identityChangesSince} never misses one.
+ * The identities a store knows and their public keys, shared by every server process on it. Writes are
+ * serialized, so change numbers follow commit order and {@link IdentityDirectory.identityChangesSince}
+ * never misses one. Every change of a key moves its identity to a new generation and change number.
  */
 export interface IdentityDirectory {
-  /** The auth key and generation of an active identity, or null (unknown or revoked). */
-  lookupIdentity(name: string): Promise<{ authKey: Uint8Array; generation: number } | null>;
-  addIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "exists">;
-  /** Replaces the auth key of an active identity (a new secret). */
-  rotateIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "not_found">;
+  /**
+   * A key an identity may authenticate with now, and the identity's generation: an active key of an active
+   * identity (an invite only before its deadline and with attempts left); null otherwise.
+   */
+  lookupKey(name: string, keyId: string): Promise<{ key: IdentityKey; generation: number } | null>;
+  addIdentity(name: string): Promise<"ok" | "exists">;
+  addKey(name: string, key: NewKey): Promise<KeyChangeResult>;
+  /** Revokes one usable key and adds another in one commit: enrolment (an invite's key by a device's) and rotation. */
+  replaceKey(name: string, change: { oldKeyId: string; key: NewKey }): Promise<KeyChangeResult>;
+  revokeKey(name: string, keyId: string): Promise<"ok" | "not_found">;
+  /** Counts one failed handshake against an active invite; at zero attempts it stops working. */
+  spendInviteAttempt(name: string, keyId: string): Promise<void>;
+  /** The identity's keys, newest first: every active one, then the most recent revoked ones. */
+  listKeys(name: string, query: { limit: number }): Promise<IdentityKey[]>;
   revokeIdentity(name: string): Promise<"ok" | "not_found">;
   listIdentities(query: { limit: number; after?: string }): Promise<IdentityRecord[]>;
   countIdentities(): Promise<number>;

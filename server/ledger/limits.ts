@@ -61,3 +61,9 @@ assert(GROUP_COMMIT_BATCH_DEFAULT <= GROUP_COMMIT_BATCH_MAX, "Default batch with
 assert(GROUP_COMMIT_WAIT_MS_DEFAULT <= GROUP_COMMIT_WAIT_MS_MAX, "Default wait within the maximum");
 assert(POSTGRES_BATCHES_IN_FLIGHT <= GROUP_COMMIT_IN_FLIGHT_MAX, "PostgreSQL batches within the maximum");
 assert(POSTGRES_BATCHES_IN_FLIGHT < DATABASE_POOL_MAX, "Batches leave pool connections for reads");
+
+/** Keys an identity may hold usable at once (devices and an invite): each is a way in, so few. */
+export const IDENTITY_KEYS_MAX = 8;
+/** Keys one listing shows (active ones first, then the most recent revoked). */
+export const IDENTITY_KEYS_PAGE_MAX = 100;
+assert(IDENTITY_KEYS_MAX <= IDENTITY_KEYS_PAGE_MAX, "Every usable key fits one listing");

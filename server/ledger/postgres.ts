@@ -22,7 +22,6 @@ import {
   DATABASE_CLOSE_TIMEOUT_S,
   DATABASE_POOL_MAX,
   GROUP_COMMIT_DEADLINE_MS,
-  IDENTITIES_PAGE_MAX,
   LEDGER_ATTEMPTS_MAX,
   LEDGER_RETRY_DELAY_MS_MAX,
   POSTGRES_BATCHES_IN_FLIGHT,
@@ -38,7 +37,10 @@ import type {
   HistoryQuery,
   HistoryResult,
   IdentityChanges,
+  IdentityKey,
   IdentityRecord,
+  KeyChangeResult,
+  NewKey,
   OpenAccountInput,
   OpenAccountResult,
   StatusResult,
@@ -56,7 +58,7 @@ import {
   reportFromFacts,
 } from "./rules.ts";
 import type { JournalEntry } from "./rules.ts";
-import { contactChangeFromRow, encodeAuthKey, toAccount, toHistoryItem } from "./rows.ts";
+import { contactChangeFromRow, toAccount, toHistoryItem } from "./rows.ts";
 import type { AccountRow, HistoryRow } from "./rows.ts";
 import { MIGRATIONS, MIGRATIONS_TABLE, planMigrations } from "./schema.ts";
 import { collectVerifyRowsAsync, factsFromRows } from "./verify.ts";
@@ -71,23 +73,18 @@ import {
 } from "./postgres_batch.ts";
 import type { ContactUpdate } from "./postgres_batch.ts";
 import { commitContactsPlanned, updateContactIn } from "./postgres_contacts.ts";
+import { PostgresIdentities } from "./postgres_identities.ts";
 import type { GroupCommitOptions, Settled } from "./group_commit.ts";
 import {
-  addIdentityIn,
-  changeIdentityIn,
   connect,
-  countIdentitiesIn,
   describe,
   describeTarget,
   findAccount,
   findTransferIn,
-  identityChangesIn,
   isConflict,
   isDataError,
   isIdempotencyConflict,
-  listIdentitiesIn,
   lockAccounts,
-  lookupIdentityIn,
   MIGRATION_LOCK_KEY,
   redact,
   sleep,
@@ -109,6 +106,7 @@ export class PostgresLedger implements BankStore {
   readonly store = "postgres";
   readonly #sql: Database;
   readonly #now: () => Date;
+  readonly #identities: PostgresIdentities;
   readonly #group: GroupCommit<TransferInput, TransferResult>;
   readonly #contactGroup: GroupCommit<ContactUpdate, ContactResult>;
   #closed = false;
@@ -116,6 +114,11 @@ export class PostgresLedger implements BankStore {
   private constructor(sql: Database, options: { now: () => Date; groupCommit: GroupCommitOptions }) {
     this.#sql = sql;
     this.#now = options.now;
+    this.#identities = new PostgresIdentities({
+      use: (work) => this.#use(work),
+      write: (work) => this.#write(work),
+      now: () => this.#now(),
+    });
     this.#group = new GroupCommit(
       (inputs, deadlineMs) => this.#commitBatch(inputs, deadlineMs),
       options.groupCommit,
@@ -489,37 +492,48 @@ export class PostgresLedger implements BankStore {
     });
   }
 
-  lookupIdentity(name: string): Promise<{ authKey: Uint8Array; generation: number } | null> {
-    return this.#use((sql) => lookupIdentityIn(sql, name));
+  lookupKey(name: string, keyId: string): Promise<{ key: IdentityKey; generation: number } | null> {
+    return this.#identities.lookupKey(name, keyId);
   }
 
-  addIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "exists"> {
-    return this.#write((tx) => addIdentityIn(tx, { name, authKey, now: this.#now() }));
+  addIdentity(name: string): Promise<"ok" | "exists"> {
+    return this.#identities.addIdentity(name);
   }
 
-  rotateIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "not_found"> {
-    const change = { authKey: encodeAuthKey(authKey), status: "active" as const };
-    return this.#write((tx) => changeIdentityIn(tx, { name, change, now: this.#now() }));
+  addKey(name: string, key: NewKey): Promise<KeyChangeResult> {
+    return this.#identities.addKey(name, key);
+  }
+
+  replaceKey(name: string, change: { oldKeyId: string; key: NewKey }): Promise<KeyChangeResult> {
+    return this.#identities.replaceKey(name, change);
+  }
+
+  revokeKey(name: string, keyId: string): Promise<"ok" | "not_found"> {
+    return this.#identities.revokeKey(name, keyId);
+  }
+
+  spendInviteAttempt(name: string, keyId: string): Promise<void> {
+    return this.#identities.spendInviteAttempt(name, keyId);
+  }
+
+  listKeys(name: string, query: { limit: number }): Promise<IdentityKey[]> {
+    return this.#identities.listKeys(name, query);
   }
 
   revokeIdentity(name: string): Promise<"ok" | "not_found"> {
-    return this.#write((tx) =>
-      changeIdentityIn(tx, { name, change: { status: "revoked" }, now: this.#now() })
-    );
+    return this.#identities.revokeIdentity(name);
   }
 
   listIdentities(query: { limit: number; after?: string }): Promise<IdentityRecord[]> {
-    checkPage(query.limit, { max: IDENTITIES_PAGE_MAX, what: "Identity" });
-    return this.#use((sql) => listIdentitiesIn(sql, query));
+    return this.#identities.listIdentities(query);
   }
 
   countIdentities(): Promise<number> {
-    return this.#use((sql) => countIdentitiesIn(sql));
+    return this.#identities.countIdentities();
   }
 
   identityChangesSince(cursor: number, query: { limit: number }): Promise<IdentityChanges> {
-    checkPage(query.limit, { max: IDENTITIES_PAGE_MAX, what: "Identity change" });
-    return this.#use((sql) => identityChangesIn(sql, { cursor, limit: query.limit }));
+    return this.#identities.identityChangesSince(cursor, query);
   }
 
   ping(): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import postgres from "postgres";
 import { assert } from "../../lib/assert.ts";
-import type { Account, IdentityChanges, IdentityRecord, IdentityStatus, Transfer } from "./ledger.ts";
+import type { Account, Transfer } from "./ledger.ts";
 import {
   DATABASE_BACKOFF_S_MAX,
   DATABASE_BACKOFF_S_MIN,
@@ -16,15 +16,8 @@ import {
   DATABASE_STATEMENT_TIMEOUT_MS,
   LEDGER_RETRY_DELAY_MS_MAX,
 } from "./limits.ts";
-import {
-  encodeAuthKey,
-  toAccount,
-  toIdentityChanges,
-  toIdentityKey,
-  toIdentityRecord,
-  toTransfer,
-} from "./rows.ts";
-import type { AccountRow, IdentityKeyRow, IdentityRow, JournalRow } from "./rows.ts";
+import { toAccount, toTransfer } from "./rows.ts";
+import type { AccountRow, JournalRow } from "./rows.ts";
 
 export type Types = { bigint: bigint };
 export type Database = postgres.Sql<Types>;
@@ -157,72 +150,4 @@ export function sleep(milliseconds: number): Promise<void> {
     `Delay ${milliseconds} is out of range`,
   );
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
-}
-
-/** The identity an auth key is looked up for: active ones only. */
-export async function lookupIdentityIn(
-  sql: Query,
-  name: string,
-): Promise<{ authKey: Uint8Array; generation: number } | null> {
-  const [row] = await sql<IdentityKeyRow[]>`
-    SELECT auth_key, generation FROM identities WHERE name = ${name} AND status = 'active'`;
-  return row === undefined ? null : toIdentityKey(row);
-}
-
-/** Adds an identity (generation 1, the next change number); "exists" when the name is taken. */
-export async function addIdentityIn(
-  tx: Query,
-  identity: { name: string; authKey: Uint8Array; now: Date },
-): Promise<"ok" | "exists"> {
-  await lockIdentities(tx);
-  const [existing] = await tx`SELECT name FROM identities WHERE name = ${identity.name}`;
-  if (existing !== undefined) return "exists";
-  await tx`
-    INSERT INTO identities (name, auth_key, status, generation, change_seq, created_at, updated_at)
-    VALUES (${identity.name}, ${encodeAuthKey(identity.authKey)}, 'active', 1,
-      (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM identities), ${identity.now}, ${identity.now})`;
-  return "ok";
-}
-
-/** Rotates or revokes an active identity: a new generation and the next change number. */
-export async function changeIdentityIn(
-  tx: Query,
-  parts: { name: string; change: { authKey?: string; status: IdentityStatus }; now: Date },
-): Promise<"ok" | "not_found"> {
-  const { name, change } = parts;
-  await lockIdentities(tx);
-  const rows = await tx`
-    UPDATE identities SET auth_key = COALESCE(${
-    change.authKey ?? null
-  }::text, auth_key), status = ${change.status},
-      generation = generation + 1, change_seq = (SELECT MAX(change_seq) + 1 FROM identities),
-      updated_at = ${parts.now}
-    WHERE name = ${name} AND status = 'active' RETURNING name`;
-  assert(rows.length <= 1, `Identity ${name} must be one row`);
-  return rows.length === 1 ? "ok" : "not_found";
-}
-
-export async function listIdentitiesIn(
-  sql: Query,
-  query: { limit: number; after?: string },
-): Promise<IdentityRecord[]> {
-  const rows = await sql<IdentityRow[]>`
-    SELECT * FROM identities WHERE name > ${query.after ?? ""} ORDER BY name LIMIT ${query.limit}`;
-  return rows.map(toIdentityRecord);
-}
-
-export async function countIdentitiesIn(sql: Query): Promise<number> {
-  const [row] = await sql<{ n: bigint }[]>`SELECT COUNT(*) AS n FROM identities`;
-  return Number(row?.n ?? 0n);
-}
-
-/** The identities changed after `cursor`, in change order, for the watcher that ends stale sessions. */
-export async function identityChangesIn(
-  sql: Query,
-  page: { cursor: number; limit: number },
-): Promise<IdentityChanges> {
-  const rows = await sql<IdentityRow[]>`
-    SELECT name, status, generation, change_seq, created_at, updated_at FROM identities
-    WHERE change_seq > ${page.cursor} ORDER BY change_seq LIMIT ${page.limit}`;
-  return toIdentityChanges(page.cursor, rows);
 }

@@ -5,8 +5,6 @@
  * @module
  */
 import { assert } from "../../lib/assert.ts";
-import { AES_KEY_BYTES } from "../../protocol/limits.ts";
-import { fromBase64Url, toBase64Url } from "../../lib/bytes.ts";
 import type {
   Account,
   ContactChange,
@@ -53,7 +51,7 @@ export function asMinor(value: unknown): bigint {
   return value;
 }
 
-function asDate(value: Date | string, what: string): Date {
+export function asDate(value: Date | string, what: string): Date {
   const date = new Date(value);
   assert(!Number.isNaN(date.getTime()), `${what} has no valid time`);
   return date;
@@ -101,11 +99,6 @@ export function toHistoryItem(row: HistoryRow): HistoryItem {
   };
 }
 
-export interface IdentityKeyRow {
-  auth_key: string;
-  generation: bigint | number;
-}
-
 export interface IdentityRow {
   name: string;
   status: string;
@@ -113,21 +106,6 @@ export interface IdentityRow {
   change_seq: bigint | number;
   created_at: Date | string;
   updated_at: Date | string;
-}
-
-/** How an auth key is stored: base64url text. */
-export function encodeAuthKey(authKey: Uint8Array): string {
-  assert(authKey.length === AES_KEY_BYTES, `Auth key must be ${AES_KEY_BYTES} bytes`);
-  return toBase64Url(authKey);
-}
-
-export function toIdentityKey(row: IdentityKeyRow): { authKey: Uint8Array; generation: number } {
-  const authKey = fromBase64Url(row.auth_key);
-  assert(
-    authKey !== null && authKey.length === AES_KEY_BYTES,
-    "A stored auth key must be 32 bytes of base64url",
-  );
-  return { authKey, generation: Number(row.generation) };
 }
 
 export function toIdentityRecord(row: IdentityRow): IdentityRecord {

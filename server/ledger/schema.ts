@@ -96,6 +96,31 @@ CREATE TABLE identities (
 `;
 };
 
+/**
+ * Version 2 of the handshake: the store keeps public keys only. The v1 auth keys (enough to impersonate
+ * every client) are dropped; an identity without a key cannot authenticate until one is added.
+ */
+const V3_IDENTITY_KEYS = (dialect: "sqlite" | "postgres") => {
+  const time = dialect === "sqlite" ? "TEXT" : "TIMESTAMPTZ";
+  const name = dialect === "sqlite" ? "TEXT" : 'TEXT COLLATE "C"';
+  return `
+ALTER TABLE identities DROP COLUMN auth_key;
+CREATE TABLE identity_keys (
+  identity      ${name} NOT NULL REFERENCES identities (name),
+  key_id        ${name} NOT NULL CHECK (length(key_id) = 32),
+  public_key    ${name} NOT NULL UNIQUE CHECK (length(public_key) = 43),
+  kind          TEXT NOT NULL CHECK (kind IN ('device', 'invite')),
+  status        TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+  expires_at    ${time},
+  attempts_left INTEGER CHECK (attempts_left >= 0),
+  created_at    ${time} NOT NULL,
+  updated_at    ${time} NOT NULL,
+  PRIMARY KEY (identity, key_id),
+  CHECK ((kind = 'invite') = (expires_at IS NOT NULL AND attempts_left IS NOT NULL))
+);
+`;
+};
+
 /** Every migration, oldest first. Versions are consecutive from 1. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -105,6 +130,12 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: V1_TABLES("postgres"),
   },
   { version: 2, name: "identities", sqlite: V2_IDENTITIES("sqlite"), postgres: V2_IDENTITIES("postgres") },
+  {
+    version: 3,
+    name: "identity public keys",
+    sqlite: V3_IDENTITY_KEYS("sqlite"),
+    postgres: V3_IDENTITY_KEYS("postgres"),
+  },
 ];
 
 MIGRATIONS.forEach((migration, index) => {

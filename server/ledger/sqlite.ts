@@ -12,7 +12,6 @@ import {
   ACCOUNTS_PER_OWNER_MAX,
   CONTACT_HISTORY_PAGE_MAX,
   GROUP_COMMIT_DEADLINE_MS,
-  IDENTITIES_PAGE_MAX,
 } from "./limits.ts";
 import { EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
 import type {
@@ -26,8 +25,10 @@ import type {
   HistoryQuery,
   HistoryResult,
   IdentityChanges,
+  IdentityKey,
   IdentityRecord,
-  IdentityStatus,
+  KeyChangeResult,
+  NewKey,
   OpenAccountInput,
   OpenAccountResult,
   StatusResult,
@@ -49,19 +50,16 @@ import type { JournalEntry } from "./rules.ts";
 import type { BatchState, ContactRecord } from "./rules.ts";
 import {
   contactChangeFromRow,
-  encodeAuthKey,
   toAccount as accountFromRow,
   toHistoryItem as historyFromRow,
-  toIdentityChanges,
-  toIdentityKey,
-  toIdentityRecord,
   toTransfer as transferFromRow,
 } from "./rows.ts";
-import type { AccountRow, HistoryRow, IdentityKeyRow, IdentityRow, JournalRow } from "./rows.ts";
+import type { AccountRow, HistoryRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS_TABLE, planMigrations } from "./schema.ts";
 import { collectVerifyRows, factsFromRows } from "./verify.ts";
 import { checkDeadline, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import { SqliteDatabase } from "./sqlite_database.ts";
+import { SqliteIdentities } from "./sqlite_identities.ts";
 import type { Row } from "./sqlite_database.ts";
 import type { ThreadWriteLock } from "./write_lock.ts";
 import type { GroupCommitOptions, Settled } from "./group_commit.ts";
@@ -76,12 +74,14 @@ export class SqliteLedger implements BankStore {
   readonly store = "sqlite";
   readonly #db: SqliteDatabase;
   readonly #now: () => Date;
+  readonly #identities: SqliteIdentities;
   readonly #group: GroupCommit<TransferInput, TransferResult>;
   readonly #contactGroup: GroupCommit<ContactUpdate, ContactResult>;
 
   private constructor(db: SqliteDatabase, options: { now: () => Date; groupCommit: GroupCommitOptions }) {
     this.#db = db;
     this.#now = options.now;
+    this.#identities = new SqliteIdentities(db, options.now);
     this.#group = new GroupCommit(
       (inputs, deadlineMs) => this.#commitBatch(inputs, deadlineMs),
       options.groupCommit,
@@ -447,77 +447,48 @@ export class SqliteLedger implements BankStore {
     );
   }
 
-  lookupIdentity(name: string): Promise<{ authKey: Uint8Array; generation: number } | null> {
-    return this.#db.read(() => {
-      const row = this.#db.get(
-        "SELECT auth_key, generation FROM identities WHERE name = ? AND status = 'active'",
-        [name],
-      );
-      return row === undefined ? null : toIdentityKey(row as unknown as IdentityKeyRow);
-    });
+  lookupKey(name: string, keyId: string): Promise<{ key: IdentityKey; generation: number } | null> {
+    return this.#identities.lookupKey(name, keyId);
   }
 
-  addIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "exists"> {
-    return this.#db.writeAsync(() => {
-      if (this.#db.get("SELECT name FROM identities WHERE name = ?", [name]) !== undefined) return "exists";
-      const now = this.#now().toISOString();
-      this.#db.run(
-        `INSERT INTO identities (name, auth_key, status, generation, change_seq, created_at, updated_at)
-         VALUES (?, ?, 'active', 1, (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM identities), ?, ?)`,
-        [name, encodeAuthKey(authKey), now, now],
-      );
-      return "ok";
-    });
+  addIdentity(name: string): Promise<"ok" | "exists"> {
+    return this.#identities.addIdentity(name);
   }
 
-  rotateIdentity(name: string, authKey: Uint8Array): Promise<"ok" | "not_found"> {
-    return this.#changeIdentity(name, { authKey: encodeAuthKey(authKey), status: "active" });
+  addKey(name: string, key: NewKey): Promise<KeyChangeResult> {
+    return this.#identities.addKey(name, key);
+  }
+
+  replaceKey(name: string, change: { oldKeyId: string; key: NewKey }): Promise<KeyChangeResult> {
+    return this.#identities.replaceKey(name, change);
+  }
+
+  revokeKey(name: string, keyId: string): Promise<"ok" | "not_found"> {
+    return this.#identities.revokeKey(name, keyId);
+  }
+
+  spendInviteAttempt(name: string, keyId: string): Promise<void> {
+    return this.#identities.spendInviteAttempt(name, keyId);
+  }
+
+  listKeys(name: string, query: { limit: number }): Promise<IdentityKey[]> {
+    return this.#identities.listKeys(name, query);
   }
 
   revokeIdentity(name: string): Promise<"ok" | "not_found"> {
-    return this.#changeIdentity(name, { status: "revoked" });
-  }
-
-  #changeIdentity(
-    name: string,
-    change: { authKey?: string; status: IdentityStatus },
-  ): Promise<"ok" | "not_found"> {
-    return this.#db.writeAsync(() => {
-      const changed = this.#db.run(
-        `UPDATE identities SET auth_key = COALESCE(?1, auth_key), status = ?2, generation = generation + 1,
-           change_seq = (SELECT MAX(change_seq) + 1 FROM identities), updated_at = ?3
-         WHERE name = ?4 AND status = 'active'`,
-        [change.authKey ?? null, change.status, this.#now().toISOString(), name],
-      );
-      assert(changed <= 1, `Identity ${name} must be one row`);
-      return changed === 1 ? "ok" : "not_found";
-    });
+    return this.#identities.revokeIdentity(name);
   }
 
   listIdentities(query: { limit: number; after?: string }): Promise<IdentityRecord[]> {
-    checkPage(query.limit, { max: IDENTITIES_PAGE_MAX, what: "Identity" });
-    return this.#db.read(() =>
-      this.#db.all("SELECT * FROM identities WHERE name > ? ORDER BY name LIMIT ?", [
-        query.after ?? "",
-        query.limit,
-      ])
-        .map((row) => toIdentityRecord(row as unknown as IdentityRow))
-    );
+    return this.#identities.listIdentities(query);
   }
 
   countIdentities(): Promise<number> {
-    return this.#db.read(() => Number(this.#db.get("SELECT COUNT(*) AS n FROM identities")!.n));
+    return this.#identities.countIdentities();
   }
 
   identityChangesSince(cursor: number, query: { limit: number }): Promise<IdentityChanges> {
-    checkPage(query.limit, { max: IDENTITIES_PAGE_MAX, what: "Identity change" });
-    return this.#db.read(() => {
-      const rows = this.#db.all(
-        "SELECT name, status, generation, change_seq FROM identities WHERE change_seq > ? ORDER BY change_seq LIMIT ?",
-        [cursor, query.limit],
-      ) as unknown as IdentityRow[];
-      return toIdentityChanges(cursor, rows);
-    });
+    return this.#identities.identityChangesSince(cursor, query);
   }
 
   ping(): Promise<void> {
