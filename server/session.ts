@@ -137,7 +137,7 @@ interface SessionParts {
 }
 
 async function runSession(conn: PeerConn, parts: SessionParts): Promise<SessionEnd> {
-  const { guard, context, progress, control } = parts;
+  const { guard, context, progress } = parts;
   const { settings } = context;
   guard.arm(settings.handshakeTimeoutMs);
   await conn.handshake();
