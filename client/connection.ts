@@ -18,6 +18,7 @@ import { decodeResponse, decodeWireResponse, encodeRequest } from "../protocol/m
 import type { ResponseTo, StructuredRequest, WireResponse } from "../protocol/messages.ts";
 import type { Operation } from "../protocol/codes.ts";
 import { clientHandshake } from "../protocol/session.ts";
+import type { HandshakeFreshness } from "../protocol/session.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import type { FrameConn } from "../protocol/transport.ts";
 import { decodeErrorBody, FrameType } from "../protocol/wire.ts";
@@ -45,6 +46,8 @@ export interface ConnectOptions {
   aead?: AeadFactory;
   /** The handshake's primitives: WebCrypto unless given (the bench passes node:crypto). */
   crypto?: HandshakeCrypto;
+  /** Fixes the handshake's nonce and ephemeral key: for tests that reproduce or attack a session only. */
+  freshness?: HandshakeFreshness;
   /**
    * Opens the TLS connection instead of `Deno.connectTls` (verified against `caPem` all the same), e.g.
    * from a chosen source address.
@@ -196,7 +199,12 @@ export async function openSession(options: ConnectOptions): Promise<OpenSessionR
     const transport = new FrameTransport(conn, { frameBytesMax: FRAME_BYTES_DEFAULT });
     const crypto = options.crypto ?? webHandshakeCrypto;
     const key = await cachedClientKey(options.credential, crypto);
-    const handshake = await clientHandshake(transport, { ...key, crypto, ...aeadOption(options.aead) });
+    const handshake = await clientHandshake(transport, {
+      ...key,
+      crypto,
+      ...aeadOption(options.aead),
+      ...options.freshness,
+    });
     if (!handshake.ok) {
       closeQuietly(conn);
       return {

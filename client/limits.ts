@@ -53,3 +53,11 @@ assert(
 );
 assert(BENCH_PIPELINE_MAX < SESSION_REQUESTS_MAX, "A session must hold a full pipeline");
 assert(BENCH_WATCHDOG_INTERVAL_MS < CLIENT_RESPONSE_TIMEOUT_MS, "Overdue answers must be noticed in time");
+
+/** The library: how often a transfer is sent (same key) before giving up, and the pause that grows between. */
+export const SDK_TRANSFER_ATTEMPTS_MAX = 3;
+export const SDK_RETRY_DELAY_MS = 200;
+assert(
+  SDK_TRANSFER_ATTEMPTS_MAX * SDK_TRANSFER_ATTEMPTS_MAX * SDK_RETRY_DELAY_MS < CLIENT_RESPONSE_TIMEOUT_MS,
+  "Retries of a transfer take less than one answer's wait",
+);

@@ -25,6 +25,9 @@ import type { OptionSpec } from "../lib/options.ts";
 import { caPathOf, credentialPathOf, DATA_DIR_DEFAULT, demoIdentityName } from "../protocol/demo.ts";
 import { TASKS_DEFAULT } from "../protocol/text.ts";
 import { benchMain } from "./bench/cli.ts";
+import { ClientError } from "./connection.ts";
+import { KEY_COMMANDS, keyCommandMain } from "./key_commands.ts";
+import { KeyChangeError } from "./keys.ts";
 import { CONNECTION_OPTIONS, loadCa, loadCredential } from "./setup.ts";
 import {
   EXIT_OK,
@@ -64,6 +67,9 @@ ${formatOptionHelp(CLIENT_OPTIONS)}
 Commands:
   bank-client bench [options]  load test: many connections, checked answers, latency percentiles
                                (bank-client bench --help)
+  bank-client keygen --identity NAME           make a key pair here (bank-client keygen --help)
+  bank-client enrol --identity NAME --invite CODE   register a key with a one-time code
+  bank-client rotate-key [--credential FILE]   replace this client's key
 
 Exit codes: 0 all tasks succeeded, 1 a task was refused, 2 usage error, 3 no connection or no answer.`;
 
@@ -109,8 +115,37 @@ function parseClientRun(
   };
 }
 
+/** Runs a key command, turning its expected failures into a message and an exit code. */
+async function keyMain(command: typeof KEY_COMMANDS[number], args: string[]): Promise<number> {
+  try {
+    return await keyCommandMain(command, args);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(
+        `bank-client ${command}: ${error.message}\nRun "bank-client ${command} --help" for the options.`,
+      );
+      return EXIT_USAGE;
+    }
+    if (error instanceof KeyChangeError) {
+      console.error(`bank-client ${command}: ${error.message}`);
+      return 1;
+    }
+    if (!(error instanceof ClientError) && !(error instanceof Deno.errors.NotFound) && !isFileError(error)) {
+      throw error;
+    }
+    console.error(`bank-client ${command}: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT_UNREACHABLE;
+  }
+}
+
+function isFileError(error: unknown): boolean {
+  return error instanceof Error && /^Cannot (read|use|write) /.test(error.message);
+}
+
 async function main(args: string[]): Promise<number> {
   if (args[0] === "bench") return await benchMain(args.slice(1));
+  const command = KEY_COMMANDS.find((name) => name === args[0]);
+  if (command !== undefined) return await keyMain(command, args.slice(1));
   let run: ClientRun;
   try {
     const parsed = parseClientRun(args, (name) => Deno.env.get(name));

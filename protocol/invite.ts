@@ -5,6 +5,9 @@
  * and authenticates with it like with any key, so the code never travels and the store cannot answer for
  * it. An enrolment session may do one thing: register the client's own new key.
  *
+ * Every failed handshake that names an identity with an open invite spends one of the invite's attempts
+ * (a wrong code names a key nobody has), so a code can be guessed at most a few times.
+ *
  * A code is 20 random bytes in Crockford's base32, in groups of four: `7K3Q-9XW2-…` (32 characters).
  *
  * @module

@@ -163,13 +163,14 @@ export async function createInvite(
   const signer = await context.crypto.signer(await inviteSeed(context.crypto, code, request.name));
   const keyId = formatKeyId(await keyIdOf(context.crypto, signer.publicKey));
   await context.store.addIdentity(request.name);
-  const added = await context.store.addKey(request.name, {
-    kind: "invite",
+  const key = {
+    kind: "invite" as const,
     keyId,
     publicKey: signer.publicKey,
     expiresAt: request.expiresAt,
     attemptsLeft: request.attempts,
-  });
+  };
+  const added = await context.store.addKey(request.name, key);
   if (added !== "ok") return { ok: false, error: describeKeyChange(added, request.name) };
   return { ok: true, code: formatInviteCode(code), keyId };
 }

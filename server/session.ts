@@ -93,6 +93,14 @@ interface Progress {
   inFrame: boolean;
 }
 
+/** Handshakes that got as far as a proof, and failed it. */
+const INVITE_SPENDING_FAILURES: ReadonlySet<HandshakeFailure> = new Set<HandshakeFailure>([
+  "unknown_key",
+  "proof_malformed",
+  "signature_invalid",
+  "finished_mismatch",
+]);
+
 const log = serverLogger("session");
 
 /** Serves one accepted TLS connection until it ends. Never throws, except for a broken invariant. */
@@ -210,7 +218,7 @@ async function authenticate(
   });
   if (handshake.identity !== undefined) progress.identity = handshake.identity;
   if (!handshake.ok) {
-    await spendInviteOnFailure(context, { found, reason: handshake.reason });
+    await spendInviteOnFailure(context, { identity: handshake.identity, reason: handshake.reason });
     return handshake;
   }
   const { generation } = found!;
@@ -222,15 +230,17 @@ async function authenticate(
   return handshake;
 }
 
-/** A failed proof against an invite's key spends one of its attempts. */
+/**
+ * A failed proof that named an identity spends one attempt of its open invites, if it has any: a wrong
+ * invite code names a key nobody holds, so this is how guesses at a code are counted.
+ */
 async function spendInviteOnFailure(
   context: ServerContext,
-  failed: { found: { key: IdentityKey } | null; reason: HandshakeFailure },
+  failed: { identity: string | undefined; reason: HandshakeFailure },
 ): Promise<void> {
-  const key = failed.found?.key;
-  if (key?.kind !== "invite") return;
-  if (!["proof_malformed", "signature_invalid", "finished_mismatch"].includes(failed.reason)) return;
-  await context.identities.spendInviteAttempt(key.identity, key.keyId).catch(() => {});
+  if (failed.identity === undefined || isReservedIdentityName(failed.identity)) return;
+  if (!INVITE_SPENDING_FAILURES.has(failed.reason)) return;
+  await context.identities.spendInviteAttempt(failed.identity).catch(() => {});
 }
 
 /**

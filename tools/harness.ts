@@ -39,6 +39,8 @@ function childEnv(): Record<string, string> {
 }
 
 const SERVER_PERMISSIONS = taskPermissions("serve");
+/** bank-client's commands, which come before its options. */
+const CLIENT_COMMANDS: readonly string[] = ["bench", "keygen", "enrol", "rotate-key"];
 const CLIENT_PERMISSIONS = taskPermissions("client");
 
 /** What the seed's Test Case 1 prints for client 1 after `Client 1: Connected.`. */
@@ -234,8 +236,11 @@ export async function runClient(
   options: { program?: Program } = {},
 ): Promise<ClientRunResult> {
   const program = options.program ?? CLIENT_SOURCE;
+  // A command (bench, keygen, …) comes first; the server's address and data follow it.
+  const command = CLIENT_COMMANDS.includes(args[0] ?? "") ? [args[0]!] : [];
+  const rest = command.length === 0 ? args : args.slice(1);
   const output = await new Deno.Command(program.executable, {
-    args: [...program.args, "--data", server.dataDir, "--port", `${server.port}`, ...args],
+    args: [...program.args, ...command, "--data", server.dataDir, "--port", `${server.port}`, ...rest],
     stdin: "null",
     clearEnv: true,
     env: childEnv(),

@@ -464,11 +464,11 @@ export const LEDGER_CASES: readonly LedgerCase[] = [
       };
       assertEquals(await ledger.addKey("client-1", { ...invite, attemptsLeft: 2 }), "ok");
       assertEquals((await ledger.lookupKey("client-1", keyIdOf(1)))?.key.attemptsLeft, 2);
-      await ledger.spendInviteAttempt("client-1", keyIdOf(1));
+      await ledger.spendInviteAttempt("client-1");
       assertEquals((await ledger.lookupKey("client-1", keyIdOf(1)))?.key.attemptsLeft, 1);
-      await ledger.spendInviteAttempt("client-1", keyIdOf(1));
+      await ledger.spendInviteAttempt("client-1");
       assertEquals(await ledger.lookupKey("client-1", keyIdOf(1)), null, "no attempts left");
-      await ledger.spendInviteAttempt("client-1", keyIdOf(1));
+      await ledger.spendInviteAttempt("client-1");
       assertEquals(
         (await ledger.listKeys("client-1", { limit: 10 }))[0]?.attemptsLeft,
         0,

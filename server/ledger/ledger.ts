@@ -211,8 +211,8 @@ export interface IdentityDirectory {
   /** Revokes one usable key and adds another in one commit: enrolment (an invite's key by a device's) and rotation. */
   replaceKey(name: string, change: { oldKeyId: string; key: NewKey }): Promise<KeyChangeResult>;
   revokeKey(name: string, keyId: string): Promise<"ok" | "not_found">;
-  /** Counts one failed handshake against an active invite; at zero attempts it stops working. */
-  spendInviteAttempt(name: string, keyId: string): Promise<void>;
+  /** Counts one failed handshake against the identity's open invites; at zero attempts one stops working. */
+  spendInviteAttempt(name: string): Promise<void>;
   /** The identity's keys, newest first: every active one, then the most recent revoked ones. */
   listKeys(name: string, query: { limit: number }): Promise<IdentityKey[]>;
   revokeIdentity(name: string): Promise<"ok" | "not_found">;

@@ -512,8 +512,8 @@ export class PostgresLedger implements BankStore {
     return this.#identities.revokeKey(name, keyId);
   }
 
-  spendInviteAttempt(name: string, keyId: string): Promise<void> {
-    return this.#identities.spendInviteAttempt(name, keyId);
+  spendInviteAttempt(name: string): Promise<void> {
+    return this.#identities.spendInviteAttempt(name);
   }
 
   listKeys(name: string, query: { limit: number }): Promise<IdentityKey[]> {

@@ -97,12 +97,11 @@ export class PostgresIdentities implements IdentityDirectory {
     });
   }
 
-  spendInviteAttempt(name: string, keyId: string): Promise<void> {
+  spendInviteAttempt(name: string): Promise<void> {
     return this.#db.write(async (tx) => {
       await tx`
         UPDATE identity_keys SET attempts_left = attempts_left - 1, updated_at = ${this.#db.now()}
-        WHERE identity = ${name} AND key_id = ${keyId} AND kind = 'invite' AND status = 'active'
-          AND attempts_left > 0`;
+        WHERE identity = ${name} AND kind = 'invite' AND status = 'active' AND attempts_left > 0`;
     });
   }
 

@@ -95,12 +95,12 @@ export class SqliteIdentities implements IdentityDirectory {
     });
   }
 
-  spendInviteAttempt(name: string, keyId: string): Promise<void> {
+  spendInviteAttempt(name: string): Promise<void> {
     return this.#db.writeAsync(() => {
       this.#db.run(
         `UPDATE identity_keys SET attempts_left = attempts_left - 1, updated_at = ?
-         WHERE identity = ? AND key_id = ? AND kind = 'invite' AND status = 'active' AND attempts_left > 0`,
-        [this.#now().toISOString(), name, keyId],
+         WHERE identity = ? AND kind = 'invite' AND status = 'active' AND attempts_left > 0`,
+        [this.#now().toISOString(), name],
       );
     });
   }

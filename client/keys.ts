@@ -1,0 +1,118 @@
+/**
+ * A client's own keys: making a key pair (the private half stays here; the bank is given the public half),
+ * enrolling it from afar with a one-time invite code, and rotating it inside a session. Each new key signs
+ * the session's transcript hash, so a key change cannot be replayed on another session.
+ *
+ * @module
+ */
+import { assert } from "../lib/assert.ts";
+import { randomBytes } from "../lib/bytes.ts";
+import { encodePublicKeyFile, formatKeyId, keyIdOf } from "../protocol/credential.ts";
+import type { Credential } from "../protocol/credential.ts";
+import type { HandshakeCrypto } from "../protocol/handshake_crypto.ts";
+import { webHandshakeCrypto } from "../protocol/handshake_crypto.ts";
+import { inviteSeed } from "../protocol/invite.ts";
+import { keyChangeSignedContent } from "../protocol/key_messages.ts";
+import { KEY_BYTES } from "../protocol/limits.ts";
+import { BankConnection, ClientError } from "./connection.ts";
+import type { ConnectOptions } from "./connection.ts";
+
+/** A key pair made here: the credential to keep (mode 0600), and the public key file to hand the bank. */
+export interface GeneratedKey {
+  credential: Credential;
+  publicKey: Uint8Array;
+  /** 32 hex digits: how the bank lists this key. */
+  keyId: string;
+  publicKeyFile: string;
+}
+
+/** Makes a fresh Ed25519 key pair for an identity that trusts the given bank key. */
+export async function generateKey(
+  request: { identity: string; bankPublicKey: Uint8Array },
+  crypto: HandshakeCrypto = webHandshakeCrypto,
+): Promise<GeneratedKey> {
+  const privateKey = randomBytes(KEY_BYTES);
+  const signer = await crypto.signer(privateKey);
+  const keyId = formatKeyId(await keyIdOf(crypto, signer.publicKey));
+  return {
+    credential: { identity: request.identity, privateKey, bankPublicKey: request.bankPublicKey },
+    publicKey: signer.publicKey,
+    keyId,
+    publicKeyFile: encodePublicKeyFile(signer.publicKey, request.identity),
+  };
+}
+
+/** A key change the bank refused: its code (`key_invalid`, `key_exists`, `key_limit`, `not_allowed`). */
+export class KeyChangeError extends Error {
+  override name = "KeyChangeError";
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(`The bank refused the key (${code}): ${message}`);
+    this.code = code;
+  }
+}
+
+/**
+ * Enrols a new key with a one-time invite code: authenticates with the key the code stands for, registers
+ * a key made here in its place, and returns the credential of the new key. The code never leaves.
+ */
+export async function enrolWithInvite(
+  options: Omit<ConnectOptions, "credential"> & {
+    identity: string;
+    code: Uint8Array;
+    bankPublicKey: Uint8Array;
+    /** The key to enrol, when the caller made it already (to save it before it is registered). */
+    fresh?: GeneratedKey;
+  },
+): Promise<GeneratedKey> {
+  const crypto = options.crypto ?? webHandshakeCrypto;
+  const privateKey = await inviteSeed(crypto, options.code, options.identity);
+  const invite: Credential = { identity: options.identity, privateKey, bankPublicKey: options.bankPublicKey };
+  const fresh = options.fresh ??
+    await generateKey({ identity: options.identity, bankPublicKey: options.bankPublicKey }, crypto);
+  const connection = await BankConnection.connect({ ...options, credential: invite });
+  try {
+    const signer = await crypto.signer(fresh.credential.privateKey);
+    const binding = { transcript: connection.transcript, publicKey: fresh.publicKey };
+    const signature = await signer.sign(keyChangeSignedContent("bank/2 enrol key", binding));
+    const answer = await connection.send({ op: "enrol", id: "enrol", publicKey: fresh.publicKey, signature });
+    if (!answer.ok) throw new KeyChangeError(answer.error.code, answer.error.message);
+    assert(answer.result.keyId === fresh.keyId, "The bank names the key it registered");
+    return fresh;
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * Replaces the key a connection authenticated with by a new one (both sign the change); returns the new
+ * key's credential. The bank revokes the old key, so this session ends after the answer.
+ */
+export async function rotateKey(
+  connection: BankConnection,
+  credential: Credential,
+  options: { crypto?: HandshakeCrypto; fresh?: GeneratedKey } = {},
+): Promise<GeneratedKey & { revokedKeyId: string }> {
+  const crypto = options.crypto ?? webHandshakeCrypto;
+  const fresh = options.fresh ?? await generateKey(credential, crypto);
+  const [oldSigner, newSigner] = await Promise.all([
+    crypto.signer(credential.privateKey),
+    crypto.signer(fresh.credential.privateKey),
+  ]);
+  const binding = { transcript: connection.transcript, publicKey: fresh.publicKey };
+  const [newKeySignature, oldKeySignature] = await Promise.all([
+    newSigner.sign(keyChangeSignedContent("bank/2 rotate new key", binding)),
+    oldSigner.sign(keyChangeSignedContent("bank/2 rotate old key", binding)),
+  ]);
+  const answer = await connection.send({
+    op: "rotate_key",
+    id: "rotate",
+    publicKey: fresh.publicKey,
+    newKeySignature,
+    oldKeySignature,
+  });
+  if (!answer.ok) throw new KeyChangeError(answer.error.code, answer.error.message);
+  if (answer.result.keyId !== fresh.keyId) throw new ClientError("The bank registered another key than sent");
+  return { ...fresh, revokedKeyId: answer.result.revokedKeyId };
+}
