@@ -27,6 +27,13 @@ import type { WireErrorCode } from "../protocol/wire.ts";
 /** A failure to reach, authenticate with or hear from the server, in words for the user. */
 export class ClientError extends Error {
   override name = "ClientError";
+  /** Which step of opening a session failed, when one did, and the bank's error code if it sent one. */
+  readonly failure?: { step: OpenStep; code?: WireErrorCode };
+
+  constructor(message: string, failure?: { step: OpenStep; code?: WireErrorCode }) {
+    super(message);
+    if (failure !== undefined) this.failure = failure;
+  }
 }
 
 /** A TLS connection the session runs on, like `Deno.TlsConn`. */
@@ -86,7 +93,10 @@ export class BankConnection {
   static async connect(options: ConnectOptions): Promise<BankConnection> {
     const timeoutMs = options.timeoutMs ?? CLIENT_RESPONSE_TIMEOUT_MS;
     const opened = await openSession(options);
-    if (!opened.ok) throw new ClientError(describeOpenFailure(opened, options));
+    if (!opened.ok) {
+      const failure = { step: opened.step, ...(opened.code === undefined ? {} : { code: opened.code }) };
+      throw new ClientError(describeOpenFailure(opened, options), failure);
+    }
     return new BankConnection({ ...opened.session, timeoutMs });
   }
 

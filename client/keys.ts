@@ -71,7 +71,13 @@ export async function enrolWithInvite(
   const invite: Credential = { identity: options.identity, privateKey, bankPublicKey: options.bankPublicKey };
   const fresh = options.fresh ??
     await generateKey({ identity: options.identity, bankPublicKey: options.bankPublicKey }, crypto);
-  const connection = await BankConnection.connect({ ...options, credential: invite });
+  const connection = await BankConnection.connect({ ...options, credential: invite }).catch((error) => {
+    if (!(error instanceof ClientError) || error.failure?.code !== "handshake_failed") throw error;
+    throw new ClientError(
+      `The bank refused the invite code for ${options.identity}: it is wrong, used, expired or out of attempts`,
+      error.failure,
+    );
+  });
   try {
     const signer = await crypto.signer(fresh.credential.privateKey);
     const binding = { transcript: connection.transcript, publicKey: fresh.publicKey };

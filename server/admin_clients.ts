@@ -180,7 +180,9 @@ async function listKeys(store: BankStore, _options: Options, subject: string | u
   for (const key of keys) {
     const expires = key.expiresAt === null
       ? ""
-      : `${key.expiresAt.toISOString()} (${key.attemptsLeft} attempts)`;
+      : `${key.expiresAt.toISOString()} (${key.attemptsLeft} ${
+        key.attemptsLeft === 1 ? "attempt" : "attempts"
+      } left)`;
     console.log(
       [key.keyId, key.kind.padEnd(6), key.status.padEnd(7), key.createdAt.toISOString().padEnd(24), expires]
         .join(" "),

@@ -111,7 +111,7 @@ Deno.test("clients invite, then bank-client enrol: a code enrols one key, once, 
   const out = `${server.dataDir}/carol.json`;
   const refused = await runClient(server, ["enrol", "--identity", "carol", "--invite", wrong, "--out", out]);
   assertEquals(refused.code, 3, refused.stderr);
-  assertStringIncludes(refused.stderr, "handshake_failed");
+  assertStringIncludes(refused.stderr, "The bank refused the invite code for carol");
   const enrol = await runClient(server, ["enrol", "--identity", "carol", "--invite", code, "--out", out]);
   assertEquals(enrol.code, 0, enrol.stderr);
   assertMatch(enrol.stdout, /Enrolled key [0-9a-f]{32} for carol/);
@@ -128,11 +128,12 @@ Deno.test("clients invite, then bank-client enrol: a code enrols one key, once, 
     `${out}.2`,
   ]);
   assertEquals(reused.code, 3, "an invite enrols once");
+  assertStringIncludes(reused.stderr, "The bank refused the invite code for carol");
   const keys = await runAdmin(["clients", "keys", "carol"], where);
   assertMatch(keys.stdout, /^[0-9a-f]{32} device active /m);
   assertMatch(
     keys.stdout,
-    /^[0-9a-f]{32} invite revoked .* \(1 attempts\)$/m,
+    /^[0-9a-f]{32} invite revoked .* \(1 attempt left\)$/m,
     "the wrong code spent one attempt",
   );
 });
