@@ -5,7 +5,9 @@
  * @module
  */
 import type { EchoReport } from "./echo.ts";
+import type { HandshakeResult } from "./handshakes.ts";
 import type { ListenerResult, Row, ScalingResult, SessionsResult, Settings } from "./run.ts";
+import { CLIENT_CONNECTS_IN_FLIGHT_MAX as CONNECTS } from "../client/limits.ts";
 
 interface Figures {
   settings: Settings;
@@ -18,6 +20,7 @@ interface Figures {
   sessions: SessionsResult;
   scaling: ScalingResult;
   listeners: ListenerResult[];
+  handshakes: HandshakeResult[];
 }
 
 const GIB = 2 ** 30;
@@ -180,6 +183,39 @@ function listenerSection(listeners: ListenerResult[]): string[] {
   ];
 }
 
+/** Handshake version 1 (the last tree that had it) beside version 2, each tree's own server and client. */
+function handshakeSection(handshakes: HandshakeResult[], reference: string): string[] {
+  if (handshakes.length === 0) return [];
+  const mean = (version: string, pick: (result: HandshakeResult) => number) => {
+    const runs = handshakes.filter((result) => result.version === version);
+    return runs.reduce((sum, result) => sum + pick(result), 0) / runs.length;
+  };
+  const ratio = (pick: (result: HandshakeResult) => number) => fixed(mean("v2", pick) / mean("v1", pick));
+  return [
+    "## Handshakes, version 1 and version 2",
+    "",
+    `Full sessions (TLS and the bank handshake) opened and closed, ${CONNECTS} at a time, by each tree's own ` +
+    `client against its own server (SQLite, one serving thread): version 1 from \`${reference}\` (checked out ` +
+    "beside this tree), version 2 from this one; rounds in mirrored order. Server CPU is the server process's " +
+    "user and system time over the window (from /proc), divided by the sessions opened; it includes TLS.",
+    "",
+    "| version | round | sessions/s | server CPU per session | client CPU per session |",
+    "| ------- | ----: | ---------: | ---------------------: | ---------------------: |",
+    ...handshakes.map((result) =>
+      `| ${result.version} | ${result.round} | ${fixed(result.sessionsPerSecond, 0)} | ${
+        fixed(result.serverCpuUsPerSession, 0)
+      } µs | ${fixed(result.clientCpuUsPerSession, 0)} µs |`
+    ),
+    "",
+    `Version 2 / version 1 (means of the rounds): sessions/s ${
+      ratio((r) => r.sessionsPerSecond)
+    }, server CPU ` +
+    `${ratio((r) => r.serverCpuUsPerSession)}, client CPU ${ratio((r) => r.clientCpuUsPerSession)}. ` +
+    "`deno bench bench/handshake_bench.ts` times the handshake alone, in one process, on both crypto back ends.",
+    "",
+  ];
+}
+
 function sessionsSection(sessions: Figures["sessions"]): string[] {
   if (sessions === null) return ["The idle-sessions figure was not measured.", ""];
   const block = [
@@ -252,6 +288,7 @@ export async function writePerformanceReport(figures: Figures): Promise<void> {
     ...sessionsSection(figures.sessions),
     ...scalingSection(figures.scaling),
     ...listenerSection(figures.listeners),
+    ...handshakeSection(figures.handshakes, figures.settings.handshakeReference),
     "## Reproduce",
     "",
     "```sh",

@@ -23,6 +23,7 @@ import { createTestDatabase } from "../server/ledger/testing.ts";
 import { startServer } from "../tools/harness.ts";
 import type { ServerHandle } from "../tools/harness.ts";
 import { runEchoClients } from "./echo.ts";
+import { measureHandshakeVersions, V1_REVISION } from "./handshakes.ts";
 import type { EchoReport } from "./echo.ts";
 import { parseArgs } from "@std/cli/parse-args";
 
@@ -51,6 +52,8 @@ interface Settings {
   stores: ("sqlite" | "postgres")[];
   mixes: string[];
   sessions: number;
+  /** The tree handshake version 2 is compared with (`--handshake-reference REV`; `none` skips it). */
+  handshakeReference: string;
   out: string;
   databaseUrl: string | undefined;
 }
@@ -64,7 +67,17 @@ interface Row {
 
 function readSettings(): Settings {
   const flags = parseArgs(Deno.args, {
-    string: ["duration", "warmup", "connections", "stores", "mixes", "sessions", "out", "listeners"],
+    string: [
+      "duration",
+      "warmup",
+      "connections",
+      "stores",
+      "mixes",
+      "sessions",
+      "out",
+      "listeners",
+      "handshake-reference",
+    ],
   }) as Record<string, string | undefined>;
   const databaseUrl = Deno.env.get("DATABASE_URL");
   const stores = (flags.stores ?? (databaseUrl === undefined ? "sqlite" : "sqlite,postgres")).split(",");
@@ -80,6 +93,7 @@ function readSettings(): Settings {
     ),
     mixes: (flags.mixes ?? "balance,transfer,seed").split(",").filter((mix) => mix in MIXES),
     sessions: Number(flags.sessions ?? "10000"),
+    handshakeReference: flags["handshake-reference"] ?? V1_REVISION,
     out: flags.out ?? `${ROOT}docs/PERFORMANCE.md`,
     databaseUrl,
   };
@@ -397,13 +411,27 @@ async function main(): Promise<void> {
   }
   const scaling = await measureScaling(settings);
   const listeners = await measureListeners(settings);
+  const handshakes = settings.handshakeReference === "none" ? [] : await measureHandshakeVersions({
+    durationMs: settings.durationMs,
+    reference: settings.handshakeReference,
+  });
   const pgbenchAfter = await measurePgbench(settings);
   const pgbenchRuns = [pgbenchBefore, pgbenchAfter].flatMap((run) => run === null ? [] : [run.tps]);
   const pgbench = pgbenchRuns.length === 0
     ? null
     : { tps: Math.max(...pgbenchRuns), clients: 50, runs: pgbenchRuns };
   const { writePerformanceReport } = await import("./report.ts");
-  await writePerformanceReport({ settings, rows, echo, sealedEcho, pgbench, sessions, scaling, listeners });
+  await writePerformanceReport({
+    settings,
+    rows,
+    echo,
+    sealedEcho,
+    pgbench,
+    sessions,
+    scaling,
+    listeners,
+    handshakes,
+  });
   console.log(`Wrote ${settings.out}`);
 }
 
