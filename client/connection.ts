@@ -46,9 +46,10 @@ export interface SecureConn extends FrameConn {
 export interface ConnectOptions {
   host: string;
   port: number;
-  /** The CA certificate (PEM) that must have signed the server's certificate. */
-  caPem: string;
-  credential: Credential;
+  /** The CA certificate (PEM) that must have signed the server's certificate (unless `connect` is given). */
+  caPem?: string;
+  /** A credential file's content, or a key held elsewhere (a browser's non-extractable key). */
+  credential: Credential | ClientKey;
   timeoutMs?: number;
   aead?: AeadFactory;
   /** The handshake's primitives: WebCrypto unless given (the bench passes node:crypto). */
@@ -244,7 +245,8 @@ export async function openSession(options: ConnectOptions): Promise<OpenSessionR
 /** What a handshake needs of a credential, made once per credential and implementation. */
 const CLIENT_KEYS = new WeakMap<Credential, Map<HandshakeCrypto, Promise<ClientKey>>>();
 
-function cachedClientKey(credential: Credential, crypto: HandshakeCrypto): Promise<ClientKey> {
+function cachedClientKey(credential: Credential | ClientKey, crypto: HandshakeCrypto): Promise<ClientKey> {
+  if ("signer" in credential) return Promise.resolve(credential);
   let byCrypto = CLIENT_KEYS.get(credential);
   if (byCrypto === undefined) CLIENT_KEYS.set(credential, byCrypto = new Map());
   let key = byCrypto.get(crypto);
@@ -281,10 +283,12 @@ function aeadOption(aead: AeadFactory | undefined): { aead?: AeadFactory } {
  * wait for the peer's delayed acknowledgement), then TLS verified against the bank's CA.
  */
 async function connectSecure(options: ConnectOptions): Promise<Deno.TlsConn> {
+  if (options.caPem === undefined) throw new ClientError("A TLS connection needs the bank's CA (caPem)");
+  const caCerts = [options.caPem];
   const tcp = await Deno.connect({ hostname: options.host, port: options.port });
   try {
     tcp.setNoDelay(true);
-    return await Deno.startTls(tcp, { hostname: options.host, caCerts: [options.caPem] });
+    return await Deno.startTls(tcp, { hostname: options.host, caCerts });
   } catch (error) {
     closeQuietly(tcp);
     throw error;

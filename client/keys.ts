@@ -6,10 +6,10 @@
  * @module
  */
 import { assert } from "../lib/assert.ts";
-import { randomBytes } from "../lib/bytes.ts";
+import { fromHex, randomBytes } from "../lib/bytes.ts";
 import { encodePublicKeyFile, formatKeyId, keyIdOf } from "../protocol/credential.ts";
-import type { Credential } from "../protocol/credential.ts";
-import type { HandshakeCrypto } from "../protocol/handshake_crypto.ts";
+import type { ClientKey, Credential } from "../protocol/credential.ts";
+import type { HandshakeCrypto, Signer } from "../protocol/handshake_crypto.ts";
 import { webHandshakeCrypto } from "../protocol/handshake_crypto.ts";
 import { inviteSeed } from "../protocol/invite.ts";
 import { keyChangeSignedContent } from "../protocol/key_messages.ts";
@@ -24,6 +24,32 @@ export interface GeneratedKey {
   /** 32 hex digits: how the bank lists this key. */
   keyId: string;
   publicKeyFile: string;
+}
+
+/**
+ * A key whose private half is kept elsewhere and only signs: a browser's non-extractable WebCrypto key.
+ * Its credential is the {@link ClientKey} {@link heldClientKey} makes.
+ */
+export interface HeldKey {
+  signer: Signer;
+  publicKey: Uint8Array;
+  /** 32 hex digits: how the bank lists this key. */
+  keyId: string;
+}
+
+/** What a session needs of a held key. */
+export function heldClientKey(
+  key: HeldKey,
+  parts: { identity: string; bankPublicKey: Uint8Array },
+): ClientKey {
+  const keyId = fromHex(key.keyId);
+  assert(keyId !== null, "A held key's id is hex");
+  return { identity: parts.identity, keyId, signer: key.signer, bankPublicKey: parts.bankPublicKey };
+}
+
+/** The signer of a key made here or held elsewhere. */
+function signerOf(key: GeneratedKey | HeldKey, crypto: HandshakeCrypto): Promise<Signer> {
+  return "signer" in key ? Promise.resolve(key.signer) : crypto.signer(key.credential.privateKey);
 }
 
 /** Makes a fresh Ed25519 key pair for an identity that trusts the given bank key. */
@@ -63,9 +89,9 @@ export async function enrolWithInvite(
     code: Uint8Array;
     bankPublicKey: Uint8Array;
     /** The key to enrol, when the caller made it already (to save it before it is registered). */
-    fresh?: GeneratedKey;
+    fresh?: GeneratedKey | HeldKey;
   },
-): Promise<GeneratedKey> {
+): Promise<GeneratedKey | HeldKey> {
   const crypto = options.crypto ?? webHandshakeCrypto;
   const privateKey = await inviteSeed(crypto, options.code, options.identity);
   const invite: Credential = { identity: options.identity, privateKey, bankPublicKey: options.bankPublicKey };
@@ -79,7 +105,7 @@ export async function enrolWithInvite(
     );
   });
   try {
-    const signer = await crypto.signer(fresh.credential.privateKey);
+    const signer = await signerOf(fresh, crypto);
     const binding = { transcript: connection.transcript, publicKey: fresh.publicKey };
     const signature = await signer.sign(keyChangeSignedContent("bank/2 enrol key", binding));
     const answer = await connection.send({ op: "enrol", id: "enrol", publicKey: fresh.publicKey, signature });
@@ -95,16 +121,16 @@ export async function enrolWithInvite(
  * Replaces the key a connection authenticated with by a new one (both sign the change); returns the new
  * key's credential. The bank revokes the old key, so this session ends after the answer.
  */
-export async function rotateKey(
+export async function rotateKey<Fresh extends GeneratedKey | HeldKey = GeneratedKey>(
   connection: BankConnection,
-  credential: Credential,
-  options: { crypto?: HandshakeCrypto; fresh?: GeneratedKey } = {},
-): Promise<GeneratedKey & { revokedKeyId: string }> {
+  credential: Credential | ClientKey,
+  options: { crypto?: HandshakeCrypto; fresh?: Fresh } = {},
+): Promise<Fresh & { revokedKeyId: string }> {
   const crypto = options.crypto ?? webHandshakeCrypto;
-  const fresh = options.fresh ?? await generateKey(credential, crypto);
+  const fresh = options.fresh ?? await generateKey(credential, crypto) as Fresh;
   const [oldSigner, newSigner] = await Promise.all([
-    crypto.signer(credential.privateKey),
-    crypto.signer(fresh.credential.privateKey),
+    "signer" in credential ? credential.signer : crypto.signer(credential.privateKey),
+    signerOf(fresh, crypto),
   ]);
   const binding = { transcript: connection.transcript, publicKey: fresh.publicKey };
   const [newKeySignature, oldKeySignature] = await Promise.all([

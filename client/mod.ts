@@ -44,16 +44,17 @@ import { webHandshakeCrypto } from "../protocol/handshake_crypto.ts";
 import { SDK_RETRY_DELAY_MS, SDK_TRANSFER_ATTEMPTS_MAX } from "./limits.ts";
 import { BankConnection, ClientError } from "./connection.ts";
 import type { ConnectOptions } from "./connection.ts";
-import { rotateKey } from "./keys.ts";
-import type { GeneratedKey } from "./keys.ts";
+import { heldClientKey, rotateKey } from "./keys.ts";
+import type { GeneratedKey, HeldKey } from "./keys.ts";
 
 export { decodeCredential, encodeCredential } from "../protocol/credential.ts";
 export type { Credential } from "../protocol/credential.ts";
 export type { AccountView, HistoryView, TransferView } from "../protocol/messages.ts";
 export { BankConnection, ClientError } from "./connection.ts";
 export type { ConnectOptions, SecureConn } from "./connection.ts";
-export { enrolWithInvite, generateKey, KeyChangeError } from "./keys.ts";
-export type { GeneratedKey } from "./keys.ts";
+export { enrolWithInvite, generateKey, heldClientKey, KeyChangeError } from "./keys.ts";
+export type { GeneratedKey, HeldKey } from "./keys.ts";
+export { connectWebSocket } from "./websocket.ts";
 export { loadCa, loadCredential } from "./setup.ts";
 
 /** The bank answered, and refused: its code (`insufficient_funds`, `rate_limited`, …) and reason. */
@@ -157,11 +158,20 @@ export class BankClient {
    * Replaces this client's key by a new one, then reconnects with it. Returns the new key: save its
    * credential before anything else, since the old key no longer works.
    */
-  async rotateKey(): Promise<GeneratedKey & { revokedKeyId: string }> {
+  async rotateKey(): Promise<GeneratedKey & { revokedKeyId: string }>;
+  /** The same with a key made and held elsewhere (a browser's non-extractable key). */
+  async rotateKey(fresh: HeldKey): Promise<HeldKey & { revokedKeyId: string }>;
+  async rotateKey(fresh?: HeldKey): Promise<(GeneratedKey | HeldKey) & { revokedKeyId: string }> {
     const crypto = this.#options.crypto ?? webHandshakeCrypto;
-    const rotated = await rotateKey(this.#connection, this.#options.credential, { crypto });
+    const old = this.#options.credential;
+    const rotated = await rotateKey<GeneratedKey | HeldKey>(this.#connection, old, {
+      crypto,
+      ...(fresh === undefined ? {} : { fresh }),
+    });
     await this.#connection.close();
-    this.#options = { ...this.#options, credential: rotated.credential };
+    const identity = { identity: old.identity, bankPublicKey: old.bankPublicKey };
+    const credential = "signer" in rotated ? heldClientKey(rotated, identity) : rotated.credential;
+    this.#options = { ...this.#options, credential };
     this.#connection = await BankConnection.connect(this.#options);
     return rotated;
   }

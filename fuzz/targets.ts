@@ -11,6 +11,17 @@
  * @module
  */
 import fc from "fast-check";
+import {
+  applyMutation,
+  check,
+  ChunkedSource,
+  mutated,
+  MUTATION,
+  ScriptedConn,
+  SPLITS,
+  target,
+} from "./kit.ts";
+import type { FuzzTarget } from "./kit.ts";
 import { FAST_AEAD, nodeHandshakeCrypto } from "../protocol/node_crypto.ts";
 import { concatBytes, randomBytes, utf8 } from "../lib/bytes.ts";
 import { SealedChannel } from "../protocol/channel.ts";
@@ -18,7 +29,7 @@ import type { OpenFailure } from "../protocol/channel.ts";
 import { describeCode } from "../protocol/codes.ts";
 import type { ErrorCode } from "../protocol/codes.ts";
 import { encodeFrame, FrameReader } from "../protocol/frame.ts";
-import type { ByteSource, FrameErrorCode } from "../protocol/frame.ts";
+import type { FrameErrorCode } from "../protocol/frame.ts";
 import { decodeHello, decodeProof, encodeHello, encodeProof } from "../protocol/handshake.ts";
 import { BALANCE_MINOR_MAX, FRAME_BYTES_MIN, HANDSHAKE_FRAME_BYTES_MAX } from "../protocol/limits.ts";
 import { decodeRequest } from "../protocol/messages.ts";
@@ -27,35 +38,12 @@ import { serverHandshake } from "../protocol/session.ts";
 import type { HandshakeFailure } from "../protocol/session.ts";
 import { FrameTransport } from "../protocol/transport.ts";
 import { FrameType } from "../protocol/wire.ts";
-import { readRequest } from "../server/http_listener.ts";
+import { readRequest } from "../server/http1.ts";
 import type { MonitorRefusal } from "../server/http_listener.ts";
 import { fromStructured, toStructured } from "../server/structured.ts";
 import { formatTextOutcome, parseTextCommand } from "../server/text_commands.ts";
-
-/** What a run of a target is given. */
-export interface FuzzParameters {
-  numRuns: number;
-  seed: number;
-  interruptAfterTimeLimit: number;
-  markInterruptAsFailure: false;
-}
-
-/** One fuzz target: a name, and how to check its property. */
-export interface FuzzTarget {
-  name: string;
-  check(parameters: FuzzParameters): Promise<fc.RunDetails<unknown>>;
-}
-
-/** A target from a property (made afresh for each run). */
-function target<Ts extends unknown[]>(
-  name: string,
-  property: () => fc.IRawProperty<Ts, boolean>,
-): FuzzTarget {
-  return {
-    name,
-    check: async (parameters) => (await fc.check(property(), parameters)) as fc.RunDetails<unknown>,
-  };
-}
+import { WebSocketPeer } from "../server/web/websocket_peer.ts";
+import { unmask } from "../lib/websocket.ts";
 
 const TRANSFER_LIMIT_MINOR = 100_000_000n;
 const FRAME_ERRORS: ReadonlySet<FrameErrorCode> = new Set([
@@ -87,11 +75,6 @@ const MONITOR_REFUSALS: ReadonlySet<MonitorRefusal> = new Set([
   "bad_request",
 ]);
 
-/** Fails the case with a message when a property does not hold. */
-function check(condition: boolean, message: string): void {
-  if (!condition) throw new Error(`Property failed: ${message}`);
-}
-
 /** A code from the closed set of structured error codes (every one has a message). */
 function isErrorCode(code: string): boolean {
   try {
@@ -103,64 +86,6 @@ function isErrorCode(code: string): boolean {
 
 // ---------------------------------------------------------------------------------------------------------
 // Inputs: random bytes, and valid messages with random mutations.
-
-type Mutation =
-  | { kind: "flip"; at: number; bit: number }
-  | { kind: "set"; at: number; value: number }
-  | { kind: "truncate"; at: number }
-  | { kind: "insert"; at: number; bytes: Uint8Array }
-  | { kind: "repeat"; from: number; length: number };
-
-const MUTATION: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant("set" as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), bytes: fc.uint8Array({ maxLength: 16 }) }),
-  fc.record({
-    kind: fc.constant("repeat" as const),
-    from: fc.nat(),
-    length: fc.integer({ min: 1, max: 32 }),
-  }),
-);
-
-function applyMutation(bytes: Uint8Array, mutation: Mutation): Uint8Array {
-  if (bytes.length === 0) return mutation.kind === "insert" ? mutation.bytes : bytes;
-  switch (mutation.kind) {
-    case "flip": {
-      const copy = bytes.slice();
-      copy[mutation.at % copy.length]! ^= 1 << mutation.bit;
-      return copy;
-    }
-    case "set": {
-      const copy = bytes.slice();
-      copy[mutation.at % copy.length] = mutation.value;
-      return copy;
-    }
-    case "truncate":
-      return bytes.slice(0, mutation.at % bytes.length);
-    case "insert": {
-      const at = mutation.at % (bytes.length + 1);
-      return concatBytes([bytes.subarray(0, at), mutation.bytes, bytes.subarray(at)]);
-    }
-    case "repeat": {
-      const from = mutation.from % bytes.length;
-      return concatBytes([bytes, bytes.subarray(from, from + mutation.length)]);
-    }
-  }
-}
-
-/** Valid messages, each altered by zero to four mutations, or plain random bytes. */
-function mutated(valid: fc.Arbitrary<Uint8Array>, maxLength = 512): fc.Arbitrary<Uint8Array> {
-  return fc.oneof(
-    {
-      weight: 3,
-      arbitrary: fc.tuple(valid, fc.array(MUTATION, { maxLength: 4 })).map(([bytes, mutations]) =>
-        mutations.reduce(applyMutation, bytes)
-      ),
-    },
-    { weight: 1, arbitrary: fc.uint8Array({ maxLength }) },
-  );
-}
 
 const IDENTITY: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom("client-1", "client-22", "ada", "bank", "external"),
@@ -179,44 +104,6 @@ const VALID_PROOF: fc.Arbitrary<Uint8Array> = fc.tuple(
   fc.uint8Array({ minLength: 64, maxLength: 64 }),
   BYTES_32,
 ).map(([clientSignature, clientFinished]) => encodeProof({ clientSignature, clientFinished }));
-
-/** Splits bytes into chunks, as a socket's reads might: random sizes, or one byte at a time. */
-const SPLITS: fc.Arbitrary<number[]> = fc.oneof(
-  fc.constant<number[]>([1]),
-  fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }),
-);
-
-/** A byte source that hands out `bytes` in chunks of the given sizes (cycling), then ends. */
-class ChunkedSource implements ByteSource {
-  readonly #bytes: Uint8Array;
-  readonly #sizes: number[];
-  #offset = 0;
-  #reads = 0;
-
-  constructor(bytes: Uint8Array, sizes: number[]) {
-    this.#bytes = bytes;
-    this.#sizes = sizes;
-  }
-
-  read(buffer: Uint8Array): Promise<number | null> {
-    if (this.#offset >= this.#bytes.length) return Promise.resolve(null);
-    const size = this.#sizes[this.#reads++ % this.#sizes.length]!;
-    const count = Math.min(size, buffer.length, this.#bytes.length - this.#offset);
-    buffer.set(this.#bytes.subarray(this.#offset, this.#offset + count));
-    this.#offset += count;
-    return Promise.resolve(count);
-  }
-}
-
-/** A connection whose reads come from `bytes` (in chunks) and whose writes go nowhere. */
-class ScriptedConn extends ChunkedSource {
-  readonly written: Uint8Array[] = [];
-  write(bytes: Uint8Array): Promise<number> {
-    this.written.push(bytes.slice());
-    return Promise.resolve(bytes.length);
-  }
-  close(): void {}
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // The targets.
@@ -493,8 +380,12 @@ const monitorRequest: FuzzTarget = target(
   "monitor request reading",
   () =>
     fc.asyncProperty(mutated(VALID_HTTP, 1024), SPLITS, async (bytes, splits) => {
-      const conn = new ScriptedConn(bytes, splits) as unknown as Deno.Conn;
-      const read = await readRequest(conn, { headerBytesMax: 256, bodyBytesMax: 16 });
+      const conn = new ScriptedConn(bytes, splits);
+      const read = await readRequest(conn, {
+        headerBytesMax: 256,
+        bodyBytesMax: 16,
+        origin: "http://monitor",
+      });
       if (read.ok) {
         check(read.request.url.startsWith("http://monitor/"), "the target stays a path on the monitor");
         return;
@@ -503,6 +394,56 @@ const monitorRequest: FuzzTarget = target(
       check(MONITOR_REFUSALS.has(read.refusal), `refusal ${read.refusal}`);
     }),
 );
+
+/** A client's masked binary message carrying one protocol frame. */
+function maskedMessage(body: Uint8Array, mask: Uint8Array): Uint8Array {
+  const payload = encodeFrame(body);
+  const length = payload.length;
+  const header = length < 126
+    ? Uint8Array.of(0x82, 0x80 | length)
+    : Uint8Array.of(0x82, 0xfe, length >> 8, length & 0xff);
+  unmask(payload, mask);
+  return concatBytes([header, mask, payload]);
+}
+
+const websocketMessages: FuzzTarget = target("websocket messages", () =>
+  fc.asyncProperty(
+    mutated(
+      fc.tuple(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { maxLength: 4 }),
+        fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      )
+        .map(([bodies, mask]) => concatBytes(bodies.map((body) => maskedMessage(body, mask)))),
+      2048,
+    ),
+    SPLITS,
+    async (bytes, splits) => {
+      const conn = Object.assign(new ScriptedConn(bytes, splits), {
+        remote: { hostname: "127.0.0.1", port: 1 },
+        handshake: () => Promise.resolve(),
+        closeWrite: () => Promise.resolve(),
+      });
+      const peer = new WebSocketPeer(conn, { messageBytesMax: 4 + FRAME_BYTES_MIN, onViolation: () => {} });
+      const read: Uint8Array[] = [];
+      for (let reads = 0; reads <= bytes.length; reads++) {
+        const chunk = new Uint8Array(97);
+        const count = await peer.read(chunk);
+        if (count === null) break;
+        read.push(chunk.slice(0, count));
+      }
+      // What reaches the session is whole frames only, each within the limit.
+      const stream = concatBytes(read);
+      for (let at = 0; at < stream.length;) {
+        check(stream.length - at >= 4, "a frame prefix is whole");
+        const length = new DataView(stream.buffer, at, 4).getUint32(0, false);
+        check(
+          length <= FRAME_BYTES_MIN && at + 4 + length <= stream.length,
+          "a frame is whole and within the limit",
+        );
+        at += 4 + length;
+      }
+    },
+  ));
 
 /** Every target, in the order `deno task fuzz` runs them. */
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
@@ -514,6 +455,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   textCommand,
   amounts,
   monitorRequest,
+  websocketMessages,
 ];
 
 /** The outcome of running one target. */

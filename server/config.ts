@@ -47,6 +47,7 @@ import {
   TIMEOUT_MS_MAX,
   TIMEOUT_MS_MIN,
   TRANSFER_MINOR_LIMIT_DEFAULT,
+  WEB_PORT_DEFAULT,
   WORKERS_MAX,
 } from "./limits.ts";
 import { TLS_LISTENER_KINDS } from "./peer.ts";
@@ -58,7 +59,7 @@ export type LogLevelName = typeof LOG_LEVELS[number];
 export const LOG_FORMATS = ["text", "json"] as const;
 export type LogFormat = typeof LOG_FORMATS[number];
 /** Hosts only this machine can reach: 127.0.0.0/8, ::1 and localhost. */
-function isLoopback(host: string): boolean {
+export function isLoopbackHost(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
@@ -73,6 +74,10 @@ export interface ServerConfig {
   keyPath?: string;
   monitorHost: string;
   monitorPort: number;
+  /** The web app's HTTPS port; 0 when it is off. */
+  webPort: number;
+  /** Origins besides the listener's own that the web app may be reached at. */
+  webOrigins: string[];
   demoClients: number;
   frameBytesMax: number;
   handshakeTimeoutMs: number;
@@ -153,6 +158,19 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     value: "PORT",
     defaultText: String(MONITOR_PORT_DEFAULT),
     help: "monitor HTTP port",
+  },
+  {
+    name: "web-port",
+    env: "BANK_WEB_PORT",
+    value: "PORT",
+    defaultText: String(WEB_PORT_DEFAULT),
+    help: "HTTPS port of the web app and its WebSocket (same host and certificate); 0: off",
+  },
+  {
+    name: "web-origin",
+    env: "BANK_WEB_ORIGIN",
+    value: "URL,…",
+    help: "more origins the web app is reached at (https://bank.example), comma-separated",
   },
   {
     name: "demo-clients",
@@ -356,6 +374,8 @@ export function parseServerConfig(
     dataDir: nonEmpty(options.string("data") ?? DATA_DIR_DEFAULT, "data"),
     monitorHost: nonEmpty(options.string("monitor-host") ?? HOST_DEFAULT, "monitor-host"),
     monitorPort: options.integer("monitor-port", { min: 0, max: 65_535, fallback: MONITOR_PORT_DEFAULT }),
+    webPort: options.integer("web-port", { min: 0, max: 65_535, fallback: WEB_PORT_DEFAULT }),
+    webOrigins: parseOrigins(options.string("web-origin")),
     demoClients: options.integer("demo-clients", {
       min: 0,
       max: DEMO_CLIENTS_MAX,
@@ -390,6 +410,27 @@ export function parseServerConfig(
     ...(certPath === undefined ? {} : { certPath }),
     ...(keyPath === undefined ? {} : { keyPath }),
   };
+}
+
+/** `--web-origin`: https origins, no path; each is written as browsers send it in `Origin`. */
+function parseOrigins(text: string | undefined): string[] {
+  if (text === undefined || text.trim() === "") return [];
+  return text.split(",").map((part) => {
+    const trimmed = part.trim();
+    let url: URL;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      throw new UsageError(`--web-origin: "${trimmed}" is not a URL`);
+    }
+    if (
+      url.protocol !== "https:" || url.pathname !== "/" || url.search !== "" || url.hash !== "" ||
+      url.username
+    ) {
+      throw new UsageError(`--web-origin: "${trimmed}" must be https://HOST[:PORT] with nothing after it`);
+    }
+    return url.origin;
+  });
 }
 
 /** The readers of bounded numbers every group of options shares. */
@@ -493,7 +534,7 @@ function parseTransferLimit(text: string | undefined): bigint {
 /** The monitor's token: required whenever the monitor is reachable from other machines. */
 function parseMonitorToken(token: string | undefined, monitorHost: string): string | undefined {
   if (token === undefined) {
-    if (isLoopback(monitorHost)) return undefined;
+    if (isLoopbackHost(monitorHost)) return undefined;
     throw new UsageError(
       `The monitor would listen on ${monitorHost}, reachable from other machines: set --monitor-token ` +
         `(or BANK_MONITOR_TOKEN) to a secret of at least ${MONITOR_TOKEN_CHARACTERS_MIN} characters, ` +

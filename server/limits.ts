@@ -20,6 +20,8 @@ import {
 
 /** The monitor's default port (the TLS listener's is the wire's `PORT_DEFAULT`). */
 export const MONITOR_PORT_DEFAULT = 5000;
+/** The web app's HTTPS port (`--web-port`). */
+export const WEB_PORT_DEFAULT = 8444;
 /** Serving threads one server may run. */
 export const WORKERS_MAX = 64;
 

@@ -26,7 +26,7 @@ import type {
 import { RejectionLog } from "./rejection_log.ts";
 import type { RejectionSummary } from "./rejection_log.ts";
 import { describeAddress, serveConnection } from "./session.ts";
-import type { ServerContext } from "./session.ts";
+import type { ConnectionParts, ServerContext } from "./session.ts";
 import type { SessionControl } from "./session_control.ts";
 import { listenDenoTls } from "./tls_deno.ts";
 import { listenNodeTls } from "./tls_node.ts";
@@ -62,6 +62,11 @@ export interface ListenerOptions {
   /** Share the port with other serving threads (SO_REUSEPORT); the kernel spreads connections. */
   reusePort: boolean;
   admission: Admission;
+  /**
+   * Serves one admitted connection: the bank protocol over TLS unless told otherwise (the web port first
+   * speaks HTTP, then the bank protocol over a WebSocket).
+   */
+  serve?: (conn: PeerConn, parts: ConnectionParts) => Promise<void>;
 }
 
 /** What the listener adds to the context its sessions share. */
@@ -74,7 +79,7 @@ export async function startBankListener(
 ): Promise<BankListener> {
   const rejections = new RejectionLog({ summarize: logSummary });
   const context: ServerContext = { ...base, rejections };
-  const state = new ListenerState(options.admission, context);
+  const state = new ListenerState(options.admission, context, options.serve ?? serveConnection);
   const listen = options.kind === "node" ? listenNodeTls : listenDenoTls;
   const tlsOptions: TlsListenOptions = {
     hostname: options.hostname,
@@ -129,6 +134,7 @@ class ListenerState {
   closing = false;
   readonly #admission: Admission;
   readonly #context: ServerContext;
+  readonly #serve: (conn: PeerConn, parts: ConnectionParts) => Promise<void>;
   /** Connections not yet authenticated, in the order they arrived: the first is evicted to make room. */
   readonly #pending = new Map<PeerConn, { ticket: AdmissionTicket; control: SessionControl | null }>();
   readonly #open = new Set<PeerConn>();
@@ -137,9 +143,14 @@ class ListenerState {
   #acceptErrors = 0;
   #acceptErrorLoggedMs = -Infinity;
 
-  constructor(admission: Admission, context: ServerContext) {
+  constructor(
+    admission: Admission,
+    context: ServerContext,
+    serve: (conn: PeerConn, parts: ConnectionParts) => Promise<void>,
+  ) {
     this.#admission = admission;
     this.#context = context;
+    this.#serve = serve;
   }
 
   accept(peer: AcceptedPeer): void {
@@ -155,7 +166,7 @@ class ListenerState {
     const entry = { ticket, control: null as SessionControl | null };
     this.#pending.set(conn, entry);
     this.#open.add(conn);
-    const session = serveConnection(conn, {
+    const session = this.#serve(conn, {
       context: this.#context,
       ticket,
       onControl: (control) => (entry.control = control),

@@ -1,6 +1,7 @@
 /**
  * One serving thread: a TLS listener over a store, with its own sessions and its own identity watcher.
- * The main thread runs one; with `--workers N`, each worker thread runs another on the same port.
+ * The main thread runs one; with `--workers N`, each worker thread runs another on the same port. The main
+ * thread's also serves the web port (the app's files, and bank sessions over WebSockets) when it is on.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { randomBytes } from "../lib/bytes.ts";
 import { KEY_BYTES } from "../protocol/limits.ts";
 import { Admission } from "./admission.ts";
 import type { BudgetMemory } from "./admission.ts";
+import { isLoopbackHost } from "./config.ts";
 import type { ServerConfig } from "./config.ts";
 import { activeKeyIds, IdentityWatcher } from "./identities.ts";
 import { loadBankKey } from "./bank_key.ts";
@@ -16,15 +18,20 @@ import { instrumentLedger } from "./instrumented_ledger.ts";
 import { installPostgresDriverGuard } from "./ledger/postgres_guard.ts";
 import type { BankStore } from "./ledger/ledger.ts";
 import { startBankListener } from "./listener.ts";
+import type { BankListener, ListenerContext, ListenerOptions } from "./listener.ts";
 import { serverLogger } from "./log.ts";
 import type { PeerAddress } from "./peer.ts";
 import type { SessionControl } from "./session_control.ts";
+import { createWebApp } from "./web/app.ts";
+import { serveWebConnection } from "./web/serve.ts";
 import type { StatsSink } from "./stats/sink.ts";
 
 const log = serverLogger("node");
 
 export interface ServingNode {
   readonly addr: PeerAddress;
+  /** Where the web app listens, when this node serves it. */
+  readonly webAddr: PeerAddress | null;
   /** Stops accepting, answers requests in flight (for at most `timeoutMs`), closes, stops watching. */
   drain(timeoutMs: number): Promise<{ cut: number }>;
 }
@@ -37,6 +44,8 @@ export async function startNode(options: {
   stats: StatsSink;
   port: number;
   reusePort: boolean;
+  /** The web port (claimed already) and the origins its pages and WebSockets may come from. */
+  web?: { port: number; origins: ReadonlySet<string> };
   /** The process's shared budgets, and how many TLS connections they allow. */
   budgets: { memory: BudgetMemory; connectionsMax: number };
 }): Promise<ServingNode> {
@@ -74,38 +83,61 @@ export async function startNode(options: {
       });
     });
   });
+  const listenerOptions: ListenerOptions = {
+    kind: config.tlsListener,
+    hostname: config.host,
+    port: options.port,
+    certPem: options.tls.certPem,
+    keyPem: options.tls.keyPem,
+    reusePort: options.reusePort,
+    admission,
+  };
+  const context: ListenerContext = {
+    settings: config,
+    ledger: instrumentLedger(store, stats),
+    identities: store,
+    latestGeneration: (name) => watcher.latestGeneration(name),
+    bank,
+    decoyPublicKey: decoy.publicKey,
+    crypto: nodeHandshakeCrypto,
+    stats,
+    sessions,
+    admission,
+    aead: FAST_AEAD,
+  };
   const listener = await withContextAsync(
     `Cannot listen on ${config.host}:${options.port}`,
-    () =>
-      startBankListener({
-        kind: config.tlsListener,
-        hostname: config.host,
-        port: options.port,
-        certPem: options.tls.certPem,
-        keyPem: options.tls.keyPem,
-        reusePort: options.reusePort,
-        admission,
-      }, {
-        settings: config,
-        ledger: instrumentLedger(store, stats),
-        identities: store,
-        latestGeneration: (name) => watcher.latestGeneration(name),
-        bank,
-        decoyPublicKey: decoy.publicKey,
-        crypto: nodeHandshakeCrypto,
-        stats,
-        sessions,
-        admission,
-        aead: FAST_AEAD,
-      }),
+    () => startBankListener(listenerOptions, context),
   );
+  let webListener: BankListener | null = null;
+  if (options.web !== undefined) {
+    const { origins } = options.web;
+    const app = createWebApp({ bankPublicKey: bank.publicKey, origins, hsts: !isLoopbackHost(config.host) });
+    const web = { app: app.fetch, origins };
+    webListener = await withContextAsync(
+      `Cannot serve the web app on ${config.host}:${options.web.port}`,
+      () =>
+        startBankListener({
+          ...listenerOptions,
+          port: options.web!.port,
+          serve: (conn, parts) => serveWebConnection(conn, parts, web),
+        }, context),
+    ).catch(async (error) => {
+      await listener.drain(0);
+      throw error;
+    });
+  }
   await watcher.start();
   return {
     addr: listener.addr,
+    webAddr: webListener?.addr ?? null,
     async drain(timeoutMs) {
-      const result = await listener.drain(timeoutMs);
+      const [result, web] = await Promise.all([
+        listener.drain(timeoutMs),
+        webListener?.drain(timeoutMs) ?? { cut: 0 },
+      ]);
       await watcher.stop();
-      return result;
+      return { cut: result.cut + web.cut };
     },
   };
 }

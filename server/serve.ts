@@ -28,6 +28,7 @@ import { startNode, withContext } from "./node.ts";
 import { raiseFileLimit } from "./open_files.ts";
 import type { PeerAddress } from "./peer.ts";
 import { RejectionLog } from "./rejection_log.ts";
+import { webOriginsOf } from "./web/app.ts";
 import { ServerStats } from "./stats/server_stats.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 
@@ -62,7 +63,11 @@ export async function serve(config: ServerConfig): Promise<number> {
   // The node:tls listener always shares its port, so that it can rebind it after an out-of-files brush.
   const reusePort = config.tlsListener === "node" || config.workers > 1;
   const port = reusePort ? claimPort(config.host, config.port) : config.port;
-  const node = await startNode({ config, tls, store, stats, port, reusePort, budgets });
+  const webPort = config.webPort === 0 ? null : claimPort(config.host, config.webPort);
+  const web = webPort === null
+    ? {}
+    : { web: { port: webPort, origins: webOriginsOf(config.host, webPort, config.webOrigins) } };
+  const node = await startNode({ config, tls, store, stats, port, reusePort, budgets, ...web });
   const workers = await startWorkers({
     config,
     tls,
@@ -86,7 +91,7 @@ export async function serve(config: ServerConfig): Promise<number> {
     () => startMonitor(config, { handler: app.fetch, stats }),
   );
   const ticker = setInterval(() => stats.tick(), STATS_TICK_MS);
-  logListening(config, { node: node.addr, monitor: monitor.addr, caPath: tls.caPath });
+  logListening(config, { node: node.addr, monitor: monitor.addr, web: node.webAddr, caPath: tls.caPath });
 
   const signal = await waitForSignal();
   log.info("Received {signal}: draining (up to {timeout} ms)", { signal, timeout: config.shutdownTimeoutMs });
@@ -123,7 +128,7 @@ async function provisionDemo(store: BankStore, config: ServerConfig, storeName: 
 
 function logListening(
   config: ServerConfig,
-  at: { node: PeerAddress; monitor: PeerAddress; caPath: string },
+  at: { node: PeerAddress; monitor: PeerAddress; web: PeerAddress | null; caPath: string },
 ): void {
   log.info("Bank server listening on {address} (TLS via {kind}, {threads} serving threads, CA {ca})", {
     address: formatAddress(at.node),
@@ -135,6 +140,9 @@ function logListening(
     log.warning(
       "--tls-listener deno cannot close connections still in their TLS handshake: for measurement only",
     );
+  }
+  if (at.web !== null) {
+    log.info("Web app listening on https://{address}/", { address: formatAddress(at.web) });
   }
   log.info("Monitor listening on http://{address}/status", { address: formatAddress(at.monitor) });
 }

@@ -13,26 +13,20 @@
  * @module
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import {
+  browserSkipReason,
+  collectPageProblems,
+  launchBrowser,
+  openPage,
+  WAIT_TIMEOUT_MS,
+  waitUntil,
+} from "../tools/browser.ts";
 import { flood } from "../bench/flood.ts";
 import { randomBytes } from "../lib/bytes.ts";
 import { connectAs, runClient, startServer } from "../tools/harness.ts";
 import type { ServerHandle } from "../tools/harness.ts";
 
-const CHROMIUM_PATH = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-/** The longest any browser step or dashboard update may take. */
-const WAIT_TIMEOUT_MS = 15_000;
-const POLL_MS = 100;
 const VIEWPORT = { width: 1280, height: 900 };
 const README_SCREENSHOT_PATH = new URL("../docs/dashboard.png", import.meta.url).pathname;
 
@@ -49,15 +43,7 @@ const STEADY_TRANSFERS = [
   { identity: "client-6", from: "ACC-0006", to: "ACC-0004", amountMinor: 12_345n, dollars: "$123.45" },
 ] as const;
 
-const chromiumInstalled = await isFile(CHROMIUM_PATH);
-const allPermissions = hasAllPermissions();
-const skipReason = !chromiumInstalled
-  ? `${CHROMIUM_PATH} does not exist; install it (apt-get install chromium) to run them, as CI does`
-  : !allPermissions
-  ? "playwright-core needs --allow-all; run deno test --allow-all tests/dashboard_test.ts"
-  : null;
-
-if (skipReason !== null) console.warn(`\n!!! Dashboard browser tests SKIPPED: ${skipReason} !!!\n`);
+const skipReason = await browserSkipReason("tests/dashboard_test.ts");
 
 Deno.test({
   name: "The dashboard follows the server's counters, charts and recent transfers in Chromium",
@@ -66,7 +52,7 @@ Deno.test({
     await using server = await startServer({ args: ["--demo-clients", String(CLI_CLIENTS)] });
     const browser = await launchBrowser();
     try {
-      const page = await openPage(browser);
+      const page = await openPage(browser, VIEWPORT);
       const problems = collectPageProblems(page);
       await page.goto(`http://127.0.0.1:${server.monitorPort}/`, { timeout: WAIT_TIMEOUT_MS });
       assertEquals(await page.title(), "Bank server monitor");
@@ -173,7 +159,7 @@ Deno.test({
     const base = `http://127.0.0.1:${server.monitorPort}/`;
     const browser = await launchBrowser();
     try {
-      const page = await openPage(browser);
+      const page = await openPage(browser, VIEWPORT);
       const problems = collectPageProblems(page);
       const requests: { url: string; authorization: string | undefined }[] = [];
       page.on("request", (request) => {
@@ -222,54 +208,6 @@ Deno.test({
     }
   },
 });
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
-/**
- * Whether this run has --allow-all: the one path playwright-core reads on load that Deno guards with it
- * answers "not capable" under anything less.
- */
-function hasAllPermissions(): boolean {
-  try {
-    Deno.statSync("/proc/sys/fs/binfmt_misc/WSLInterop");
-    return true;
-  } catch (error) {
-    return !(error instanceof Deno.errors.NotCapable);
-  }
-}
-
-async function launchBrowser(): Promise<Browser> {
-  const { chromium } = await import("playwright-core");
-  return await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: CHROMIUM_ARGS,
-    timeout: WAIT_TIMEOUT_MS,
-  });
-}
-
-async function openPage(browser: Browser): Promise<Page> {
-  const page = await browser.newPage({ viewport: VIEWPORT });
-  page.setDefaultTimeout(WAIT_TIMEOUT_MS);
-  page.setDefaultNavigationTimeout(WAIT_TIMEOUT_MS);
-  return page;
-}
-
-/** Console errors and uncaught exceptions of the page (a CSP violation shows up as a console error). */
-function collectPageProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  return problems;
-}
 
 /** One structured session: balance requests for a few seconds, then one transfer; returns requests sent. */
 async function steadySession(
@@ -324,21 +262,4 @@ async function transferRows(page: Page): Promise<string[]> {
     );
     return `${from} -> ${to} ${amount}`;
   }));
-}
-
-/** Polls `check` until it returns a value other than null; throws after {@link WAIT_TIMEOUT_MS}. */
-async function waitUntil<T>(
-  what: string,
-  check: () => Promise<T | null>,
-  explain: () => Promise<string> = () => Promise.resolve(""),
-): Promise<T> {
-  const deadline = Date.now() + WAIT_TIMEOUT_MS;
-  while (true) {
-    const value = await check();
-    if (value !== null) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${WAIT_TIMEOUT_MS} ms waiting until ${what}: ${await explain()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
 }

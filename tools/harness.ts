@@ -58,6 +58,8 @@ export interface ServerHandle extends AsyncDisposable {
   pid: number;
   port: number;
   monitorPort: number;
+  /** The web app's port (0: off, unless the test asked for it with `web: true`). */
+  webPort: number;
   dataDir: string;
   /** Every stderr line so far. */
   logs(): string[];
@@ -152,18 +154,40 @@ class LogWatch {
   }
 }
 
+/** The server's command line: free ports, one serving thread unless a test asks for more, then `extra`. */
+function serverArgs(
+  program: Program,
+  parts: { dataDir: string; webPort: number; extra: string[] },
+): string[] {
+  // One serving thread: counters then settle at once, so tests can be exact.
+  const workers = parts.extra.includes("--workers") ? [] : ["--workers", "1"];
+  return [
+    ...program.args,
+    ...["--data", parts.dataDir, "--port", "0", "--monitor-port", "0", "--web-port", String(parts.webPort)],
+    ...workers,
+    ...parts.extra,
+  ];
+}
+
+/** A port nobody listens on now (the kernel's choice), for a server that must be told one. */
+export function freePort(): number {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = probe.addr as Deno.NetAddr;
+  probe.close();
+  return port;
+}
+
 /** Starts the server with a fresh data directory (unless one is given) and the given extra flags. */
 export async function startServer(
-  options: { args?: string[]; dataDir?: string; program?: Program } = {},
+  options: { args?: string[]; dataDir?: string; program?: Program; web?: boolean } = {},
 ): Promise<ServerHandle> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "bank-test-" });
   const ownsDataDir = options.dataDir === undefined;
   const program = options.program ?? SERVER_SOURCE;
-  // One serving thread unless a test asks for more: counters then settle at once, so tests can be exact.
-  const workers = (options.args ?? []).includes("--workers") ? [] : ["--workers", "1"];
-  const args = [...program.args, "--data", dataDir, "--port", "0", "--monitor-port", "0", ...workers];
+  // The web port is off unless asked for; 0 turns it off, so a free one is found here.
+  const webPort = options.web === true ? freePort() : 0;
   const child = new Deno.Command(program.executable, {
-    args: [...args, ...(options.args ?? [])],
+    args: serverArgs(program, { dataDir, webPort, extra: options.args ?? [] }),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -186,6 +210,7 @@ export async function startServer(
     pid: child.pid,
     port,
     monitorPort,
+    webPort,
     dataDir,
     logs: () => [...watch.lines],
     waitForLog,
