@@ -61,11 +61,14 @@ export { loadCa, loadCredential } from "./setup.ts";
 export class BankRequestError extends Error {
   override name = "BankRequestError";
   readonly code: ErrorCode;
+  /** The bank's own words (`phone is not valid`), without the code. */
+  readonly detail: string;
   readonly retryAfterS: number | undefined;
 
   constructor(error: { code: ErrorCode; message: string; retryAfterS?: number }) {
     super(`The bank refused (${error.code}): ${error.message}`);
     this.code = error.code;
+    this.detail = error.message;
     this.retryAfterS = error.retryAfterS;
   }
 }

@@ -16,15 +16,16 @@
  * @module
  */
 import { isIdentityName, isReservedIdentityName } from "../protocol/credential.ts";
-import { ACCOUNTS_PAGE_MAX, ACCOUNTS_PER_OWNER_MAX, ISSUANCE_MINOR_MAX } from "./ledger/limits.ts";
+import { ACCOUNTS_PAGE_MAX, ACCOUNTS_PER_OWNER_MAX } from "./ledger/limits.ts";
 import { isAccountId } from "../protocol/messages.ts";
-import { formatDollars, parseDollars } from "../protocol/money.ts";
+import { formatDollars } from "../protocol/money.ts";
 import { formatOptionHelp, Options, UsageError } from "../lib/options.ts";
 import type { OptionSpec } from "../lib/options.ts";
 import { DATA_DIR_DEFAULT } from "../protocol/demo.ts";
 import { DATA_OPTION, DATABASE_OPTION, parseDatabaseUrl } from "./config.ts";
 import { ensurePrivateDir } from "../lib/files.ts";
 import { CLIENT_ACTIONS, CLIENT_OPTIONS, CLIENT_USAGE } from "./admin_clients.ts";
+import { parseDeposit } from "./admin_deposit.ts";
 import type { Account, BankStore, Ledger } from "./ledger/ledger.ts";
 import { openStore } from "./ledger/mod.ts";
 
@@ -34,7 +35,12 @@ const ADMIN_OPTIONS: readonly OptionSpec[] = [
   DATA_OPTION,
   DATABASE_OPTION,
   { name: "owner", value: "NAME", help: "account owner (an identity name)" },
-  { name: "deposit", value: "AMOUNT", defaultText: "$0", help: "opening deposit, e.g. $500 or $12.34" },
+  {
+    name: "deposit",
+    value: "AMOUNT",
+    defaultText: "$0",
+    help: "opening deposit, e.g. $500 or $12.34 (clients invite: $500, as demo identities get)",
+  },
   { name: "id", value: "ID", help: "account id to open (default: generated)" },
   { name: "limit", value: "N", defaultText: "100", help: `accounts to list (at most ${ACCOUNTS_PAGE_MAX})` },
   { name: "after", value: "ID", help: "list accounts after this id (paging)" },
@@ -94,16 +100,10 @@ async function openAccount(ledger: Ledger, options: Options, subject: string | u
   if (id !== undefined && !isAccountId(id)) {
     throw new UsageError("--id must be 1 to 32 letters, digits, - or _");
   }
-  const deposit = options.string("deposit") ?? "$0";
-  const amount = deposit === "$0"
-    ? { ok: true as const, amountMinor: 0n }
-    : parseDollars(deposit, ISSUANCE_MINOR_MAX);
-  if (!amount.ok) {
-    throw new UsageError(`--deposit must be a dollar amount like $500 or $12.34 (${amount.code})`);
-  }
+  const depositMinor = parseDeposit(options.string("deposit"), 0n);
   const result = await ledger.openAccount({
     owner,
-    depositMinor: amount.amountMinor,
+    depositMinor,
     ...(id === undefined ? {} : { id }),
   });
   if (result.code !== "ok") {

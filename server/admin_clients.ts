@@ -22,11 +22,14 @@ import { decodePublicKeyFile, isIdentityName, isReservedIdentityName } from "../
 import { bankPublicKeyPathOf, credentialPathOf, DATA_DIR_DEFAULT } from "../protocol/demo.ts";
 import { nodeHandshakeCrypto } from "../protocol/node_crypto.ts";
 import { CREDENTIAL_FILE_BYTES_MAX } from "../protocol/limits.ts";
+import { formatDollars } from "../protocol/money.ts";
+import { parseDeposit } from "./admin_deposit.ts";
 import { ensureBankKey } from "./bank_key.ts";
 import { activeKeyIds, createIdentity, createInvite, issueKeyPair, registerPublicKey } from "./identities.ts";
 import type { BankStore } from "./ledger/ledger.ts";
 import { IDENTITIES_PAGE_MAX, IDENTITY_KEYS_PAGE_MAX } from "./ledger/limits.ts";
 import {
+  DEMO_DEPOSIT_MINOR,
   IDENTITIES_MAX,
   INVITE_ATTEMPTS_DEFAULT,
   INVITE_ATTEMPTS_MAX,
@@ -64,7 +67,8 @@ export const CLIENT_OPTIONS: readonly OptionSpec[] = [
 export const CLIENT_USAGE =
   `  bank-server clients add NAME --public-key FILE   register a key the client made (bank-client keygen)
   bank-server clients add NAME [--output FILE]     make a key pair here; writes the credential file (0600)
-  bank-server clients invite NAME [--expires 1d] [--attempts ${INVITE_ATTEMPTS_DEFAULT}]   print a one-time enrolment code
+  bank-server clients invite NAME [--expires 1d] [--attempts ${INVITE_ATTEMPTS_DEFAULT}] [--deposit $500]
+                                                   print a one-time enrolment code; opens an account if none
   bank-server clients keys NAME                    the identity's keys
   bank-server clients rotate NAME [--output FILE]  a key pair made here replaces all its keys; sessions end
   bank-server clients revoke NAME [--key KEY_ID]   a key, or the identity, stops working; sessions end
@@ -165,12 +169,29 @@ async function inviteClient(
     console.error(invite.error);
     return 1;
   }
+  const account = await openFirstAccount(store, { name, deposit: options.string("deposit") });
   console.log(invite.code);
   console.error(
     `One-time code for ${name}, valid until ${expiresAt.toISOString()} or ${attempts} failed attempts. ` +
-      `The client runs: bank-client enrol --identity ${name} --invite CODE`,
+      `The client runs: bank-client enrol --identity ${name} --invite CODE, or enrols in the web app.`,
   );
+  if (account !== null) console.error(`Opened account ${account.id} for ${name} with ${account.deposit}.`);
   return 0;
+}
+
+/**
+ * A customer invited from afar gets an account to bank with, as a demo identity does: when the identity owns
+ * none, one is opened with `deposit` (the demo deposit unless given; `$0` for an empty one).
+ */
+async function openFirstAccount(
+  store: BankStore,
+  parts: { name: string; deposit: string | undefined },
+): Promise<{ id: string; deposit: string } | null> {
+  const depositMinor = parseDeposit(parts.deposit, DEMO_DEPOSIT_MINOR);
+  if ((await store.accountsOf(parts.name)).length > 0) return null;
+  const opened = await store.openAccount({ owner: parts.name, depositMinor });
+  if (opened.code !== "ok") throw new Error(`Cannot open an account for ${parts.name}: ${opened.code}`);
+  return { id: opened.account.id, deposit: formatDollars(depositMinor) };
 }
 
 async function listKeys(store: BankStore, _options: Options, subject: string | undefined): Promise<number> {

@@ -117,6 +117,11 @@ Deno.test("clients invite, then bank-client enrol: a code enrols one key, once, 
   assertMatch(enrol.stdout, /Enrolled key [0-9a-f]{32} for carol/);
   const run = await runClient(server, ["--identity", out, "--task", "Check Balance"]);
   assertEquals(run.code, 0, run.stdout + run.stderr);
+  assertStringIncludes(
+    run.stdout,
+    "Balance: $500",
+    "the invite opened carol an account, as demo identities have",
+  );
 
   const reused = await runClient(server, [
     "enrol",

@@ -3,7 +3,7 @@
  * trusting the bank's development CA the way a user's browser would, through an NSS database in its own
  * HOME (never by ignoring certificate errors), opens the server's web port.
  *
- * - Enrol with a code from `bank-server clients invite`, see $500, transfer $12.34 to XYZ, see $487.66 and
+ * - Enrol with a code from `bank-server clients invite` (which opens the customer's account), see $500, transfer $12.34 to XYZ, see $487.66 and
  *   the history line; reload and still be signed in; the key revoked from the command line ends the
  *   page's session.
  * - A wrong code is refused, and so is a second use of a code.
@@ -122,7 +122,6 @@ async function customerJourney(program?: Program): Promise<void> {
   const browser = await launchBrowser({ home });
   try {
     const code = await invite(server, "ada");
-    await admin(server, ["accounts", "open", "--owner", "ada", "--deposit", "$500"]);
     const page = await openPage(browser, DESKTOP);
     const problems = collectPageProblems(page);
     const origin = `https://127.0.0.1:${server.webPort}`;
@@ -153,11 +152,29 @@ async function customerJourney(program?: Program): Promise<void> {
     await page.getByRole("link", { name: "Accounts" }).click();
     await waitForText(page, "accounts", "$487.66");
 
+    await page.getByRole("link", { name: "Contact" }).click();
+    await page.getByLabel("Email").fill("ada@example.com");
+    await page.getByRole("button", { name: "Save" }).click();
+    await waitForText(page, "success", "Updated: email.");
+    await page.getByLabel("Phone").fill("12");
+    await page.getByRole("button", { name: "Save" }).click();
+    await waitForText(page, "error", "Those contact details are not valid. (phone is not valid)");
+
+    // The page replaces its key (both sign the change); the bank then holds the new one only.
+    const first = /^([0-9a-f]{32}) device active /m.exec(await admin(server, ["clients", "keys", "ada"]))
+      ?.[1];
+    assert(first !== undefined, "ada has a device key");
+    await page.getByRole("link", { name: "Security" }).click();
+    await waitForText(page, "key-id", first); // the page names the key the bank holds
+    await page.getByRole("button", { name: "Replace this browser's key" }).click();
+    await waitForText(page, "success", `the old one (${first}) no longer works`);
     const keys = await admin(server, ["clients", "keys", "ada"]);
     const device = /^([0-9a-f]{32}) device active /m.exec(keys)?.[1];
-    assert(device !== undefined, keys);
-    await page.getByRole("link", { name: "Security" }).click();
-    await waitForText(page, "key-id", device); // the page names the key the bank holds
+    assert(device !== undefined && device !== first, keys);
+    assertMatch(keys, new RegExp(`^${first} device revoked `, "m"));
+    await waitForText(page, "key-id", device);
+    await page.getByRole("link", { name: "Accounts" }).click();
+    await waitForText(page, "accounts", "$487.66"); // the new key opens sessions
     await admin(server, ["clients", "revoke", "ada", "--key", device]);
     await waitForText(page, "ended", "no longer accepts this browser's key");
     assertEquals(problems, [], "no console errors, no CSP violations");
@@ -204,7 +221,6 @@ Deno.test({
     try {
       const used = await invite(server, "carol");
       const code = await invite(server, "bob");
-      await admin(server, ["accounts", "open", "--owner", "bob", "--deposit", "$500"]);
       const context: BrowserContext = await browser.newContext({ viewport: PHONE });
       const page = await openPage(context, PHONE);
       const problems = collectPageProblems(page);
@@ -240,6 +256,12 @@ Deno.test({
       assert(proxy.cuts > 0, "the proxy did cut answers");
       // The cut connections show up as failed loads; nothing else may.
       assertEquals(problems.filter((problem) => !/WebSocket|ERR_CONNECTION/.test(problem)), []);
+
+      await page.getByRole("link", { name: "Security" }).click();
+      await page.getByRole("button", { name: "Sign out and forget the key" }).click();
+      await waitForText(page, "success", "Signed out");
+      await page.reload();
+      await page.getByLabel("One-time code").waitFor(); // nothing kept: the page asks to enrol again
       await context.close();
     } finally {
       await browser.close();

@@ -1769,10 +1769,13 @@ var CONNECTION_OPTIONS = [
 var BankRequestError = class extends Error {
   name = "BankRequestError";
   code;
+  /** The bank's own words (`phone is not valid`), without the code. */
+  detail;
   retryAfterS;
   constructor(error) {
     super(`The bank refused (${error.code}): ${error.message}`);
     this.code = error.code;
+    this.detail = error.message;
     this.retryAfterS = error.retryAfterS;
   }
 };
@@ -2246,7 +2249,7 @@ function showConnection(connection) {
   if (connection === "online" && !element("view-loading").hidden) route();
 }
 function explain(error) {
-  if (error instanceof BankRequestError) return messageFor(error.code, error.message);
+  if (error instanceof BankRequestError) return messageFor(error.code, error.detail);
   if (error instanceof ClientError) return CANNOT_REACH;
   return `Something went wrong: ${error instanceof Error ? error.message : String(error)}`;
 }

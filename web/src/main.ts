@@ -98,7 +98,7 @@ function showConnection(connection: ConnectionState): void {
 
 /** Says why a request failed, in the customer's words. */
 function explain(error: unknown): string {
-  if (error instanceof BankRequestError) return messageFor(error.code, error.message);
+  if (error instanceof BankRequestError) return messageFor(error.code, error.detail);
   if (error instanceof ClientError) return CANNOT_REACH;
   return `Something went wrong: ${error instanceof Error ? error.message : String(error)}`;
 }
