@@ -53,6 +53,7 @@ Deno.test("createMonitorApp() reports the seed's counters and more at /status", 
     rejections: { address_cap: 1, handshake_failed: 1, identity_rate: 1 },
     monitor_rejections: { deadline: 1 },
     accept_failures: 0,
+    ledger_head: null,
   });
 });
 

@@ -25,6 +25,8 @@ export interface StatusSnapshot {
   /** The monitor's refusals by reason (its caps and deadline). */
   monitor_rejections: Readonly<Record<string, number>>;
   accept_failures: number;
+  /** The latest link of the journal's hash chain (docs/LEDGER.md), read each second; null before the first read. */
+  ledger_head: { entry: number | null; hash: string } | null;
 }
 
 /** One second of the dashboard's series. */

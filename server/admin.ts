@@ -7,6 +7,7 @@
  * bank-server accounts freeze ID
  * bank-server accounts unfreeze ID
  * bank-server ledger verify
+ * bank-server ledger head
  * bank-server clients …                 (admin_clients.ts)
  * ```
  *
@@ -27,6 +28,8 @@ import { ensurePrivateDir } from "../lib/files.ts";
 import { CLIENT_ACTIONS, CLIENT_OPTIONS, CLIENT_USAGE } from "./admin_clients.ts";
 import { parseDeposit } from "./admin_deposit.ts";
 import type { Account, BankStore, Ledger } from "./ledger/ledger.ts";
+import { formatHash } from "./ledger/chain.ts";
+import type { ChainHead } from "./ledger/chain.ts";
 import { openStore } from "./ledger/mod.ts";
 
 export const ADMIN_COMMANDS = ["accounts", "ledger", "clients"] as const;
@@ -53,7 +56,8 @@ export const ADMIN_USAGE = `Ledger administration:
   bank-server accounts list [--owner NAME] [--limit N] [--after ID]
   bank-server accounts freeze ID
   bank-server accounts unfreeze ID
-  bank-server ledger verify
+  bank-server ledger verify                        balances, postings and the journal's hash chain
+  bank-server ledger head                          the chain's latest entry and hash
 ${CLIENT_USAGE}
 
 Options:
@@ -69,6 +73,7 @@ const ACTIONS: Record<string, Action> = {
   "accounts freeze": (ledger, _options, subject) => setStatus(ledger, subject, "frozen"),
   "accounts unfreeze": (ledger, _options, subject) => setStatus(ledger, subject, "open"),
   "ledger verify": verifyLedger,
+  "ledger head": printHead,
   ...CLIENT_ACTIONS,
 };
 
@@ -158,12 +163,27 @@ async function verifyLedger(ledger: Ledger, _options: Options, subject: string |
   if (subject !== undefined) throw new UsageError(`Unexpected argument "${subject}"`);
   const report = await ledger.verify();
   for (const problem of report.problems) console.log(`PROBLEM ${problem}`);
+  const { links, head } = report.chain;
   const summary =
-    `${report.accounts} accounts, ${report.entries} journal entries, balances total ${report.totalMinor}`;
+    `${report.accounts} accounts, ${report.entries} journal entries, balances total ${report.totalMinor}, ` +
+    `${links} chain links verified (head ${formatHead(head)})`;
   console.log(
     `${report.ok ? "Ledger verified" : "Ledger verification FAILED"} (${ledger.store}): ${summary}`,
   );
   return report.ok ? 0 : 1;
+}
+
+/** `bank-server ledger head`: the latest link of the journal's hash chain. */
+async function printHead(ledger: Ledger, _options: Options, subject: string | undefined): Promise<number> {
+  if (subject !== undefined) throw new UsageError(`Unexpected argument "${subject}"`);
+  console.log(formatHead(await ledger.chainHead()));
+  return 0;
+}
+
+function formatHead(head: ChainHead): string {
+  return head.entry === null
+    ? `empty ${formatHash(head.hash)}`
+    : `entry ${head.entry} ${formatHash(head.hash)}`;
 }
 
 function formatAccount(account: Account): string {

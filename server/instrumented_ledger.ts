@@ -33,6 +33,7 @@ export function instrumentLedger(ledger: Ledger, stats: StatsSink): Ledger {
     history: (owner, query) => ledger.history(owner, query),
     contactHistory: (owner, query) => ledger.contactHistory(owner, query),
     verify: () => ledger.verify(),
+    chainHead: () => ledger.chainHead(),
     ping: () => ledger.ping(),
     close: () => ledger.close(),
     [Symbol.asyncDispose]: () => ledger.close(),

@@ -29,6 +29,7 @@ import { raiseFileLimit } from "./open_files.ts";
 import type { PeerAddress } from "./peer.ts";
 import { RejectionLog } from "./rejection_log.ts";
 import { webOriginsOf } from "./web/app.ts";
+import { formatHash } from "./ledger/chain.ts";
 import { ServerStats } from "./stats/server_stats.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 
@@ -90,7 +91,7 @@ export async function serve(config: ServerConfig): Promise<number> {
     `Cannot serve the monitor on ${config.monitorHost}:${config.monitorPort}`,
     () => startMonitor(config, { handler: app.fetch, stats }),
   );
-  const ticker = setInterval(() => stats.tick(), STATS_TICK_MS);
+  const stopTimers = startStatsTimers(store, stats);
   logListening(config, { node: node.addr, monitor: monitor.addr, web: node.webAddr, caPath: tls.caPath });
 
   const signal = await waitForSignal();
@@ -101,13 +102,37 @@ export async function serve(config: ServerConfig): Promise<number> {
     ...workers.map((worker) => worker.drain()),
   ]);
   const cut = drained.reduce((sum, result) => sum + result.cut, 0);
-  clearInterval(ticker);
+  stopTimers();
   await monitor.close();
   log.info("Stopped: {answered} requests answered, {cut} connections cut at the deadline", {
     answered: stats.snapshot().tasks_processed,
     cut,
   });
   return 0;
+}
+
+/**
+ * Each second: the statistics' tick, and the journal chain's head for /status and /metrics (one read at a
+ * time; a failed read, the store down, leaves the last head shown). Returns what stops both.
+ */
+function startStatsTimers(store: BankStore, stats: ServerStats): () => void {
+  const ticker = setInterval(() => stats.tick(), STATS_TICK_MS);
+  let reading = false;
+  const read = () => {
+    if (reading) return;
+    reading = true;
+    store.chainHead().then(
+      (head) => stats.setLedgerHead({ entry: head.entry, hash: formatHash(head.hash) }),
+      () => {},
+    ).finally(() => (reading = false));
+  };
+  read();
+  const headTimer = setInterval(read, STATS_TICK_MS);
+  Deno.unrefTimer(headTimer);
+  return () => {
+    clearInterval(ticker);
+    clearInterval(headTimer);
+  };
 }
 
 /** Makes the demo identities and their accounts (none when `--demo-clients 0`), and says what the store holds. */

@@ -170,6 +170,41 @@ for (const variant of STORES) {
     assertMatch(tampered.stdout, /Ledger verification FAILED/);
   });
 
+  Deno.test(`ledger on ${variant.name}: a consistent rewrite of an old transfer is named by ledger verify`, async () => {
+    await using store = await variant.make();
+    {
+      await using server = await startServer({
+        dataDir: store.dataDir,
+        args: store.serverArgs,
+      });
+      const run = await runClient(server, ["--clients", "3"]);
+      assertEquals(run.code, 0, run.stdout);
+      // /status and /metrics follow the chain's head within a second or two.
+      const shown = await waitForHead(server, (await runAdmin(["ledger", "head"], store)).stdout.trim());
+      const metrics = await (await fetch(`http://127.0.0.1:${server.monitorPort}/metrics`)).text();
+      assertMatch(metrics, new RegExp(`^bank_ledger_head_entry ${shown.entry}$`, "m"));
+    }
+    const head = await runAdmin(["ledger", "head"], store);
+    assertMatch(head.stdout, /^entry \d+ [0-9a-f]{64}$/m);
+    const verified = await runAdmin(["ledger", "verify"], store);
+    assertEquals(verified.code, 0, verified.stdout);
+    assertMatch(verified.stdout, /\d+ chain links verified \(head entry \d+ [0-9a-f]{64}\)/);
+    // The auditor's attack: client-1's $100 becomes $10, in the journal, its postings and both balances.
+    const target = "(SELECT entry FROM journal WHERE identity = 'client-1' AND kind = 'transfer')";
+    for (
+      const statement of [
+        `UPDATE journal SET amount_minor = 1000 WHERE entry = ${target}`,
+        `UPDATE postings SET amount_minor = CASE WHEN amount_minor < 0 THEN -1000 ELSE 1000 END WHERE entry = ${target}`,
+        "UPDATE accounts SET balance_minor = balance_minor + 9000 WHERE id = 'ACC-0001'",
+        "UPDATE accounts SET balance_minor = balance_minor - 9000 WHERE id = 'XYZ'",
+      ]
+    ) await store.execute(statement);
+    const tampered = await runAdmin(["ledger", "verify"], store);
+    assertEquals(tampered.code, 1, tampered.stdout);
+    assertMatch(tampered.stdout, /^PROBLEM Entry \d+: its hash does not match the chain/m);
+    assertEquals(tampered.stdout.split("\n").filter((line) => line.startsWith("PROBLEM")).length, 1);
+  });
+
   Deno.test(`ledger on ${variant.name}: invariants hold with many clients transferring among shared accounts`, async () => {
     await using store = await variant.make();
     await using server = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
@@ -288,4 +323,18 @@ if (adminUrl !== undefined) {
     await two.stop();
     await assertInvariants(store, sent);
   });
+}
+
+/** Polls /status until its ledger head is `expected` (`entry N HASH`), at most 5 s. */
+async function waitForHead(server: ServerHandle, expected: string): Promise<{ entry: number; hash: string }> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const status = await server.status() as unknown as {
+      ledger_head: { entry: number; hash: string } | null;
+    };
+    const head = status.ledger_head;
+    if (head !== null && `entry ${head.entry} ${head.hash}` === expected) return head;
+    if (Date.now() > deadline) throw new Error(`/status shows ${JSON.stringify(head)}, not ${expected}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -17,6 +17,7 @@
  * @module
  */
 import type { TransferFailureCode } from "../../protocol/codes.ts";
+import type { ChainHead } from "./chain.ts";
 
 export type { TransferFailureCode };
 export type Currency = "USD";
@@ -126,6 +127,8 @@ export interface VerifyReport {
   entries: number;
   totalMinor: bigint;
   problems: string[];
+  /** The links of the journal's hash chain that verified, and the last of them. */
+  chain: { links: number; head: ChainHead };
 }
 
 export interface Ledger extends AsyncDisposable {
@@ -147,6 +150,8 @@ export interface Ledger extends AsyncDisposable {
   ping(): Promise<void>;
   /** Recomputes every balance from the journal and checks every invariant. */
   verify(): Promise<VerifyReport>;
+  /** The latest link of the journal's hash chain: what `ledger head` prints and receipts point into. */
+  chainHead(): Promise<ChainHead>;
   close(): Promise<void>;
 }
 

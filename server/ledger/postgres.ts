@@ -60,8 +60,10 @@ import {
 import type { JournalEntry } from "./rules.ts";
 import { contactChangeFromRow, toAccount, toHistoryItem } from "./rows.ts";
 import type { AccountRow, HistoryRow } from "./rows.ts";
-import { MIGRATIONS, MIGRATIONS_TABLE, planMigrations } from "./schema.ts";
 import { collectVerifyRowsAsync, factsFromRows } from "./verify.ts";
+import { appendPostgresChain, checkPostgresChain, postgresChainHead } from "./postgres_chain.ts";
+import { migratePostgres } from "./postgres_migrate.ts";
+import type { ChainHead } from "./chain.ts";
 import { checkDeadline, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import {
   answerReplays,
@@ -85,7 +87,6 @@ import {
   isDataError,
   isIdempotencyConflict,
   lockAccounts,
-  MIGRATION_LOCK_KEY,
   redact,
   sleep,
 } from "./postgres_sql.ts";
@@ -162,27 +163,8 @@ export class PostgresLedger implements BankStore {
   }
 
   /** Applies pending migrations in one transaction, under an advisory lock so that one process migrates. */
-  async #migrate(): Promise<void> {
-    await this.#sql.begin("isolation level read committed", async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
-      await tx.unsafe(
-        `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
-           version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`,
-      );
-      const rows = await tx<{ version: number }[]>`SELECT version FROM ${
-        tx(MIGRATIONS_TABLE)
-      } ORDER BY version`;
-      const applied = rows.map((row) => row.version);
-      for (const migration of planMigrations(applied, "PostgreSQL")) {
-        await tx.unsafe(migration.postgres);
-        await tx`INSERT INTO ${tx(MIGRATIONS_TABLE)} (version, name, applied_at)
-          VALUES (${migration.version}, ${migration.name}, ${this.#now()})`;
-      }
-      const [count] = await tx<{ versions: bigint }[]>`SELECT COUNT(*) AS versions FROM ${
-        tx(MIGRATIONS_TABLE)
-      }`;
-      assert(count?.versions === BigInt(MIGRATIONS.length), "Every migration must be applied exactly once");
-    });
+  #migrate(): Promise<void> {
+    return migratePostgres(this.#sql, this.#now);
   }
 
   accountsOf(owner: string): Promise<Account[]> {
@@ -226,7 +208,10 @@ export class PostgresLedger implements BankStore {
       await tx`
         INSERT INTO accounts (id, owner, kind, currency, balance_minor, status, created_at)
         VALUES (${id}, ${input.owner}, 'customer', 'USD', 0, 'open', ${this.#now()})`;
-      if (plan.deposit !== null) await this.#journal(tx, plan.deposit);
+      if (plan.deposit !== null) {
+        const { transfer } = await this.#journal(tx, plan.deposit);
+        await appendPostgresChain(tx, [transfer.id]);
+      }
       const account = await findAccount(tx, id);
       assert(account !== undefined, `New account ${id} must exist`);
       assert(account.balanceMinor === input.depositMinor, `New account ${id} must hold its deposit`);
@@ -315,6 +300,7 @@ export class PostgresLedger implements BankStore {
         findPrevious(tx, refused),
         plan.accepted.length > 0 ? writeTransfers(tx, plan) : undefined,
       ]);
+      await appendPostgresChain(tx, plan.accepted.map((transfer) => transfer.id));
       checkDeadline(deadlineMs);
       return answerReplays(inputs, plan.results, found).map((value) => ({ ok: true as const, value }));
     }) as Promise<Settled<TransferResult>[]>;
@@ -330,6 +316,10 @@ export class PostgresLedger implements BankStore {
     await lockBatchState(tx, inputs);
     const outcomes: Settled<TransferResult>[] = [];
     for (const input of inputs) outcomes.push(await this.#transferInSavepoint(tx, input));
+    const created = outcomes.flatMap((outcome) =>
+      outcome.ok && outcome.value.code === "ok" ? [outcome.value.transfer.id] : []
+    );
+    await appendPostgresChain(tx, created);
     checkDeadline(deadlineMs);
     return outcomes;
   }
@@ -547,8 +537,12 @@ export class PostgresLedger implements BankStore {
     // One snapshot for every query, so transfers committing meanwhile cannot look like mismatches.
     return this.#sql.begin("isolation level repeatable read read only", async (tx) => {
       const rows = await collectVerifyRowsAsync((text) => tx.unsafe(text));
-      return reportFromFacts(factsFromRows(rows));
+      return reportFromFacts(factsFromRows(rows), await checkPostgresChain(tx));
     });
+  }
+
+  chainHead(): Promise<ChainHead> {
+    return this.#use((sql) => postgresChainHead(sql));
   }
 
   async close(): Promise<void> {

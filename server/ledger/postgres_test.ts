@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import { CHAIN_CASES } from "./_chain_cases.ts";
 import { LEDGER_CASES } from "./_ledger_cases.ts";
 import type { TransferInput, TransferResult } from "./ledger.ts";
 import { PostgresLedger } from "./postgres.ts";
@@ -34,7 +35,7 @@ if (adminUrl === undefined) {
 }
 
 function registerTests(adminUrl: string): void {
-  for (const ledgerCase of LEDGER_CASES) {
+  for (const ledgerCase of [...LEDGER_CASES, ...CHAIN_CASES]) {
     Deno.test(`PostgresLedger: ${ledgerCase.name}`, async () => {
       await using database = await createTestDatabase(adminUrl);
       await using ledger = await PostgresLedger.open(database.url);

@@ -10,6 +10,7 @@ import { BALANCE_MINOR_MAX, TRANSFER_MINOR_MAX } from "../../protocol/limits.ts"
 import { ACCOUNTS_PER_OWNER_MAX, ISSUANCE_MINOR_MAX } from "./limits.ts";
 import { randomBytes, toBase64Url } from "../../lib/bytes.ts";
 import { BANK_OWNER, EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
+import type { ChainCheck } from "./chain.ts";
 import type {
   Account,
   ContactDetails,
@@ -252,7 +253,7 @@ export interface VerifyFacts {
 }
 
 /** Turns gathered facts into a report; any problem fails it. */
-export function reportFromFacts(facts: VerifyFacts): VerifyReport {
+export function reportFromFacts(facts: VerifyFacts, chain: ChainCheck): VerifyReport {
   const problems = [
     ...facts.balanceMismatches.map((row) =>
       `Account ${row.accountId}: balance ${row.balanceMinor}, postings add up to ${row.postedMinor}`
@@ -263,11 +264,13 @@ export function reportFromFacts(facts: VerifyFacts): VerifyReport {
     ...facts.negativeAccounts.map((id) => `Account ${id}: negative balance`),
   ];
   if (facts.totalMinor !== 0n) problems.push(`All balances add up to ${facts.totalMinor}, expected 0`);
+  if (chain.problem !== null) problems.push(chain.problem);
   return {
     ok: problems.length === 0,
     accounts: facts.accounts,
     entries: facts.entries,
     totalMinor: facts.totalMinor,
     problems,
+    chain: { links: chain.links, head: chain.head },
   };
 }

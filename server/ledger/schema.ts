@@ -121,6 +121,23 @@ CREATE TABLE identity_keys (
 `;
 };
 
+/**
+ * The journal's hash chain (server/ledger/chain.ts): one link per entry, in commit order. Entries journaled
+ * before it are linked when the store opens.
+ */
+const V4_JOURNAL_CHAIN = (dialect: "sqlite" | "postgres") => {
+  const position = dialect === "sqlite"
+    ? "INTEGER PRIMARY KEY CHECK (position >= 1)"
+    : "BIGINT PRIMARY KEY CHECK (position >= 1)";
+  return `
+CREATE TABLE journal_chain (
+  position ${position},
+  entry    BIGINT NOT NULL UNIQUE REFERENCES journal (entry),
+  hash     TEXT NOT NULL CHECK (length(hash) = 64)
+);
+`;
+};
+
 /** Every migration, oldest first. Versions are consecutive from 1. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -135,6 +152,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "identity public keys",
     sqlite: V3_IDENTITY_KEYS("sqlite"),
     postgres: V3_IDENTITY_KEYS("postgres"),
+  },
+  {
+    version: 4,
+    name: "journal hash chain",
+    sqlite: V4_JOURNAL_CHAIN("sqlite"),
+    postgres: V4_JOURNAL_CHAIN("postgres"),
   },
 ];
 

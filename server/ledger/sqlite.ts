@@ -57,6 +57,8 @@ import {
 import type { AccountRow, HistoryRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS_TABLE, planMigrations } from "./schema.ts";
 import { collectVerifyRows, factsFromRows } from "./verify.ts";
+import { appendSqliteChain, backfillSqliteChain, checkSqliteChain, sqliteChainHead } from "./sqlite_chain.ts";
+import type { ChainHead } from "./chain.ts";
 import { checkDeadline, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import { SqliteDatabase } from "./sqlite_database.ts";
 import { SqliteIdentities } from "./sqlite_identities.ts";
@@ -136,6 +138,8 @@ export class SqliteLedger implements BankStore {
           this.#now().toISOString(),
         ]);
       }
+      // A store journaled before the chain existed gets its entries linked, oldest first.
+      backfillSqliteChain(this.#db);
     });
   }
 
@@ -243,7 +247,8 @@ export class SqliteLedger implements BankStore {
   /** Judges transfers by the shared rules and writes the accepted ones; runs inside a write transaction. */
   #planAndWrite(inputs: readonly TransferInput[]): TransferResult[] {
     const plan = planTransfers(inputs, this.#batchState(inputs), { now: this.#now, newId: newTransferId });
-    for (const transfer of plan.accepted) this.#insertEntry("transfer", transfer);
+    const entries = plan.accepted.map((transfer) => this.#insertEntry("transfer", transfer));
+    appendSqliteChain(this.#db, entries);
     for (const [id, balance] of plan.balances) {
       const moved = this.#db.run("UPDATE accounts SET balance_minor = ? WHERE id = ?", [balance, id]);
       assert(moved === 1, `Account ${id} must move to its planned balance`);
@@ -323,7 +328,7 @@ export class SqliteLedger implements BankStore {
       entry.targetAccountId,
     ]);
     assert(credited === 1, `Credit of ${entry.targetAccountId} must change one row`);
-    this.#insertEntry(entry.kind, transfer);
+    appendSqliteChain(this.#db, [this.#insertEntry(entry.kind, transfer)]);
     return transfer;
   }
 
@@ -331,8 +336,11 @@ export class SqliteLedger implements BankStore {
     return this.#db.read(() => this.#findTransfer(identity, idempotencyKey));
   }
 
-  /** Inserts a journal entry and its two postings; the balances are the caller's to move. */
-  #insertEntry(kind: "deposit" | "transfer", transfer: Transfer): void {
+  /**
+   * Inserts a journal entry and its two postings and returns its number; the balances are the caller's to
+   * move, and the chain the caller's to append (once, for a whole batch).
+   */
+  #insertEntry(kind: "deposit" | "transfer", transfer: Transfer): bigint {
     const row = this.#db.get(
       `INSERT INTO journal (transfer_id, kind, identity, idempotency_key, source_account_id, target_account_id,
          amount_minor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING entry`,
@@ -359,6 +367,7 @@ export class SqliteLedger implements BankStore {
       ],
     );
     assert(postings === 2, "An entry must have two postings");
+    return BigInt(row.entry as number);
   }
 
   /** The caller's oldest customer account, which pays when the caller names no source. */
@@ -498,7 +507,16 @@ export class SqliteLedger implements BankStore {
   }
 
   verify(): Promise<VerifyReport> {
-    return this.#db.read(() => reportFromFacts(factsFromRows(collectVerifyRows((sql) => this.#db.all(sql)))));
+    return this.#db.read(() =>
+      reportFromFacts(
+        factsFromRows(collectVerifyRows((sql) => this.#db.all(sql))),
+        checkSqliteChain(this.#db),
+      )
+    );
+  }
+
+  chainHead(): Promise<ChainHead> {
+    return this.#db.read(() => sqliteChainHead(this.#db));
   }
 
   close(): Promise<void> {

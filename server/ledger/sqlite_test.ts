@@ -1,12 +1,13 @@
 import { DatabaseSync } from "node:sqlite";
 import { assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { isAssertionFailure } from "../../lib/assert.ts";
+import { CHAIN_CASES } from "./_chain_cases.ts";
 import { LEDGER_CASES } from "./_ledger_cases.ts";
 import { MIGRATIONS } from "./schema.ts";
 import { SqliteLedger } from "./sqlite.ts";
 import { executeSqlite } from "./testing.ts";
 
-for (const ledgerCase of LEDGER_CASES) {
+for (const ledgerCase of [...LEDGER_CASES, ...CHAIN_CASES]) {
   Deno.test(`SqliteLedger: ${ledgerCase.name}`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "ledger-" });
     const path = `${dir}/bank.db`;

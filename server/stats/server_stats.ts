@@ -87,8 +87,12 @@ export class ServerStats implements StatsSink, MonitorSource {
   readonly #uptime = this.registry.register(
     new Gauge("bank_uptime_seconds", "Seconds since the server started", []),
   );
+  readonly #headEntry = this.registry.register(
+    new Gauge("bank_ledger_head_entry", "Entry number of the latest link of the journal's hash chain", []),
+  );
   readonly #series = new SecondSeries();
   #draining = false;
+  #ledgerHead: StatusSnapshot["ledger_head"] = null;
 
   readonly #sequence: SharedArrayBuffer;
 
@@ -239,7 +243,15 @@ export class ServerStats implements StatsSink, MonitorSource {
           .filter(([, count]) => (count as number) > 0),
       ),
       accept_failures: this.#acceptFailures.value(),
+      ledger_head: this.#ledgerHead,
     };
+  }
+
+  /** Records the journal chain's latest link, as the store last answered. */
+  setLedgerHead(head: { entry: bigint | null; hash: string }): void {
+    const entry = head.entry === null ? null : Number(head.entry);
+    this.#ledgerHead = { entry, hash: head.hash };
+    this.#headEntry.set(entry ?? 0);
   }
 
   series(): SeriesView {

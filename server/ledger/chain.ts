@@ -1,0 +1,172 @@
+/**
+ * The hash chain over the journal: every entry, in commit order, gets
+ * `hash = SHA-256(previous hash || canonical encoding of the entry and its postings)`, starting from 32 zero
+ * bytes. A store keeps the chain in `journal_chain` (position in commit order, entry, hash); rewriting any
+ * entry or posting breaks the hash of that entry and of every one after it, and recomputing them all is
+ * caught by any receipt a customer kept of a later hash. docs/LEDGER.md specifies the encoding precisely
+ * enough to verify a chain with another program.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { assert } from "../../lib/assert.ts";
+import { fromHex, toHex, utf8 } from "../../lib/bytes.ts";
+
+/** The hash before the first entry. */
+export const CHAIN_GENESIS: Uint8Array = new Uint8Array(32);
+/** The first field of every encoded entry: the encoding's name and version. */
+export const CHAIN_ENCODING = "bank ledger entry v1";
+/** Entries read per page when a chain is walked (verify, backfill): bounded memory on any store. */
+export const CHAIN_PAGE_ENTRIES = 1_000;
+
+/** An entry as the chain sees it: the journal row and its postings. */
+export interface ChainEntry {
+  entry: bigint;
+  transferId: string;
+  kind: string;
+  identity: string;
+  idempotencyKey: string;
+  sourceAccountId: string;
+  targetAccountId: string;
+  amountMinor: bigint;
+  /** ISO 8601 UTC with milliseconds, as `Date.toISOString()` writes it. */
+  createdAt: string;
+  postings: readonly { accountId: string; amountMinor: bigint }[];
+}
+
+/**
+ * The canonical bytes of an entry: each field as `u32be(byte length) || UTF-8 bytes`, in this order: the
+ * encoding's name, entry number, transfer id, kind, identity, idempotency key, source, target, amount,
+ * time, the number of postings, then each posting's account and signed amount, postings ordered by account
+ * id (bytewise). Numbers are written in decimal.
+ */
+export function encodeChainEntry(entry: ChainEntry): Uint8Array {
+  const postings = [...entry.postings].sort((a, b) => compareBytewise(a.accountId, b.accountId));
+  const fields = [
+    CHAIN_ENCODING,
+    entry.entry.toString(),
+    entry.transferId,
+    entry.kind,
+    entry.identity,
+    entry.idempotencyKey,
+    entry.sourceAccountId,
+    entry.targetAccountId,
+    entry.amountMinor.toString(),
+    entry.createdAt,
+    postings.length.toString(),
+    ...postings.flatMap((posting) => [posting.accountId, posting.amountMinor.toString()]),
+  ].map(utf8);
+  const out = new Uint8Array(fields.reduce((sum, field) => sum + 4 + field.length, 0));
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const field of fields) {
+    view.setUint32(at, field.length, false);
+    out.set(field, at + 4);
+    at += 4 + field.length;
+  }
+  return out;
+}
+
+/** The hash of `entry` following `previous`. */
+export function chainHash(previous: Uint8Array, entry: ChainEntry): Uint8Array {
+  assert(previous.length === 32, "A chain hash is 32 bytes");
+  return new Uint8Array(createHash("sha256").update(previous).update(encodeChainEntry(entry)).digest());
+}
+
+/** A stored hash (64 hex digits) as bytes; null when it is not one. */
+export function readStoredHash(value: unknown): Uint8Array | null {
+  if (typeof value !== "string" || !/^[0-9a-f]{64}$/.test(value)) return null;
+  return fromHex(value);
+}
+
+export function formatHash(hash: Uint8Array): string {
+  return toHex(hash);
+}
+
+/** The latest link: its position in commit order, entry number and hash (the genesis at position 0). */
+export interface ChainHead {
+  position: bigint;
+  entry: bigint | null;
+  hash: Uint8Array;
+}
+
+export const EMPTY_CHAIN: ChainHead = { position: 0n, entry: null, hash: CHAIN_GENESIS };
+
+type Row = Record<string, unknown>;
+
+/**
+ * Entries from journal rows (in the order wanted) and all their posting rows, whatever integer type the
+ * driver hands back; `created_at` may be text (SQLite) or a Date (PostgreSQL).
+ */
+export function chainEntriesFromRows(journal: readonly Row[], postings: readonly Row[]): ChainEntry[] {
+  const byEntry = new Map<string, { accountId: string; amountMinor: bigint }[]>();
+  for (const row of postings) {
+    const key = String(row.entry);
+    const list = byEntry.get(key) ?? [];
+    list.push({ accountId: String(row.account_id), amountMinor: BigInt(row.amount_minor as bigint) });
+    byEntry.set(key, list);
+  }
+  return journal.map((row) => ({
+    entry: BigInt(row.entry as bigint),
+    transferId: String(row.transfer_id),
+    kind: String(row.kind),
+    identity: String(row.identity),
+    idempotencyKey: String(row.idempotency_key),
+    sourceAccountId: String(row.source_account_id),
+    targetAccountId: String(row.target_account_id),
+    amountMinor: BigInt(row.amount_minor as bigint),
+    createdAt: row.created_at instanceof Date ? row.created_at.toISOString() : String(row.created_at),
+    postings: byEntry.get(String(row.entry)) ?? [],
+  }));
+}
+
+/** What walking a stored chain found: how far it verified, and the first link that does not. */
+export interface ChainCheck {
+  links: number;
+  head: ChainHead;
+  /** The first problem, naming its entry; null when every link verified. */
+  problem: string | null;
+}
+
+/**
+ * Checks a page of stored links against the entries they name, continuing from `from`. Returns the new
+ * head, or the first problem.
+ */
+export function checkChainPage(
+  from: ChainHead,
+  links: readonly { position: bigint; entry: bigint; hash: unknown }[],
+  entries: ReadonlyMap<bigint, ChainEntry>,
+): { head: ChainHead; verified: number; problem: string | null } {
+  let head = from;
+  let verified = 0;
+  for (const link of links) {
+    if (link.position !== head.position + 1n) {
+      return {
+        head,
+        verified,
+        problem: `Chain position ${head.position + 1n} is missing (entry ${link.entry} follows)`,
+      };
+    }
+    const entry = entries.get(link.entry);
+    if (entry === undefined) {
+      return { head, verified, problem: `Entry ${link.entry}: in the chain but not in the journal` };
+    }
+    const stored = readStoredHash(link.hash);
+    const expected = chainHash(head.hash, entry);
+    if (stored === null || formatHash(stored) !== formatHash(expected)) {
+      return {
+        head,
+        verified,
+        problem: `Entry ${link.entry}: its hash does not match the chain (the entry, its postings or its ` +
+          `link was changed)`,
+      };
+    }
+    head = { position: link.position, entry: link.entry, hash: expected };
+    verified += 1;
+  }
+  return { head, verified, problem: null };
+}
+
+function compareBytewise(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
