@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { assert } from "../../lib/assert.ts";
 import { fromHex, toHex, utf8 } from "../../lib/bytes.ts";
+import type { Transfer } from "./ledger.ts";
 
 /** The hash before the first entry. */
 export const CHAIN_GENESIS: Uint8Array = new Uint8Array(32);
@@ -65,6 +66,25 @@ export function encodeChainEntry(entry: ChainEntry): Uint8Array {
     at += 4 + field.length;
   }
   return out;
+}
+
+/** A journaled transfer as the chain sees it (its two postings follow from it), without reading it back. */
+export function chainEntryOf(entry: bigint, kind: "deposit" | "transfer", transfer: Transfer): ChainEntry {
+  return {
+    entry,
+    transferId: transfer.id,
+    kind,
+    identity: transfer.identity,
+    idempotencyKey: transfer.idempotencyKey,
+    sourceAccountId: transfer.sourceAccountId,
+    targetAccountId: transfer.targetAccountId,
+    amountMinor: transfer.amountMinor,
+    createdAt: transfer.createdAt.toISOString(),
+    postings: [
+      { accountId: transfer.sourceAccountId, amountMinor: -transfer.amountMinor },
+      { accountId: transfer.targetAccountId, amountMinor: transfer.amountMinor },
+    ],
+  };
 }
 
 /** The hash of `entry` following `previous`. */

@@ -61,8 +61,14 @@ import type { JournalEntry } from "./rules.ts";
 import { contactChangeFromRow, toAccount, toHistoryItem } from "./rows.ts";
 import type { AccountRow, HistoryRow } from "./rows.ts";
 import { collectVerifyRowsAsync, factsFromRows } from "./verify.ts";
-import { appendPostgresChain, checkPostgresChain, postgresChainHead } from "./postgres_chain.ts";
+import {
+  appendPostgresChain,
+  appendPostgresChainOf,
+  checkPostgresChain,
+  postgresChainHead,
+} from "./postgres_chain.ts";
 import { migratePostgres } from "./postgres_migrate.ts";
+import { chainEntryOf } from "./chain.ts";
 import type { ChainHead } from "./chain.ts";
 import { checkDeadline, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import {
@@ -153,18 +159,13 @@ export class PostgresLedger implements BankStore {
         groupCommit: options.groupCommit ??
           { ...GROUP_COMMIT_DEFAULTS, inFlightMax: POSTGRES_BATCHES_IN_FLIGHT },
       });
-      await ledger.#migrate();
+      await migratePostgres(sql, ledger.#now);
       return ledger;
     } catch (error) {
       await sql?.end({ timeout: 0 }).catch(() => undefined);
       if (isAssertionFailure(error)) throw error;
       throw new Error(`Cannot open ledger at ${target.location}: ${redact(error, target.secrets)}`);
     }
-  }
-
-  /** Applies pending migrations in one transaction, under an advisory lock so that one process migrates. */
-  #migrate(): Promise<void> {
-    return migratePostgres(this.#sql, this.#now);
   }
 
   accountsOf(owner: string): Promise<Account[]> {
@@ -209,8 +210,8 @@ export class PostgresLedger implements BankStore {
         INSERT INTO accounts (id, owner, kind, currency, balance_minor, status, created_at)
         VALUES (${id}, ${input.owner}, 'customer', 'USD', 0, 'open', ${this.#now()})`;
       if (plan.deposit !== null) {
-        const { transfer } = await this.#journal(tx, plan.deposit);
-        await appendPostgresChain(tx, [transfer.id]);
+        const { transfer, entry } = await this.#journal(tx, plan.deposit);
+        await appendPostgresChain(tx, [chainEntryOf(entry, plan.deposit.kind, transfer)]);
       }
       const account = await findAccount(tx, id);
       assert(account !== undefined, `New account ${id} must exist`);
@@ -296,11 +297,14 @@ export class PostgresLedger implements BankStore {
       const refused = options.lookupFirst
         ? []
         : inputs.filter((_, index) => plan.results[index]!.code !== "ok");
-      const [found] = await Promise.all([
+      const [found, written] = await Promise.all([
         findPrevious(tx, refused),
-        plan.accepted.length > 0 ? writeTransfers(tx, plan) : undefined,
+        plan.accepted.length > 0 ? writeTransfers(tx, plan) : new Map<string, bigint>(),
       ]);
-      await appendPostgresChain(tx, plan.accepted.map((transfer) => transfer.id));
+      await appendPostgresChain(
+        tx,
+        plan.accepted.map((transfer) => chainEntryOf(written.get(transfer.id)!, "transfer", transfer)),
+      );
       checkDeadline(deadlineMs);
       return answerReplays(inputs, plan.results, found).map((value) => ({ ok: true as const, value }));
     }) as Promise<Settled<TransferResult>[]>;
@@ -319,7 +323,7 @@ export class PostgresLedger implements BankStore {
     const created = outcomes.flatMap((outcome) =>
       outcome.ok && outcome.value.code === "ok" ? [outcome.value.transfer.id] : []
     );
-    await appendPostgresChain(tx, created);
+    await appendPostgresChainOf(tx, created);
     checkDeadline(deadlineMs);
     return outcomes;
   }
@@ -353,7 +357,10 @@ export class PostgresLedger implements BankStore {
    * Writes one journal entry, its two postings and both balances; the accounts are locked already. Returns
    * the transfer and the source's balance after it.
    */
-  async #journal(tx: Query, entry: JournalEntry): Promise<{ transfer: Transfer; sourceAfterMinor: bigint }> {
+  async #journal(
+    tx: Query,
+    entry: JournalEntry,
+  ): Promise<{ transfer: Transfer; entry: bigint; sourceAfterMinor: bigint }> {
     assert(entry.amountMinor > 0n, `Journal amount ${entry.amountMinor} must be positive`);
     const transfer: Transfer = {
       id: newTransferId(),
@@ -399,7 +406,7 @@ export class PostgresLedger implements BankStore {
     assert(row.credited === 1n, `Credit of ${entry.targetAccountId} must change one row`);
     assert(typeof row.entry === "bigint", "Journal insert must return its entry");
     assert(row.postings === 2n, `Entry ${row.entry} must have two postings`);
-    return { transfer, sourceAfterMinor: row.source_after };
+    return { transfer, entry: row.entry, sourceAfterMinor: row.source_after };
   }
 
   findTransfer(identity: string, idempotencyKey: string): Promise<Transfer | null> {

@@ -106,7 +106,7 @@ export async function findPrevious(tx: Query, inputs: readonly TransferInput[]):
  * touched account's balance moved by its net amount. A balance that would not land exactly on the plan's
  * becomes NULL, which the NOT NULL constraint refuses: the statement fails and the transaction with it.
  */
-export async function writeTransfers(tx: Query, plan: BatchPlan): Promise<void> {
+export async function writeTransfers(tx: Query, plan: BatchPlan): Promise<Map<string, bigint>> {
   const { accepted } = plan;
   const column = <T>(pick: (transfer: Transfer) => T) => accepted.map(pick);
   const planned = [...plan.balances];
@@ -123,7 +123,7 @@ export async function writeTransfers(tx: Query, plan: BatchPlan): Promise<void> 
         target_account_id, amount_minor, created_at)
       SELECT transfer_id, 'transfer', identity, idempotency_key, source, target, amount, created_at
       FROM input ORDER BY ord
-      RETURNING entry, source_account_id, target_account_id, amount_minor
+      RETURNING entry, transfer_id, source_account_id, target_account_id, amount_minor
     ), posted AS (
       INSERT INTO postings (entry, account_id, amount_minor)
       SELECT entry, source_account_id, -amount_minor FROM journaled
@@ -150,10 +150,15 @@ export async function writeTransfers(tx: Query, plan: BatchPlan): Promise<void> 
     )
     SELECT 'entries' AS kind, NULL AS id, COUNT(*)::bigint AS value FROM journaled
     UNION ALL SELECT 'postings', NULL, COUNT(*)::bigint FROM posted
-    UNION ALL SELECT 'balance', id, balance_minor FROM moved`;
+    UNION ALL SELECT 'balance', id, balance_minor FROM moved
+    UNION ALL SELECT 'entry', transfer_id, entry FROM journaled`;
   const count = (kind: string) => rows.find((row) => row.kind === kind)?.value;
   assert(count("entries") === BigInt(accepted.length), "Every accepted transfer must be journaled");
   assert(count("postings") === BigInt(2 * accepted.length), "Every entry must have two postings");
+  const entries = new Map(
+    rows.flatMap((row) => row.kind === "entry" && row.id !== null ? [[row.id, row.value]] : []),
+  );
+  assert(entries.size === accepted.length, "Every accepted transfer must have its entry number");
   const balances = rows.filter((row) => row.kind === "balance");
   assert(balances.length === plan.balances.size, "Every touched account must move");
   for (const row of balances) {
@@ -162,6 +167,7 @@ export async function writeTransfers(tx: Query, plan: BatchPlan): Promise<void> 
       `Account ${row.id} must end the batch at its planned balance`,
     );
   }
+  return entries;
 }
 
 /** Answers each refused input whose key names an earlier transfer as a replay of it. */

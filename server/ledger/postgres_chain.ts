@@ -18,7 +18,7 @@ import {
   formatHash,
   readStoredHash,
 } from "./chain.ts";
-import type { ChainCheck, ChainHead } from "./chain.ts";
+import type { ChainCheck, ChainEntry, ChainHead } from "./chain.ts";
 import type { Query } from "./postgres_sql.ts";
 
 /** Key of the advisory lock that orders chain appends ("bankchai" in ASCII). */
@@ -37,31 +37,41 @@ export async function postgresChainHead(tx: Query): Promise<ChainHead> {
   return { position: BigInt(row.position as bigint), entry: BigInt(row.entry as bigint), hash };
 }
 
-/** Links the entries of the given transfers (journaled in this transaction), in entry order. */
-export async function appendPostgresChain(tx: Query, transferIds: readonly string[]): Promise<void> {
-  if (transferIds.length === 0) return;
-  await tx`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`;
-  // Read after the lock is granted: each statement of a read-committed transaction sees what committed.
-  const [head, journal, postings] = await Promise.all([
+/**
+ * Links the given entries (journaled in this transaction), in their order. The lock and the read of the
+ * head go out together: the read runs once the lock is granted, so it sees the last link committed.
+ */
+export async function appendPostgresChain(tx: Query, entries: readonly ChainEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const [, head] = await Promise.all([
+    tx`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`,
     postgresChainHead(tx),
+  ]);
+  const positions: string[] = [];
+  const numbers: string[] = [];
+  const hashes: string[] = [];
+  let link = head;
+  for (const entry of entries) {
+    const hash = chainHash(link.hash, entry);
+    link = { position: link.position + 1n, entry: entry.entry, hash };
+    positions.push(link.position.toString());
+    numbers.push(entry.entry.toString());
+    hashes.push(formatHash(hash));
+  }
+  await tx`INSERT INTO journal_chain (position, entry, hash)
+    SELECT * FROM unnest(${positions}::bigint[], ${numbers}::bigint[], ${hashes}::text[])`;
+}
+
+/** Links the entries of the given transfers, read back from this transaction (the savepoint path, backfill). */
+export async function appendPostgresChainOf(tx: Query, transferIds: readonly string[]): Promise<void> {
+  if (transferIds.length === 0) return;
+  const [journal, postings] = await Promise.all([
     tx<Row[]>`SELECT * FROM journal WHERE transfer_id = ANY(${[...transferIds]}::text[]) ORDER BY entry`,
     tx<Row[]>`SELECT p.* FROM postings p JOIN journal j ON j.entry = p.entry
       WHERE j.transfer_id = ANY(${[...transferIds]}::text[])`,
   ]);
   assert(journal.length === transferIds.length, "Every transfer to chain must be journaled");
-  const positions: string[] = [];
-  const entries: string[] = [];
-  const hashes: string[] = [];
-  let link = head;
-  for (const entry of chainEntriesFromRows(journal, postings)) {
-    const hash = chainHash(link.hash, entry);
-    link = { position: link.position + 1n, entry: entry.entry, hash };
-    positions.push(link.position.toString());
-    entries.push(entry.entry.toString());
-    hashes.push(formatHash(hash));
-  }
-  await tx`INSERT INTO journal_chain (position, entry, hash)
-    SELECT * FROM unnest(${positions}::bigint[], ${entries}::bigint[], ${hashes}::text[])`;
+  await appendPostgresChain(tx, chainEntriesFromRows(journal, postings));
 }
 
 /** Links every journaled entry not yet in the chain, oldest first (a store written before the chain). */
@@ -72,7 +82,7 @@ export async function backfillPostgresChain(tx: Query): Promise<number> {
       SELECT j.transfer_id FROM journal j LEFT JOIN journal_chain c ON c.entry = j.entry
       WHERE c.entry IS NULL ORDER BY j.entry LIMIT ${CHAIN_PAGE_ENTRIES}`;
     if (rows.length === 0) return linked;
-    await appendPostgresChain(tx, rows.map((row) => row.transfer_id));
+    await appendPostgresChainOf(tx, rows.map((row) => row.transfer_id));
     linked += rows.length;
   }
 }

@@ -58,6 +58,7 @@ import type { AccountRow, HistoryRow, JournalRow } from "./rows.ts";
 import { MIGRATIONS_TABLE, planMigrations } from "./schema.ts";
 import { collectVerifyRows, factsFromRows } from "./verify.ts";
 import { appendSqliteChain, backfillSqliteChain, checkSqliteChain, sqliteChainHead } from "./sqlite_chain.ts";
+import { chainEntryOf } from "./chain.ts";
 import type { ChainHead } from "./chain.ts";
 import { checkDeadline, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import { SqliteDatabase } from "./sqlite_database.ts";
@@ -247,7 +248,9 @@ export class SqliteLedger implements BankStore {
   /** Judges transfers by the shared rules and writes the accepted ones; runs inside a write transaction. */
   #planAndWrite(inputs: readonly TransferInput[]): TransferResult[] {
     const plan = planTransfers(inputs, this.#batchState(inputs), { now: this.#now, newId: newTransferId });
-    const entries = plan.accepted.map((transfer) => this.#insertEntry("transfer", transfer));
+    const entries = plan.accepted.map((transfer) =>
+      chainEntryOf(this.#insertEntry("transfer", transfer), "transfer", transfer)
+    );
     appendSqliteChain(this.#db, entries);
     for (const [id, balance] of plan.balances) {
       const moved = this.#db.run("UPDATE accounts SET balance_minor = ? WHERE id = ?", [balance, id]);
@@ -328,7 +331,9 @@ export class SqliteLedger implements BankStore {
       entry.targetAccountId,
     ]);
     assert(credited === 1, `Credit of ${entry.targetAccountId} must change one row`);
-    appendSqliteChain(this.#db, [this.#insertEntry(entry.kind, transfer)]);
+    appendSqliteChain(this.#db, [
+      chainEntryOf(this.#insertEntry(entry.kind, transfer), entry.kind, transfer),
+    ]);
     return transfer;
   }
 

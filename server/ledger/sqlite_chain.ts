@@ -15,7 +15,7 @@ import {
   formatHash,
   readStoredHash,
 } from "./chain.ts";
-import type { ChainCheck, ChainHead } from "./chain.ts";
+import type { ChainCheck, ChainEntry, ChainHead } from "./chain.ts";
 import type { SqliteDatabase } from "./sqlite_database.ts";
 
 /** The latest link. Inside a write transaction it is the one the next entry follows. */
@@ -28,26 +28,17 @@ export function sqliteChainHead(db: SqliteDatabase): ChainHead {
 }
 
 /** Links the given entries (already journaled in this write transaction), in their order. */
-export function appendSqliteChain(db: SqliteDatabase, entryNumbers: readonly bigint[]): ChainHead {
+export function appendSqliteChain(db: SqliteDatabase, entries: readonly ChainEntry[]): ChainHead {
   assert(db.isTransaction, "The chain is appended inside the entries' own write transaction");
   let head = sqliteChainHead(db);
-  for (let from = 0; from < entryNumbers.length; from += CHAIN_PAGE_ENTRIES) {
-    const page = entryNumbers.slice(from, from + CHAIN_PAGE_ENTRIES);
-    const marks = page.map(() => "?").join(", ");
-    const journal = db.all(`SELECT * FROM journal WHERE entry IN (${marks}) ORDER BY entry`, [...page]);
-    const postings = db.all(`SELECT * FROM postings WHERE entry IN (${marks})`, [...page]);
-    const byEntry = new Map(chainEntriesFromRows(journal, postings).map((entry) => [entry.entry, entry]));
-    for (const number of page) {
-      const entry = byEntry.get(number);
-      assert(entry !== undefined, `Entry ${number} must be journaled before it is chained`);
-      const hash = chainHash(head.hash, entry);
-      head = { position: head.position + 1n, entry: number, hash };
-      db.run("INSERT INTO journal_chain (position, entry, hash) VALUES (?, ?, ?)", [
-        head.position,
-        number,
-        formatHash(hash),
-      ]);
-    }
+  for (const entry of entries) {
+    const hash = chainHash(head.hash, entry);
+    head = { position: head.position + 1n, entry: entry.entry, hash };
+    db.run("INSERT INTO journal_chain (position, entry, hash) VALUES (?, ?, ?)", [
+      head.position,
+      entry.entry,
+      formatHash(hash),
+    ]);
   }
   return head;
 }
@@ -61,7 +52,11 @@ export function backfillSqliteChain(db: SqliteDatabase): number {
        WHERE c.entry IS NULL ORDER BY j.entry LIMIT ${CHAIN_PAGE_ENTRIES}`,
     );
     if (rows.length === 0) return linked;
-    appendSqliteChain(db, rows.map((row) => BigInt(row.entry as number)));
+    const numbers = rows.map((row) => BigInt(row.entry as number));
+    const marks = numbers.map(() => "?").join(", ");
+    const journal = db.all(`SELECT * FROM journal WHERE entry IN (${marks}) ORDER BY entry`, [...numbers]);
+    const postings = db.all(`SELECT * FROM postings WHERE entry IN (${marks})`, [...numbers]);
+    appendSqliteChain(db, chainEntriesFromRows(journal, postings));
     linked += rows.length;
   }
 }
