@@ -165,6 +165,13 @@ MIGRATIONS.forEach((migration, index) => {
   assert(migration.version === index + 1, `Migration ${migration.version} must be number ${index + 1}`);
 });
 
+/** The migration that created the chain: a store that applies it links the entries it journaled before. */
+export const CHAIN_MIGRATION = 4;
+assert(
+  MIGRATIONS[CHAIN_MIGRATION - 1]?.name === "journal hash chain",
+  "The chain's migration keeps its number",
+);
+
 /** The table that records which migrations a database has. */
 export const MIGRATIONS_TABLE = "schema_migrations";
 

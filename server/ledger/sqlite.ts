@@ -55,7 +55,7 @@ import {
   toTransfer as transferFromRow,
 } from "./rows.ts";
 import type { AccountRow, HistoryRow, JournalRow } from "./rows.ts";
-import { MIGRATIONS_TABLE, planMigrations } from "./schema.ts";
+import { CHAIN_MIGRATION, MIGRATIONS_TABLE, planMigrations } from "./schema.ts";
 import { collectVerifyRows, factsFromRows } from "./verify.ts";
 import { appendSqliteChain, backfillSqliteChain, checkSqliteChain, sqliteChainHead } from "./sqlite_chain.ts";
 import { chainEntryOf } from "./chain.ts";
@@ -138,9 +138,9 @@ export class SqliteLedger implements BankStore {
           migration.name,
           this.#now().toISOString(),
         ]);
+        // A store journaled before the chain existed gets its entries linked, oldest first, once.
+        if (migration.version === CHAIN_MIGRATION) backfillSqliteChain(this.#db);
       }
-      // A store journaled before the chain existed gets its entries linked, oldest first.
-      backfillSqliteChain(this.#db);
     });
   }
 
