@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { FrameSplitter } from "../protocol/frame.ts";
 import { FRAME_BYTES_DEFAULT, FRAME_HEADER_BYTES } from "../protocol/limits.ts";
 import type { SecureConn } from "./connection.ts";
 
@@ -31,8 +32,7 @@ class WebSocketConn implements SecureConn {
   readonly #queue: Uint8Array[] = [];
   #closed = false;
   #wake: (() => void) | null = null;
-  /** Bytes written that do not yet make a whole frame. */
-  #outgoing: Uint8Array = new Uint8Array(0);
+  readonly #outgoing = new FrameSplitter();
 
   constructor(socket: WebSocket, onClose: () => void) {
     this.#socket = socket;
@@ -79,20 +79,7 @@ class WebSocketConn implements SecureConn {
     if (this.#closed || this.#socket.readyState !== WebSocket.OPEN) {
       return Promise.reject(new Error("WebSocket is closed"));
     }
-    let pending = bytes;
-    if (this.#outgoing.length > 0) {
-      pending = new Uint8Array(this.#outgoing.length + bytes.length);
-      pending.set(this.#outgoing, 0);
-      pending.set(bytes, this.#outgoing.length);
-    }
-    while (pending.length >= FRAME_HEADER_BYTES) {
-      const size = FRAME_HEADER_BYTES +
-        new DataView(pending.buffer, pending.byteOffset, FRAME_HEADER_BYTES).getUint32(0, false);
-      if (pending.length < size) break;
-      this.#socket.send(pending.slice(0, size));
-      pending = pending.subarray(size);
-    }
-    this.#outgoing = pending.slice();
+    for (const frame of this.#outgoing.push(bytes)) this.#socket.send(frame as BufferSource);
     return Promise.resolve(bytes.length);
   }
 

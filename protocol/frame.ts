@@ -65,6 +65,34 @@ export async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void>
  * Reads frames from a byte stream. Buffers at most one frame (header plus `frameBytesMax`) and whatever of
  * the next frames one `read` happened to return.
  */
+/**
+ * Gathers bytes written to a message transport (a WebSocket: one frame per message) and hands back each
+ * whole frame, length prefix included, as soon as it is complete; a partial frame waits for the next bytes.
+ */
+export class FrameSplitter {
+  #pending: Uint8Array = new Uint8Array(0);
+
+  /** The whole frames that `bytes` completes, in order. */
+  push(bytes: Uint8Array): Uint8Array[] {
+    let pending = bytes;
+    if (this.#pending.length > 0) {
+      pending = new Uint8Array(this.#pending.length + bytes.length);
+      pending.set(this.#pending, 0);
+      pending.set(bytes, this.#pending.length);
+    }
+    const frames: Uint8Array[] = [];
+    while (pending.length >= FRAME_HEADER_BYTES) {
+      const size = FRAME_HEADER_BYTES +
+        new DataView(pending.buffer, pending.byteOffset, FRAME_HEADER_BYTES).getUint32(0, false);
+      if (pending.length < size) break;
+      frames.push(pending.subarray(0, size));
+      pending = pending.subarray(size);
+    }
+    this.#pending = pending.slice();
+    return frames;
+  }
+}
+
 export class FrameReader {
   readonly #source: ByteSource;
   #frameBytesMax: number;

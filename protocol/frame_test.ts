@@ -1,8 +1,8 @@
 import { seededRandom } from "../lib/random.ts";
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { AssertionFailure } from "../lib/assert.ts";
-import { concatBytes } from "../lib/bytes.ts";
-import { encodeFrame, FrameReader, writeAll } from "./frame.ts";
+import { concatBytes, utf8 } from "../lib/bytes.ts";
+import { encodeFrame, FrameReader, FrameSplitter, writeAll } from "./frame.ts";
 import type { ByteSink, ByteSource, FrameResult } from "./frame.ts";
 import { FRAME_BYTES_MAX, FRAME_BYTES_MIN, FRAME_HEADER_BYTES } from "./limits.ts";
 
@@ -397,4 +397,21 @@ Deno.test("writeAll() writes nothing for no bytes and stops on a sink that makes
   assertEquals(idle.parts.length, 0);
   const stuck = new TrickleSink(() => 0);
   await assertRejects(() => writeAll(stuck, new Uint8Array([1, 2])), AssertionFailure, "Sink wrote 0 bytes");
+});
+
+Deno.test("FrameSplitter hands back each whole frame once it is complete, however the bytes are split", () => {
+  const frames = [encodeFrame(utf8("a")), encodeFrame(new Uint8Array(300)), encodeFrame(utf8("bc"))];
+  const stream = concatBytes(frames);
+  for (const step of [1, 3, 5, 7, stream.length]) {
+    const splitter = new FrameSplitter();
+    const out: Uint8Array[] = [];
+    for (let at = 0; at < stream.length; at += step) {
+      out.push(...splitter.push(stream.subarray(at, at + step)));
+    }
+    assertEquals(
+      out.map((frame) => Array.from(frame)),
+      frames.map((frame) => Array.from(frame)),
+      `step ${step}`,
+    );
+  }
 });

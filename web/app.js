@@ -1057,6 +1057,27 @@ async function writeAll(sink, bytes) {
     offset += written;
   }
 }
+var FrameSplitter = class {
+  #pending = new Uint8Array(0);
+  /** The whole frames that `bytes` completes, in order. */
+  push(bytes) {
+    let pending = bytes;
+    if (this.#pending.length > 0) {
+      pending = new Uint8Array(this.#pending.length + bytes.length);
+      pending.set(this.#pending, 0);
+      pending.set(bytes, this.#pending.length);
+    }
+    const frames = [];
+    while (pending.length >= FRAME_HEADER_BYTES) {
+      const size = FRAME_HEADER_BYTES + new DataView(pending.buffer, pending.byteOffset, FRAME_HEADER_BYTES).getUint32(0, false);
+      if (pending.length < size) break;
+      frames.push(pending.subarray(0, size));
+      pending = pending.subarray(size);
+    }
+    this.#pending = pending.slice();
+    return frames;
+  }
+};
 var FrameReader = class {
   #source;
   #frameBytesMax;
@@ -1653,8 +1674,7 @@ var WebSocketConn = class {
   #queue = [];
   #closed = false;
   #wake = null;
-  /** Bytes written that do not yet make a whole frame. */
-  #outgoing = new Uint8Array(0);
+  #outgoing = new FrameSplitter();
   constructor(socket, onClose) {
     this.#socket = socket;
     socket.addEventListener("message", (event) => {
@@ -1697,19 +1717,7 @@ var WebSocketConn = class {
     if (this.#closed || this.#socket.readyState !== WebSocket.OPEN) {
       return Promise.reject(new Error("WebSocket is closed"));
     }
-    let pending = bytes;
-    if (this.#outgoing.length > 0) {
-      pending = new Uint8Array(this.#outgoing.length + bytes.length);
-      pending.set(this.#outgoing, 0);
-      pending.set(bytes, this.#outgoing.length);
-    }
-    while (pending.length >= FRAME_HEADER_BYTES) {
-      const size = FRAME_HEADER_BYTES + new DataView(pending.buffer, pending.byteOffset, FRAME_HEADER_BYTES).getUint32(0, false);
-      if (pending.length < size) break;
-      this.#socket.send(pending.slice(0, size));
-      pending = pending.subarray(size);
-    }
-    this.#outgoing = pending.slice();
+    for (const frame of this.#outgoing.push(bytes)) this.#socket.send(frame);
     return Promise.resolve(bytes.length);
   }
   closeWrite() {

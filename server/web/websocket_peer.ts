@@ -20,7 +20,7 @@ import {
   WsClose,
   WsOpcode,
 } from "../../lib/websocket.ts";
-import { writeAll } from "../../protocol/frame.ts";
+import { FrameSplitter, writeAll } from "../../protocol/frame.ts";
 import { FRAME_HEADER_BYTES } from "../../protocol/limits.ts";
 import type { PeerAddress, PeerConn } from "../peer.ts";
 
@@ -40,8 +40,7 @@ export class WebSocketPeer implements PeerConn {
   /** The message being handed to the session, and how much of it has been. */
   #message: Uint8Array = new Uint8Array(0);
   #delivered = 0;
-  /** Protocol bytes written that do not yet make a whole frame. */
-  #outgoing: Uint8Array = new Uint8Array(0);
+  readonly #outgoing = new FrameSplitter();
   #ended = false;
   #closeSent = false;
 
@@ -75,15 +74,9 @@ export class WebSocketPeer implements PeerConn {
 
   /** Sends each whole protocol frame written as one binary message; keeps a partial one until it is whole. */
   async write(bytes: Uint8Array): Promise<number> {
-    let pending = this.#outgoing.length === 0 ? bytes : concatBytes([this.#outgoing, bytes]);
-    while (pending.length >= FRAME_HEADER_BYTES) {
-      const size = FRAME_HEADER_BYTES +
-        new DataView(pending.buffer, pending.byteOffset, 4).getUint32(0, false);
-      if (pending.length < size) break;
-      await writeAll(this.#conn, encodeServerFrame(WsOpcode.binary, pending.subarray(0, size)));
-      pending = pending.subarray(size);
+    for (const frame of this.#outgoing.push(bytes)) {
+      await writeAll(this.#conn, encodeServerFrame(WsOpcode.binary, frame));
     }
-    this.#outgoing = pending.slice();
     return bytes.length;
   }
 
