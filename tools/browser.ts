@@ -53,8 +53,8 @@ export async function openPage(
   owner: Browser | BrowserContext,
   viewport: { width: number; height: number },
 ): Promise<Page> {
-  const page = "newContext" in owner ? await owner.newPage({ viewport }) : await owner.newPage();
-  if (!("newContext" in owner)) await page.setViewportSize(viewport);
+  const page = await owner.newPage();
+  await page.setViewportSize(viewport);
   page.setDefaultTimeout(WAIT_TIMEOUT_MS);
   page.setDefaultNavigationTimeout(WAIT_TIMEOUT_MS);
   return page;
