@@ -15,6 +15,7 @@
 import {
   ensurePrivateDir,
   fileExists,
+  parentDirOf,
   PRIVATE_FILE_MODE,
   PUBLIC_FILE_MODE,
   readTextFileLimited,
@@ -24,12 +25,12 @@ import {
 import { formatOptionHelp, Options, UsageError } from "../lib/options.ts";
 import type { OptionSpec } from "../lib/options.ts";
 import { decodePublicKeyFile, encodeCredential, isIdentityName } from "../protocol/credential.ts";
-import { bankPublicKeyPathOf, caPathOf, credentialPathOf, DATA_DIR_DEFAULT } from "../protocol/demo.ts";
+import { bankPublicKeyPathOf, credentialPathOf, DATA_DIR_DEFAULT } from "../protocol/demo.ts";
 import { parseInviteCode } from "../protocol/invite.ts";
-import { CREDENTIAL_FILE_BYTES_MAX, HOST_DEFAULT, PORT_DEFAULT } from "../protocol/limits.ts";
+import { CREDENTIAL_FILE_BYTES_MAX } from "../protocol/limits.ts";
 import { BankConnection } from "./connection.ts";
 import { enrolWithInvite, generateKey, rotateKey } from "./keys.ts";
-import { CONNECTION_OPTIONS, loadCa, loadCredential } from "./setup.ts";
+import { CONNECTION_OPTIONS, connectionOf, loadCa, loadCredential } from "./setup.ts";
 
 const KEY_OPTIONS: readonly OptionSpec[] = [
   ...CONNECTION_OPTIONS,
@@ -112,18 +113,8 @@ async function outputOf(options: Options, identity: string): Promise<string> {
   if (await fileExists(path)) {
     throw new UsageError(`${path} exists: choose another --out (keys are never overwritten)`);
   }
-  const directory = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
-  await ensurePrivateDir(directory || "/");
+  await ensurePrivateDir(parentDirOf(path));
   return path;
-}
-
-function connectionOf(options: Options) {
-  const dataDir = dataDirOf(options);
-  return {
-    host: options.string("host") ?? HOST_DEFAULT,
-    port: options.integer("port", { min: 1, max: 65_535, fallback: PORT_DEFAULT }),
-    caPath: options.string("ca") ?? caPathOf(dataDir),
-  };
 }
 
 async function keygen(options: Options): Promise<number> {

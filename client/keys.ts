@@ -47,9 +47,13 @@ export function heldClientKey(
   return { identity: parts.identity, keyId, signer: key.signer, bankPublicKey: parts.bankPublicKey };
 }
 
-/** The signer of a key made here or held elsewhere. */
-function signerOf(key: GeneratedKey | HeldKey, crypto: HandshakeCrypto): Promise<Signer> {
-  return "signer" in key ? Promise.resolve(key.signer) : crypto.signer(key.credential.privateKey);
+/** The signer of a key: made here (its seed is at hand) or held elsewhere (it signs for us). */
+function signerOf(
+  key: Credential | ClientKey | GeneratedKey | HeldKey,
+  crypto: HandshakeCrypto,
+): Promise<Signer> {
+  if ("signer" in key) return Promise.resolve(key.signer);
+  return crypto.signer("credential" in key ? key.credential.privateKey : key.privateKey);
 }
 
 /** Makes a fresh Ed25519 key pair for an identity that trusts the given bank key. */
@@ -129,7 +133,7 @@ export async function rotateKey<Fresh extends GeneratedKey | HeldKey = Generated
   const crypto = options.crypto ?? webHandshakeCrypto;
   const fresh = options.fresh ?? await generateKey(credential, crypto) as Fresh;
   const [oldSigner, newSigner] = await Promise.all([
-    "signer" in credential ? credential.signer : crypto.signer(credential.privateKey),
+    signerOf(credential, crypto),
     signerOf(fresh, crypto),
   ]);
   const binding = { transcript: connection.transcript, publicKey: fresh.publicKey };

@@ -11,7 +11,7 @@
  * Exit codes: 0 every task succeeded; 1 a task was refused (e.g. `Invalid Request`); 2 usage error;
  * 3 a client could not connect, authenticate or get an answer.
  *
- * `bank-client bench` is the load generator (client/bench.ts): `bank-client bench --clients 50 --duration 10s
+ * `bank-client bench` is the load generator (client/bench/): `bank-client bench --clients 50 --duration 10s
  * --mix 8:1:1 --pipeline 4 [--json]`; `bank-client bench --help` lists its options.
  *
  * @module
@@ -19,16 +19,16 @@
 import { Gate } from "../lib/gate.ts";
 import type { Credential } from "../protocol/credential.ts";
 import { CLIENT_CONNECTS_IN_FLIGHT_MAX, CLIENT_RUN_CLIENTS_MAX, CLIENT_RUN_TASKS_MAX } from "./limits.ts";
-import { HOST_DEFAULT, PORT_DEFAULT, TEXT_COMMAND_BYTES_MAX } from "../protocol/limits.ts";
+import { TEXT_COMMAND_BYTES_MAX } from "../protocol/limits.ts";
 import { formatOptionHelp, Options, UsageError } from "../lib/options.ts";
 import type { OptionSpec } from "../lib/options.ts";
-import { caPathOf, credentialPathOf, DATA_DIR_DEFAULT, demoIdentityName } from "../protocol/demo.ts";
+import { credentialPathOf, demoIdentityName } from "../protocol/demo.ts";
 import { TASKS_DEFAULT } from "../protocol/text.ts";
 import { benchMain } from "./bench/cli.ts";
 import { ClientError } from "./connection.ts";
 import { KEY_COMMANDS, keyCommandMain } from "./key_commands.ts";
 import { KeyChangeError } from "./keys.ts";
-import { CONNECTION_OPTIONS, loadCa, loadCredential } from "./setup.ts";
+import { CONNECTION_OPTIONS, connectionOf, loadCa, loadCredential } from "./setup.ts";
 import {
   EXIT_OK,
   EXIT_UNREACHABLE,
@@ -90,7 +90,7 @@ function parseClientRun(
   if (options.boolean("help")) return "help";
   if (options.boolean("version")) return "version";
   if (options.positional.length > 0) throw new UsageError(`Unexpected argument "${options.positional[0]}"`);
-  const dataDir = options.string("data") ?? DATA_DIR_DEFAULT;
+  const { host, port, dataDir, caPath } = connectionOf(options);
   const clients = options.integer("clients", { min: 1, max: CLIENT_RUN_CLIENTS_MAX, fallback: 1 });
   const identity = options.string("identity");
   if (identity !== undefined && clients !== 1) {
@@ -106,9 +106,9 @@ function parseClientRun(
     ? [identity]
     : Array.from({ length: clients }, (_, index) => credentialPathOf(dataDir, demoIdentityName(index + 1)));
   return {
-    host: options.string("host") ?? HOST_DEFAULT,
-    port: options.integer("port", { min: 1, max: 65_535, fallback: PORT_DEFAULT }),
-    caPath: options.string("ca") ?? caPathOf(dataDir),
+    host,
+    port,
+    caPath,
     credentialPaths,
     tasks: tasks.length > 0 ? tasks : [...TASKS_DEFAULT],
     json: options.boolean("json"),

@@ -95,8 +95,7 @@ export class BankClient {
 
   /** Connects and authenticates; throws {@link ClientError} when the bank cannot be reached or refuses. */
   static async connect(options: ConnectOptions): Promise<BankClient> {
-    const withCrypto = { crypto: webHandshakeCrypto, ...options };
-    return new BankClient(withCrypto, await BankConnection.connect(withCrypto));
+    return new BankClient(options, await BankConnection.connect(options));
   }
 
   /** The accounts this identity owns, oldest first. */

@@ -5,10 +5,10 @@
  * @module
  */
 import { readTextFileLimited } from "../lib/files.ts";
-import type { OptionSpec } from "../lib/options.ts";
+import type { Options, OptionSpec } from "../lib/options.ts";
 import { decodeCredential } from "../protocol/credential.ts";
 import type { Credential } from "../protocol/credential.ts";
-import { DATA_DIR_DEFAULT } from "../protocol/demo.ts";
+import { caPathOf, DATA_DIR_DEFAULT } from "../protocol/demo.ts";
 import { CREDENTIAL_FILE_BYTES_MAX, HOST_DEFAULT, PORT_DEFAULT } from "../protocol/limits.ts";
 import { CA_FILE_BYTES_MAX } from "./limits.ts";
 
@@ -37,6 +37,19 @@ export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
     help: "CA certificate to verify the server",
   },
 ];
+
+/** The values of {@link CONNECTION_OPTIONS}, their defaults filled in. */
+export function connectionOf(
+  options: Options,
+): { host: string; port: number; dataDir: string; caPath: string } {
+  const dataDir = options.string("data") ?? DATA_DIR_DEFAULT;
+  return {
+    host: options.string("host") ?? HOST_DEFAULT,
+    port: options.integer("port", { min: 1, max: 65_535, fallback: PORT_DEFAULT }),
+    dataDir,
+    caPath: options.string("ca") ?? caPathOf(dataDir),
+  };
+}
 
 /** Reads and checks a credential file; throws with the path and the reason. */
 export async function loadCredential(path: string): Promise<Credential> {

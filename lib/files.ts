@@ -34,10 +34,15 @@ export async function writeFileAtomic(path: string, text: string, options: { mod
   }
 }
 
+/** The directory a path names a file in (`.` for a bare name, `/` for a file at the root). */
+export function parentDirOf(path: string): string {
+  return path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
+}
+
 /** Renames a file and flushes its directory, so the rename survives a power loss. */
 export async function renameDurably(from: string, to: string): Promise<void> {
   await Deno.rename(from, to);
-  const directory = to.includes("/") ? to.slice(0, to.lastIndexOf("/")) || "/" : ".";
+  const directory = parentDirOf(to);
   try {
     using handle = await Deno.open(directory, { read: true });
     await handle.sync();

@@ -10,8 +10,7 @@ import type { OptionSpec } from "../../lib/options.ts";
 import { aeadByName } from "../../protocol/node_crypto.ts";
 import type { AeadName } from "../../protocol/node_crypto.ts";
 import type { Credential } from "../../protocol/credential.ts";
-import { caPathOf, credentialPathOf, DATA_DIR_DEFAULT, demoIdentityName } from "../../protocol/demo.ts";
-import { HOST_DEFAULT, PORT_DEFAULT } from "../../protocol/limits.ts";
+import { credentialPathOf, demoIdentityName } from "../../protocol/demo.ts";
 import {
   BENCH_CLIENTS_MAX,
   BENCH_DURATION_MS_MAX,
@@ -22,7 +21,7 @@ import {
   BENCH_WARMUP_MS_MAX,
 } from "../limits.ts";
 import { EXIT_OK, EXIT_TASK_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE } from "../run.ts";
-import { CONNECTION_OPTIONS, loadCa, loadCredential } from "../setup.ts";
+import { CONNECTION_OPTIONS, connectionOf, loadCa, loadCredential } from "../setup.ts";
 import { formatBenchJson, formatBenchReport } from "./report.ts";
 import { runBench } from "./run.ts";
 import type { BenchMix, BenchProgress, BenchReport } from "./types.ts";
@@ -127,7 +126,7 @@ function parseBenchCommand(args: string[], env: (name: string) => string | undef
   const options = new Options(args, { specs: BENCH_OPTIONS, env });
   if (options.boolean("help")) return "help";
   if (options.positional.length > 0) throw new UsageError(`Unexpected argument "${options.positional[0]}"`);
-  const dataDir = options.string("data") ?? DATA_DIR_DEFAULT;
+  const { host, port, dataDir, caPath } = connectionOf(options);
   const mixText = options.string("mix") ?? BENCH_MIX_DEFAULT;
   const mix = parseMix(mixText);
   if (mix === null) {
@@ -140,10 +139,10 @@ function parseBenchCommand(args: string[], env: (name: string) => string | undef
     throw new UsageError(`--aead must be one of ${AEAD_NAMES.join(", ")}, got "${clip(aead)}"`);
   }
   return {
-    host: options.string("host") ?? HOST_DEFAULT,
-    port: options.integer("port", { min: 1, max: 65_535, fallback: PORT_DEFAULT }),
+    host,
+    port,
     dataDir,
-    caPath: options.string("ca") ?? caPathOf(dataDir),
+    caPath,
     clients: options.integer("clients", { min: 1, max: BENCH_CLIENTS_MAX, fallback: BENCH_CLIENTS_DEFAULT }),
     durationMs: durationOption(options, {
       name: "duration",

@@ -15,7 +15,7 @@ import { BENCH_CLIENTS_MAX } from "../limits.ts";
 import type { BenchMix, BenchOperation } from "./types.ts";
 
 /** The error code of an answer that is not what its request asked for. */
-export const WRONG_ANSWER = "wrong_answer";
+const WRONG_ANSWER = "wrong_answer";
 
 /** One request sent and not yet answered, with what its answer must repeat. */
 export interface BenchRequest {
@@ -78,6 +78,8 @@ export class RequestMaker {
   readonly #random: () => number;
   readonly #plan: RequestPlan;
   readonly #ownAccount: string | null;
+  /** Whether any demo account but this connection's own can receive: fixed for the run. */
+  readonly #hasOtherTarget: boolean;
   readonly #prefix: string;
   readonly #balanceBelow: number;
   readonly #transferBelow: number;
@@ -92,6 +94,8 @@ export class RequestMaker {
     this.#plan = plan;
     this.#random = seededRandom((plan.seed * 100_003 + index) >>> 0);
     this.#ownAccount = parts.ownAccount;
+    const own = parts.ownAccount;
+    this.#hasOtherTarget = plan.targets.length - (own !== null && plan.targets.includes(own) ? 1 : 0) > 0;
     this.#prefix = `b${plan.runTag}-${index}`;
     this.#balanceBelow = plan.mix.balance / total;
     this.#transferBelow = (plan.mix.balance + plan.mix.transfer) / total;
@@ -125,10 +129,9 @@ export class RequestMaker {
 
   /** Another identity's demo account, so money circulates among the identities in use. */
   #target(): string {
+    if (!this.#hasOtherTarget) return DEMO_TARGET_ACCOUNT_ID;
     const targets = this.#plan.targets;
     const own = this.#ownAccount;
-    const others = targets.length - (own !== null && targets.includes(own) ? 1 : 0);
-    if (others <= 0) return DEMO_TARGET_ACCOUNT_ID;
     const index = Math.floor(this.#random() * targets.length);
     const target = targets[index]!;
     return target === own ? targets[(index + 1) % targets.length]! : target;

@@ -94,7 +94,7 @@ export function countUnanswered(tally: Tally, errors: { code: string; count: num
   countErrors(tally, errors);
 }
 
-export function countErrors(tally: Tally, errors: { code: string; count: number }): void {
+function countErrors(tally: Tally, errors: { code: string; count: number }): void {
   assert(errors.count >= 0, `Cannot count ${errors.count} errors`);
   if (errors.count === 0) return;
   tally.errors += errors.count;
