@@ -153,8 +153,8 @@ async function inviteClient(
   subject: string | undefined,
 ): Promise<number> {
   const name = identityName(subject);
-  const expires = options.string("expires") ?? "1d";
-  const ttlMs = parseDurationMs(expires);
+  const expires = options.string("expires");
+  const ttlMs = expires === undefined ? INVITE_TTL_MS_DEFAULT : parseDurationMs(expires);
   if (ttlMs === null || ttlMs < 60_000 || ttlMs > INVITE_TTL_MS_MAX) {
     throw new UsageError("--expires must be a time from 1m to 7d, like 30m, 12h or 2d");
   }
@@ -163,7 +163,7 @@ async function inviteClient(
     max: INVITE_ATTEMPTS_MAX,
     fallback: INVITE_ATTEMPTS_DEFAULT,
   });
-  const expiresAt = new Date(Date.now() + (ttlMs ?? INVITE_TTL_MS_DEFAULT));
+  const expiresAt = new Date(Date.now() + ttlMs);
   const invite = await createInvite({ store, crypto: nodeHandshakeCrypto }, { name, expiresAt, attempts });
   if (!invite.ok) {
     console.error(invite.error);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { fromUtf8, utf8 } from "../lib/bytes.ts";
+import { concatBytes, fromUtf8, utf8 } from "../lib/bytes.ts";
 import type { ByteSource } from "../protocol/frame.ts";
 
 /** Why a request was refused. */
@@ -120,7 +120,7 @@ export function encodeResponse(response: Response, parts: { body: Uint8Array; he
   }
   lines.push(`content-length: ${parts.body.length}`, "connection: close", "", "");
   const head = utf8(lines.join("\r\n"));
-  return parts.head ? head : concat(head, parts.body);
+  return parts.head ? head : concatBytes([head, parts.body]);
 }
 
 export function plainResponse(status: number): Uint8Array {
@@ -138,13 +138,6 @@ function latin1(bytes: Uint8Array): string {
   let text = "";
   for (const byte of bytes) text += String.fromCharCode(byte);
   return text;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(a.length + b.length);
-  joined.set(a, 0);
-  joined.set(b, a.length);
-  return joined;
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {

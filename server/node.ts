@@ -6,6 +6,7 @@
  * @module
  */
 import { FAST_AEAD, nodeHandshakeCrypto } from "../protocol/node_crypto.ts";
+import type { Signer } from "../protocol/handshake_crypto.ts";
 import { randomBytes } from "../lib/bytes.ts";
 import { KEY_BYTES } from "../protocol/limits.ts";
 import { Admission } from "./admission.ts";
@@ -44,6 +45,8 @@ export async function startNode(options: {
   stats: StatsSink;
   port: number;
   reusePort: boolean;
+  /** The bank's signing key, when the caller has it already (worker threads read it from the data directory). */
+  bank?: Signer;
   /** The web port (claimed already) and the origins its pages and WebSockets may come from. */
   web?: { port: number; origins: ReadonlySet<string> };
   /** The process's shared budgets, and how many TLS connections they allow. */
@@ -61,7 +64,7 @@ export async function startNode(options: {
     log.error("Survived postgres.js bug porsager/postgres#1208: {stack}", { stack: error.stack })
   );
   const sessions = new Set<SessionControl>();
-  const bank = await loadBankKey(config.dataDir, nodeHandshakeCrypto);
+  const bank = options.bank ?? await loadBankKey(config.dataDir, nodeHandshakeCrypto);
   const decoy = await nodeHandshakeCrypto.signer(randomBytes(KEY_BYTES));
   const watcher = new IdentityWatcher(store, (change) => {
     // The keys are read after the change: a session whose key is no longer among them ends.

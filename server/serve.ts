@@ -56,7 +56,8 @@ export async function serve(config: ServerConfig): Promise<number> {
     ...where,
     ...(sqliteWriteLock === undefined ? {} : { sqliteWriteLock }),
   });
-  await provisionDemo(store, config, describeStore(where));
+  const bank = await ensureBankKey(config.dataDir, nodeHandshakeCrypto);
+  await provisionDemo(store, config, { storeName: describeStore(where), bankPublicKey: bank.publicKey });
 
   const stats = new ServerStats();
   const plan = planBudget(config);
@@ -68,7 +69,7 @@ export async function serve(config: ServerConfig): Promise<number> {
   const web = webPort === null
     ? {}
     : { web: { port: webPort, origins: webOriginsOf(config.host, webPort, config.webOrigins) } };
-  const node = await startNode({ config, tls, store, stats, port, reusePort, budgets, ...web });
+  const node = await startNode({ config, tls, store, stats, port, reusePort, budgets, bank, ...web });
   const workers = await startWorkers({
     config,
     tls,
@@ -116,9 +117,8 @@ export async function serve(config: ServerConfig): Promise<number> {
  * time; a failed read, the store down, leaves the last head shown). Returns what stops both.
  */
 function startStatsTimers(store: BankStore, stats: ServerStats): () => void {
-  const ticker = setInterval(() => stats.tick(), STATS_TICK_MS);
   let reading = false;
-  const read = () => {
+  const readHead = () => {
     if (reading) return;
     reading = true;
     store.chainHead().then(
@@ -126,19 +126,22 @@ function startStatsTimers(store: BankStore, stats: ServerStats): () => void {
       () => {},
     ).finally(() => (reading = false));
   };
-  read();
-  const headTimer = setInterval(read, STATS_TICK_MS);
-  Deno.unrefTimer(headTimer);
-  return () => {
-    clearInterval(ticker);
-    clearInterval(headTimer);
-  };
+  readHead();
+  const timer = setInterval(() => {
+    stats.tick();
+    readHead();
+  }, STATS_TICK_MS);
+  return () => clearInterval(timer);
 }
 
 /** Makes the demo identities and their accounts (none when `--demo-clients 0`), and says what the store holds. */
-async function provisionDemo(store: BankStore, config: ServerConfig, storeName: string): Promise<void> {
-  const bank = await ensureBankKey(config.dataDir, nodeHandshakeCrypto);
-  const context = { store, crypto: nodeHandshakeCrypto, bankPublicKey: bank.publicKey };
+async function provisionDemo(
+  store: BankStore,
+  config: ServerConfig,
+  parts: { storeName: string; bankPublicKey: Uint8Array },
+): Promise<void> {
+  const { storeName, bankPublicKey } = parts;
+  const context = { store, crypto: nodeHandshakeCrypto, bankPublicKey };
   const identities = await provisionDemoIdentities(context, {
     dataDir: config.dataDir,
     count: config.demoClients,

@@ -10,11 +10,12 @@
  *
  * @module
  */
-import { toHex, utf8 } from "../lib/bytes.ts";
+import { concatBytes, toHex, utf8 } from "../lib/bytes.ts";
 import { keyIdOf } from "../protocol/credential.ts";
 import { deriveSessionKeys, transcriptHash } from "../protocol/handshake.ts";
 import { webHandshakeCrypto } from "../protocol/handshake_crypto.ts";
-import { FRAME_BYTES_MIN } from "../protocol/limits.ts";
+import { FrameSplitter } from "../protocol/frame.ts";
+import { FRAME_BYTES_MIN, FRAME_HEADER_BYTES } from "../protocol/limits.ts";
 import { clientHandshake, serverHandshake } from "../protocol/session.ts";
 import { PipeEnd } from "../protocol/testing.ts";
 import { FrameTransport } from "../protocol/transport.ts";
@@ -102,19 +103,7 @@ export async function computeVectors(): Promise<Record<string, string>> {
 
 /** The frame bodies one end of a pipe received. */
 function splitFrames(end: PipeEnd): Uint8Array[] {
-  const bytes = new Uint8Array(end.received.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of end.received) {
-    bytes.set(part, at);
-    at += part.length;
-  }
-  const bodies: Uint8Array[] = [];
-  for (let offset = 0; offset < bytes.length;) {
-    const length = new DataView(bytes.buffer, offset, 4).getUint32(0, false);
-    bodies.push(bytes.slice(offset + 4, offset + 4 + length));
-    offset += 4 + length;
-  }
-  return bodies;
+  return new FrameSplitter().push(concatBytes(end.received)).map((frame) => frame.slice(FRAME_HEADER_BYTES));
 }
 
 if (import.meta.main) {

@@ -32,9 +32,7 @@ export async function handleEnrol(request: Enrol, context: HandlerContext): Prom
       "the signature does not verify with the new key over this session",
     );
   }
-  const keyId = formatKeyId(await keyIdOf(session.crypto, request.publicKey));
-  const key = { kind: "device" as const, keyId, publicKey: request.publicKey };
-  const result = await session.identities.replaceKey(context.identity, { oldKeyId: session.keyId, key });
+  const { keyId, result } = await replaceSessionKey(request.publicKey, context);
   return result === "ok"
     ? { operation: "enrol", ok: true, keyId }
     : keyRefusal("enrol", result, context.identity);
@@ -64,11 +62,23 @@ export async function handleRotateKey(request: Rotate, context: HandlerContext):
   if (!newValid || !oldValid) {
     return refused("rotate_key", "key_invalid", "both keys must sign the new key over this session");
   }
-  const keyId = formatKeyId(await keyIdOf(session.crypto, request.publicKey));
-  const key = { kind: "device" as const, keyId, publicKey: request.publicKey };
-  const result = await session.identities.replaceKey(context.identity, { oldKeyId: session.keyId, key });
+  const { keyId, result } = await replaceSessionKey(request.publicKey, context);
   if (result !== "ok") return keyRefusal("rotate_key", result, context.identity);
   return { operation: "rotate_key", ok: true, keyId, revokedKeyId: session.keyId };
+}
+
+/** Registers `publicKey` as a device key in place of the key this session authenticated with. */
+async function replaceSessionKey(
+  publicKey: Uint8Array,
+  context: HandlerContext,
+): Promise<{ keyId: string; result: KeyChangeResult }> {
+  const { session } = context;
+  const keyId = formatKeyId(await keyIdOf(session.crypto, publicKey));
+  const key = { kind: "device" as const, keyId, publicKey };
+  return {
+    keyId,
+    result: await session.identities.replaceKey(context.identity, { oldKeyId: session.keyId, key }),
+  };
 }
 
 function refused(operation: "enrol" | "rotate_key", code: Failure["code"], message: string): Failure {

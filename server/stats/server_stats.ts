@@ -8,6 +8,7 @@
  */
 import { assert } from "../../lib/assert.ts";
 import { Counter, Gauge, Histogram, Registry } from "../../lib/prometheus.ts";
+import { OPERATIONS } from "../../protocol/codes.ts";
 import type { Operation } from "../../protocol/codes.ts";
 import type { MonitorSource, SeriesView, StatusSnapshot } from "../../monitor/source.ts";
 import type { MonitorRefusal } from "../http_listener.ts";
@@ -289,13 +290,8 @@ function entries<K extends string>(counts: Partial<Record<K, number>>): [K, numb
   return Object.entries(counts) as [K, number][];
 }
 
-const OPERATIONS_FOR_TOTALS: readonly (Operation | "unknown")[] = [
-  "balance",
-  "transfer",
-  "history",
-  "update_contact",
-  "unknown",
-];
+/** Every operation a request is counted under: the protocol's, and `unknown` for unreadable requests. */
+const OPERATIONS_FOR_TOTALS: readonly (Operation | "unknown")[] = [...OPERATIONS, "unknown"];
 
 function sumWhere(counter: Counter, outcome: RequestOutcome): number {
   return OPERATIONS_FOR_TOTALS.reduce((sum, operation) => sum + counter.value({ operation, outcome }), 0);

@@ -78,14 +78,14 @@ export function createWebApp(options: WebAppOptions): Hono {
     ...index,
     body: index.body.replaceAll(BANK_KEY_PLACEHOLDER, toBase64Url(options.bankPublicKey)),
   });
+  // The policy of each origin the app is served under, made once; a Host not among them is never served.
+  const policies = new Map([...options.origins].map((origin) => [origin, contentSecurityPolicy(origin)]));
   const app = new Hono();
   app.use("*", async (context, next) => {
-    const origin = `https://${context.req.header("host") ?? ""}`;
-    if (!options.origins.has(origin)) {
-      return context.text("This server does not serve that host name.\n", 421);
-    }
+    const policy = policies.get(`https://${context.req.header("host") ?? ""}`);
+    if (policy === undefined) return context.text("This server does not serve that host name.\n", 421);
     await next();
-    context.header("content-security-policy", contentSecurityPolicy(origin));
+    context.header("content-security-policy", policy);
     context.header("x-content-type-options", "nosniff");
     context.header("x-frame-options", "DENY");
     context.header("referrer-policy", "no-referrer");
