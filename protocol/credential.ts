@@ -62,6 +62,11 @@ export async function clientKeyOf(crypto: HandshakeCrypto, credential: Credentia
   return { identity: credential.identity, keyId, signer, bankPublicKey: credential.bankPublicKey };
 }
 
+/** Tells whether text is a key id as people, the store and the messages write it (32 lower-case hex digits). */
+export function isKeyId(text: string): boolean {
+  return /^[0-9a-f]{32}$/.test(text);
+}
+
 /** A key id as people and the store write it: 32 lower-case hex digits. */
 export function formatKeyId(keyId: Uint8Array): string {
   assert(keyId.length === KEY_ID_BYTES, `A key id must be ${KEY_ID_BYTES} bytes, got ${keyId.length}`);

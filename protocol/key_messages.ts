@@ -15,6 +15,7 @@
  * @module
  */
 import { fromBase64Url, toBase64Url } from "../lib/bytes.ts";
+import { isKeyId } from "./credential.ts";
 import { signedContent } from "./handshake.ts";
 import type { SignatureContext } from "./handshake.ts";
 import { ED25519_SIGNATURE_BYTES, KEY_BYTES } from "./limits.ts";
@@ -39,8 +40,6 @@ export const KEY_FIELDS = {
   enrol: ["public_key", "signature"],
   rotate_key: ["public_key", "new_key_signature", "old_key_signature"],
 } as const;
-
-const KEY_ID_PATTERN = /^[0-9a-f]{32}$/;
 
 /** What a key change's signature signs: its role's context, the session's transcript hash, the new key. */
 export function keyChangeSignedContent(
@@ -106,9 +105,9 @@ export function readKeyResult(
   result: Record<string, unknown>,
 ): ({ op: "enrol" } & KeyResultOf["enrol"]) | ({ op: "rotate_key" } & KeyResultOf["rotate_key"]) | null {
   const keyId = result.key_id;
-  if (typeof keyId !== "string" || !KEY_ID_PATTERN.test(keyId)) return null;
+  if (typeof keyId !== "string" || !isKeyId(keyId)) return null;
   if (op === "enrol") return { op, keyId };
   const revoked = result.revoked_key_id;
-  if (typeof revoked !== "string" || !KEY_ID_PATTERN.test(revoked)) return null;
+  if (typeof revoked !== "string" || !isKeyId(revoked)) return null;
   return { op, keyId, revokedKeyId: revoked };
 }

@@ -18,7 +18,12 @@
 import { readTextFileLimited } from "../lib/files.ts";
 import { type Options, parseDurationMs, UsageError } from "../lib/options.ts";
 import type { OptionSpec } from "../lib/options.ts";
-import { decodePublicKeyFile, isIdentityName, isReservedIdentityName } from "../protocol/credential.ts";
+import {
+  decodePublicKeyFile,
+  isIdentityName,
+  isKeyId,
+  isReservedIdentityName,
+} from "../protocol/credential.ts";
 import { bankPublicKeyPathOf, credentialPathOf, DATA_DIR_DEFAULT } from "../protocol/demo.ts";
 import { nodeHandshakeCrypto } from "../protocol/node_crypto.ts";
 import { CREDENTIAL_FILE_BYTES_MAX } from "../protocol/limits.ts";
@@ -240,7 +245,7 @@ async function revokeClient(
   const name = identityName(subject);
   const keyId = options.string("key");
   if (keyId !== undefined) {
-    if (!/^[0-9a-f]{32}$/.test(keyId)) {
+    if (!isKeyId(keyId)) {
       throw new UsageError("--key must be a key id: 32 hex digits (clients keys NAME)");
     }
     if ((await store.revokeKey(name, keyId)) !== "ok") {

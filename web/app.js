@@ -355,6 +355,9 @@ async function clientKeyOf(crypto2, credential) {
     bankPublicKey: credential.bankPublicKey
   };
 }
+function isKeyId(text) {
+  return /^[0-9a-f]{32}$/.test(text);
+}
 function formatKeyId(keyId) {
   assert(keyId.length === KEY_ID_BYTES, `A key id must be ${KEY_ID_BYTES} bytes, got ${keyId.length}`);
   return toHex(keyId);
@@ -519,7 +522,6 @@ var KEY_FIELDS = {
     "old_key_signature"
   ]
 };
-var KEY_ID_PATTERN = /^[0-9a-f]{32}$/;
 function keyChangeSignedContent(context, binding) {
   return signedContent(context, [
     binding.transcript,
@@ -541,13 +543,13 @@ function encodeKeyRequest(request) {
 }
 function readKeyResult(op, result) {
   const keyId = result.key_id;
-  if (typeof keyId !== "string" || !KEY_ID_PATTERN.test(keyId)) return null;
+  if (typeof keyId !== "string" || !isKeyId(keyId)) return null;
   if (op === "enrol") return {
     op,
     keyId
   };
   const revoked = result.revoked_key_id;
-  if (typeof revoked !== "string" || !KEY_ID_PATTERN.test(revoked)) return null;
+  if (typeof revoked !== "string" || !isKeyId(revoked)) return null;
   return {
     op,
     keyId,
@@ -1559,7 +1561,8 @@ function heldClientKey(key, parts) {
   };
 }
 function signerOf(key, crypto2) {
-  return "signer" in key ? Promise.resolve(key.signer) : crypto2.signer(key.credential.privateKey);
+  if ("signer" in key) return Promise.resolve(key.signer);
+  return crypto2.signer("credential" in key ? key.credential.privateKey : key.privateKey);
 }
 async function generateKey(request, crypto2 = webHandshakeCrypto) {
   const privateKey = randomBytes(KEY_BYTES);
@@ -1627,7 +1630,7 @@ async function rotateKey(connection, credential, options = {}) {
   const crypto2 = options.crypto ?? webHandshakeCrypto;
   const fresh = options.fresh ?? await generateKey(credential, crypto2);
   const [oldSigner, newSigner] = await Promise.all([
-    "signer" in credential ? credential.signer : crypto2.signer(credential.privateKey),
+    signerOf(credential, crypto2),
     signerOf(fresh, crypto2)
   ]);
   const binding = {
@@ -1797,11 +1800,7 @@ var BankClient = class _BankClient {
   }
   /** Connects and authenticates; throws {@link ClientError} when the bank cannot be reached or refuses. */
   static async connect(options) {
-    const withCrypto = {
-      crypto: webHandshakeCrypto,
-      ...options
-    };
-    return new _BankClient(withCrypto, await BankConnection.connect(withCrypto));
+    return new _BankClient(options, await BankConnection.connect(options));
   }
   /** The accounts this identity owns, oldest first. */
   async balance() {

@@ -14,9 +14,9 @@ import { fromHex, toHex, utf8 } from "../../lib/bytes.ts";
 import type { Transfer } from "./ledger.ts";
 
 /** The hash before the first entry. */
-export const CHAIN_GENESIS: Uint8Array = new Uint8Array(32);
+const CHAIN_GENESIS: Uint8Array = new Uint8Array(32);
 /** The first field of every encoded entry: the encoding's name and version. */
-export const CHAIN_ENCODING = "bank ledger entry v1";
+const CHAIN_ENCODING = "bank ledger entry v1";
 /** Entries read per page when a chain is walked (verify, backfill): bounded memory on any store. */
 export const CHAIN_PAGE_ENTRIES = 1_000;
 
@@ -41,7 +41,7 @@ export interface ChainEntry {
  * time, the number of postings, then each posting's account and signed amount, postings ordered by account
  * id (bytewise). Numbers are written in decimal.
  */
-export function encodeChainEntry(entry: ChainEntry): Uint8Array {
+function encodeChainEntry(entry: ChainEntry): Uint8Array {
   const postings = [...entry.postings].sort((a, b) => compareBytewise(a.accountId, b.accountId));
   const fields = [
     CHAIN_ENCODING,
@@ -94,7 +94,7 @@ export function chainHash(previous: Uint8Array, entry: ChainEntry): Uint8Array {
 }
 
 /** A stored hash (64 hex digits) as bytes; null when it is not one. */
-export function readStoredHash(value: unknown): Uint8Array | null {
+function readStoredHash(value: unknown): Uint8Array | null {
   if (typeof value !== "string" || !/^[0-9a-f]{64}$/.test(value)) return null;
   return fromHex(value);
 }
@@ -140,51 +140,82 @@ export function chainEntriesFromRows(journal: readonly Row[], postings: readonly
   }));
 }
 
-/** What walking a stored chain found: how far it verified, and the first link that does not. */
+/** What walking a stored chain found: the last link that verified, and the first problem after it. */
 export interface ChainCheck {
-  links: number;
   head: ChainHead;
   /** The first problem, naming its entry; null when every link verified. */
   problem: string | null;
 }
 
+/** A stored link, as the chain's queries return it: position, entry and stored hash. */
+export interface StoredLink {
+  position: bigint;
+  entry: bigint;
+  hash: unknown;
+}
+
+type AnyInteger = bigint | number | string;
+
+/** A `journal_chain` row, whatever integer type the driver hands back. */
+export function linkFromRow(row: Row): StoredLink {
+  return {
+    position: BigInt(row.position as AnyInteger),
+    entry: BigInt(row.entry as AnyInteger),
+    hash: row.hash,
+  };
+}
+
+/** The head a `journal_chain` row names; the genesis when there is none. */
+export function headFromRow(row: Row | undefined): ChainHead {
+  if (row === undefined) return EMPTY_CHAIN;
+  const link = linkFromRow(row);
+  const hash = readStoredHash(link.hash);
+  assert(hash !== null, `Chain position ${link.position} holds a malformed hash`);
+  return { position: link.position, entry: link.entry, hash };
+}
+
+/** The first entry no link covers, in SQL both dialects read alike. */
+export const FIRST_UNLINKED_SQL =
+  "SELECT MIN(j.entry) AS entry FROM journal j LEFT JOIN journal_chain c ON c.entry = j.entry WHERE c.entry IS NULL";
+
+/** The problem {@link FIRST_UNLINKED_SQL}'s row reports, if any. */
+export function unlinkedProblem(row: Row | undefined): string | null {
+  const entry = row?.entry;
+  return entry === null || entry === undefined ? null : `Entry ${entry}: in the journal but not in the chain`;
+}
+
 /**
- * Checks a page of stored links against the entries they name, continuing from `from`. Returns the new
- * head, or the first problem.
+ * Checks a page of stored links against the entries they name, continuing from `from`. Returns the last
+ * link that verified, and the first problem.
  */
 export function checkChainPage(
   from: ChainHead,
-  links: readonly { position: bigint; entry: bigint; hash: unknown }[],
+  links: readonly StoredLink[],
   entries: ReadonlyMap<bigint, ChainEntry>,
-): { head: ChainHead; verified: number; problem: string | null } {
+): ChainCheck {
   let head = from;
-  let verified = 0;
   for (const link of links) {
     if (link.position !== head.position + 1n) {
       return {
         head,
-        verified,
         problem: `Chain position ${head.position + 1n} is missing (entry ${link.entry} follows)`,
       };
     }
     const entry = entries.get(link.entry);
     if (entry === undefined) {
-      return { head, verified, problem: `Entry ${link.entry}: in the chain but not in the journal` };
+      return { head, problem: `Entry ${link.entry}: in the chain but not in the journal` };
     }
-    const stored = readStoredHash(link.hash);
     const expected = chainHash(head.hash, entry);
-    if (stored === null || formatHash(stored) !== formatHash(expected)) {
+    if (link.hash !== formatHash(expected)) {
       return {
         head,
-        verified,
         problem: `Entry ${link.entry}: its hash does not match the chain (the entry, its postings or its ` +
           `link was changed)`,
       };
     }
     head = { position: link.position, entry: link.entry, hash: expected };
-    verified += 1;
   }
-  return { head, verified, problem: null };
+  return { head, problem: null };
 }
 
 function compareBytewise(a: string, b: string): number {

@@ -6,12 +6,11 @@
  * @module
  */
 import { assert } from "../../lib/assert.ts";
+import { isKeyId } from "../../protocol/credential.ts";
 import { decodeKey, encodeKey } from "../../protocol/handshake_crypto.ts";
 import { IDENTITY_KEYS_MAX } from "./limits.ts";
 import type { IdentityKey, KeyChangeResult, NewKey } from "./ledger.ts";
 import { asDate } from "./rows.ts";
-
-const KEY_ID_PATTERN = /^[0-9a-f]{32}$/;
 
 /** A row of `identity_keys`. */
 export interface IdentityKeyRow {
@@ -24,11 +23,6 @@ export interface IdentityKeyRow {
   attempts_left: bigint | number | null;
   created_at: Date | string;
   updated_at: Date | string;
-}
-
-/** Tells whether text is a key id as the store writes it (32 lower-case hex digits). */
-export function isKeyId(text: string): boolean {
-  return KEY_ID_PATTERN.test(text);
 }
 
 /** The columns a new key is written with (besides identity, status and times). */

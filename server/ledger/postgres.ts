@@ -65,6 +65,8 @@ import {
   appendPostgresChain,
   appendPostgresChainOf,
   checkPostgresChain,
+  insertChainLinks,
+  lockChainHead,
   postgresChainHead,
 } from "./postgres_chain.ts";
 import { migratePostgres } from "./postgres_migrate.ts";
@@ -297,14 +299,19 @@ export class PostgresLedger implements BankStore {
       const refused = options.lookupFirst
         ? []
         : inputs.filter((_, index) => plan.results[index]!.code !== "ok");
-      const [found, written] = await Promise.all([
+      const writes = plan.accepted.length > 0;
+      // The chain's lock and head go out after the writes, in the same round trip.
+      const [found, written, head] = await Promise.all([
         findPrevious(tx, refused),
-        plan.accepted.length > 0 ? writeTransfers(tx, plan) : new Map<string, bigint>(),
+        writes ? writeTransfers(tx, plan) : new Map<string, bigint>(),
+        writes ? lockChainHead(tx) : null,
       ]);
-      await appendPostgresChain(
-        tx,
-        plan.accepted.map((transfer) => chainEntryOf(written.get(transfer.id)!, "transfer", transfer)),
-      );
+      if (head !== null) {
+        const entries = plan.accepted.map((transfer) =>
+          chainEntryOf(written.get(transfer.id)!, "transfer", transfer)
+        );
+        await insertChainLinks(tx, head, entries);
+      }
       checkDeadline(deadlineMs);
       return answerReplays(inputs, plan.results, found).map((value) => ({ ok: true as const, value }));
     }) as Promise<Settled<TransferResult>[]>;
@@ -353,14 +360,8 @@ export class PostgresLedger implements BankStore {
     return plan.results[0]!;
   }
 
-  /**
-   * Writes one journal entry, its two postings and both balances; the accounts are locked already. Returns
-   * the transfer and the source's balance after it.
-   */
-  async #journal(
-    tx: Query,
-    entry: JournalEntry,
-  ): Promise<{ transfer: Transfer; entry: bigint; sourceAfterMinor: bigint }> {
+  /** Writes one journal entry, its two postings and both balances (the accounts are locked already). */
+  async #journal(tx: Query, entry: JournalEntry): Promise<{ transfer: Transfer; entry: bigint }> {
     assert(entry.amountMinor > 0n, `Journal amount ${entry.amountMinor} must be positive`);
     const transfer: Transfer = {
       id: newTransferId(),
@@ -406,7 +407,7 @@ export class PostgresLedger implements BankStore {
     assert(row.credited === 1n, `Credit of ${entry.targetAccountId} must change one row`);
     assert(typeof row.entry === "bigint", "Journal insert must return its entry");
     assert(row.postings === 2n, `Entry ${row.entry} must have two postings`);
-    return { transfer, entry: row.entry, sourceAfterMinor: row.source_after };
+    return { transfer, entry: row.entry };
   }
 
   findTransfer(identity: string, idempotencyKey: string): Promise<Transfer | null> {

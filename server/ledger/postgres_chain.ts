@@ -1,10 +1,10 @@
 /**
  * The journal's hash chain on PostgreSQL, where several servers write at once. Entry numbers come from a
  * sequence when rows are inserted, not when they commit, so the chain has positions of its own: a batch
- * appends its entries under a transaction-scoped advisory lock, taken after its writes and held until it
- * commits, so positions follow commit order on every server. Batching is kept: one lock, one read and one
- * insert per batch, whatever its size. A transaction holding the lock waits for nothing else (its account
- * locks are taken), so the lock adds no deadlock.
+ * takes a transaction-scoped advisory lock after its writes and holds it until it commits, so positions
+ * follow commit order on every server. Batching is kept: the lock and the head's read go out with the
+ * batch's writes, and one insert links the whole batch. A transaction holding the lock waits for nothing
+ * else (its account locks are taken), so the lock adds no deadlock.
  *
  * @module
  */
@@ -15,14 +15,17 @@ import {
   chainHash,
   checkChainPage,
   EMPTY_CHAIN,
+  FIRST_UNLINKED_SQL,
   formatHash,
-  readStoredHash,
+  headFromRow,
+  linkFromRow,
+  unlinkedProblem,
 } from "./chain.ts";
 import type { ChainCheck, ChainEntry, ChainHead } from "./chain.ts";
 import type { Query } from "./postgres_sql.ts";
 
 /** Key of the advisory lock that orders chain appends ("bankchai" in ASCII). */
-export const CHAIN_LOCK_KEY = 0x62616e6b63686169n;
+const CHAIN_LOCK_KEY = 0x62616e6b63686169n;
 
 type Row = Record<string, unknown>;
 
@@ -31,22 +34,27 @@ export async function postgresChainHead(tx: Query): Promise<ChainHead> {
   const [row] = await tx<
     Row[]
   >`SELECT position, entry, hash FROM journal_chain ORDER BY position DESC LIMIT 1`;
-  if (row === undefined) return EMPTY_CHAIN;
-  const hash = readStoredHash(row.hash);
-  assert(hash !== null, `Chain position ${row.position} holds a malformed hash`);
-  return { position: BigInt(row.position as bigint), entry: BigInt(row.entry as bigint), hash };
+  return headFromRow(row);
 }
 
 /**
- * Links the given entries (journaled in this transaction), in their order. The lock and the read of the
- * head go out together: the read runs once the lock is granted, so it sees the last link committed.
+ * Takes the chain's lock and reads its head. The two go out together, after whatever the transaction
+ * started before: the read runs once the lock is granted, so it sees the last link committed.
  */
-export async function appendPostgresChain(tx: Query, entries: readonly ChainEntry[]): Promise<void> {
-  if (entries.length === 0) return;
+export async function lockChainHead(tx: Query): Promise<ChainHead> {
   const [, head] = await Promise.all([
     tx`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`,
     postgresChainHead(tx),
   ]);
+  return head;
+}
+
+/** Links the given entries (journaled in this transaction) after `head`, the locked head, in one insert. */
+export async function insertChainLinks(
+  tx: Query,
+  head: ChainHead,
+  entries: readonly ChainEntry[],
+): Promise<void> {
   const positions: string[] = [];
   const numbers: string[] = [];
   const hashes: string[] = [];
@@ -62,6 +70,12 @@ export async function appendPostgresChain(tx: Query, entries: readonly ChainEntr
     SELECT * FROM unnest(${positions}::bigint[], ${numbers}::bigint[], ${hashes}::text[])`;
 }
 
+/** Locks the chain and links the given entries: for writes that have nothing to send alongside the lock. */
+export async function appendPostgresChain(tx: Query, entries: readonly ChainEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await insertChainLinks(tx, await lockChainHead(tx), entries);
+}
+
 /** Links the entries of the given transfers, read back from this transaction (the savepoint path, backfill). */
 export async function appendPostgresChainOf(tx: Query, transferIds: readonly string[]): Promise<void> {
   if (transferIds.length === 0) return;
@@ -75,47 +89,34 @@ export async function appendPostgresChainOf(tx: Query, transferIds: readonly str
 }
 
 /** Links every journaled entry not yet in the chain, oldest first (a store written before the chain). */
-export async function backfillPostgresChain(tx: Query): Promise<number> {
-  let linked = 0;
+export async function backfillPostgresChain(tx: Query): Promise<void> {
   for (;;) {
     const rows = await tx<{ transfer_id: string }[]>`
       SELECT j.transfer_id FROM journal j LEFT JOIN journal_chain c ON c.entry = j.entry
       WHERE c.entry IS NULL ORDER BY j.entry LIMIT ${CHAIN_PAGE_ENTRIES}`;
-    if (rows.length === 0) return linked;
+    if (rows.length === 0) return;
     await appendPostgresChainOf(tx, rows.map((row) => row.transfer_id));
-    linked += rows.length;
   }
 }
 
 /** Walks the whole chain in commit order within the caller's snapshot, a page at a time. */
 export async function checkPostgresChain(tx: Query): Promise<ChainCheck> {
   let head = EMPTY_CHAIN;
-  let links = 0;
   for (;;) {
-    const chain = (await tx<Row[]>`
+    const links = (await tx<Row[]>`
       SELECT position, entry, hash FROM journal_chain WHERE position > ${head.position}
-      ORDER BY position LIMIT ${CHAIN_PAGE_ENTRIES}`).map((row) => ({
-      position: BigInt(row.position as bigint),
-      entry: BigInt(row.entry as bigint),
-      hash: row.hash,
-    }));
-    if (chain.length === 0) break;
-    const numbers = chain.map((link) => link.entry.toString());
+      ORDER BY position LIMIT ${CHAIN_PAGE_ENTRIES}`).map(linkFromRow);
+    if (links.length === 0) break;
+    const numbers = links.map((link) => link.entry.toString());
     const [journal, postings] = await Promise.all([
       tx<Row[]>`SELECT * FROM journal WHERE entry = ANY(${numbers}::bigint[])`,
       tx<Row[]>`SELECT * FROM postings WHERE entry = ANY(${numbers}::bigint[])`,
     ]);
     const entries = new Map(chainEntriesFromRows(journal, postings).map((entry) => [entry.entry, entry]));
-    const checked = checkChainPage(head, chain, entries);
-    links += checked.verified;
-    if (checked.problem !== null) return { links, head: checked.head, problem: checked.problem };
+    const checked = checkChainPage(head, links, entries);
+    if (checked.problem !== null) return checked;
     head = checked.head;
   }
-  const [unlinked] = await tx<{ entry: bigint | null }[]>`
-    SELECT MIN(j.entry) AS entry FROM journal j LEFT JOIN journal_chain c ON c.entry = j.entry
-    WHERE c.entry IS NULL`;
-  const problem = unlinked?.entry === null || unlinked?.entry === undefined
-    ? null
-    : `Entry ${unlinked.entry}: in the journal but not in the chain`;
-  return { links, head, problem };
+  const [unlinked] = await tx.unsafe<Row[]>(FIRST_UNLINKED_SQL);
+  return { head, problem: unlinkedProblem(unlinked) };
 }

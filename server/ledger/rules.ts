@@ -271,6 +271,7 @@ export function reportFromFacts(facts: VerifyFacts, chain: ChainCheck): VerifyRe
     entries: facts.entries,
     totalMinor: facts.totalMinor,
     problems,
-    chain: { links: chain.links, head: chain.head },
+    // Links verify from position 1 without gaps, so the last one that verified counts them.
+    chain: { links: Number(chain.head.position), head: chain.head },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The journal's hash chain on SQLite. Writes are one at a time (one write transaction per process, the
  * threads' shared lock between processes' threads), so appending inside the entry's own transaction puts
- * the chain in commit order. Walking it for `ledger verify` reads a page at a time.
+ * the chain in commit order. Walking it for `ledger verify` reads a page at a time, with fixed statements.
  *
  * @module
  */
@@ -12,23 +12,30 @@ import {
   chainHash,
   checkChainPage,
   EMPTY_CHAIN,
+  FIRST_UNLINKED_SQL,
   formatHash,
-  readStoredHash,
+  headFromRow,
+  linkFromRow,
+  unlinkedProblem,
 } from "./chain.ts";
 import type { ChainCheck, ChainEntry, ChainHead } from "./chain.ts";
 import type { SqliteDatabase } from "./sqlite_database.ts";
 
+/** The entries, and their postings, of the page of links after position `?1`: fixed statements. */
+const PAGE = `FROM journal_chain c JOIN TABLE t ON t.entry = c.entry
+  WHERE c.position > ?1 AND c.position <= ?1 + ${CHAIN_PAGE_ENTRIES}`;
+const PAGE_JOURNAL = `SELECT t.* ${PAGE.replace("TABLE", "journal")}`;
+const PAGE_POSTINGS = `SELECT t.* ${PAGE.replace("TABLE", "postings")}`;
+
 /** The latest link. Inside a write transaction it is the one the next entry follows. */
 export function sqliteChainHead(db: SqliteDatabase): ChainHead {
-  const row = db.get("SELECT position, entry, hash FROM journal_chain ORDER BY position DESC LIMIT 1");
-  if (row === undefined) return EMPTY_CHAIN;
-  const hash = readStoredHash(row.hash);
-  assert(hash !== null, `Chain position ${row.position} holds a malformed hash`);
-  return { position: BigInt(row.position as number), entry: BigInt(row.entry as number), hash };
+  return headFromRow(
+    db.get("SELECT position, entry, hash FROM journal_chain ORDER BY position DESC LIMIT 1"),
+  );
 }
 
 /** Links the given entries (already journaled in this write transaction), in their order. */
-export function appendSqliteChain(db: SqliteDatabase, entries: readonly ChainEntry[]): ChainHead {
+export function appendSqliteChain(db: SqliteDatabase, entries: readonly ChainEntry[]): void {
   assert(db.isTransaction, "The chain is appended inside the entries' own write transaction");
   let head = sqliteChainHead(db);
   for (const entry of entries) {
@@ -40,56 +47,35 @@ export function appendSqliteChain(db: SqliteDatabase, entries: readonly ChainEnt
       formatHash(hash),
     ]);
   }
-  return head;
 }
 
 /** Links every journaled entry not yet in the chain, oldest first (a store written before the chain). */
-export function backfillSqliteChain(db: SqliteDatabase): number {
-  let linked = 0;
+export function backfillSqliteChain(db: SqliteDatabase): void {
+  const unlinked = `SELECT j.entry FROM journal j LEFT JOIN journal_chain c ON c.entry = j.entry
+    WHERE c.entry IS NULL ORDER BY j.entry LIMIT ${CHAIN_PAGE_ENTRIES}`;
   for (;;) {
-    const rows = db.all(
-      `SELECT j.entry FROM journal j LEFT JOIN journal_chain c ON c.entry = j.entry
-       WHERE c.entry IS NULL ORDER BY j.entry LIMIT ${CHAIN_PAGE_ENTRIES}`,
-    );
-    if (rows.length === 0) return linked;
-    const numbers = rows.map((row) => BigInt(row.entry as number));
-    const marks = numbers.map(() => "?").join(", ");
-    const journal = db.all(`SELECT * FROM journal WHERE entry IN (${marks}) ORDER BY entry`, [...numbers]);
-    const postings = db.all(`SELECT * FROM postings WHERE entry IN (${marks})`, [...numbers]);
+    const journal = db.all(`SELECT * FROM journal WHERE entry IN (${unlinked}) ORDER BY entry`);
+    if (journal.length === 0) return;
+    const postings = db.all(`SELECT * FROM postings WHERE entry IN (${unlinked})`);
     appendSqliteChain(db, chainEntriesFromRows(journal, postings));
-    linked += rows.length;
   }
 }
 
 /** Walks the whole chain in commit order, a page at a time; stops at the first link that does not verify. */
 export function checkSqliteChain(db: SqliteDatabase): ChainCheck {
   let head = EMPTY_CHAIN;
-  let links = 0;
   for (;;) {
-    const chain = db.all(
+    const links = db.all(
       `SELECT position, entry, hash FROM journal_chain WHERE position > ? ORDER BY position LIMIT ${CHAIN_PAGE_ENTRIES}`,
       [head.position],
-    ).map((row) => ({
-      position: BigInt(row.position as number),
-      entry: BigInt(row.entry as number),
-      hash: row.hash,
-    }));
-    if (chain.length === 0) break;
-    const numbers = chain.map((link) => link.entry);
-    const marks = numbers.map(() => "?").join(", ");
-    const journal = db.all(`SELECT * FROM journal WHERE entry IN (${marks})`, [...numbers]);
-    const postings = db.all(`SELECT * FROM postings WHERE entry IN (${marks})`, [...numbers]);
+    ).map(linkFromRow);
+    if (links.length === 0) break;
+    const journal = db.all(PAGE_JOURNAL, [head.position]);
+    const postings = db.all(PAGE_POSTINGS, [head.position]);
     const entries = new Map(chainEntriesFromRows(journal, postings).map((entry) => [entry.entry, entry]));
-    const checked = checkChainPage(head, chain, entries);
-    links += checked.verified;
-    if (checked.problem !== null) return { links, head: checked.head, problem: checked.problem };
+    const checked = checkChainPage(head, links, entries);
+    if (checked.problem !== null) return checked;
     head = checked.head;
   }
-  const unlinked = db.get(
-    "SELECT MIN(j.entry) AS entry FROM journal j LEFT JOIN journal_chain c ON c.entry = j.entry WHERE c.entry IS NULL",
-  );
-  const problem = unlinked?.entry === null || unlinked?.entry === undefined
-    ? null
-    : `Entry ${unlinked.entry}: in the journal but not in the chain`;
-  return { links, head, problem };
+  return { head, problem: unlinkedProblem(db.get(FIRST_UNLINKED_SQL)) };
 }
