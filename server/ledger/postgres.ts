@@ -303,15 +303,10 @@ export class PostgresLedger implements BankStore {
       // The chain's lock and head go out after the writes, in the same round trip.
       const [found, written, head] = await Promise.all([
         findPrevious(tx, refused),
-        writes ? writeTransfers(tx, plan) : new Map<string, bigint>(),
+        writes ? writeTransfers(tx, plan) : [],
         writes ? lockChainHead(tx) : null,
       ]);
-      if (head !== null) {
-        const entries = plan.accepted.map((transfer) =>
-          chainEntryOf(written.get(transfer.id)!, "transfer", transfer)
-        );
-        await insertChainLinks(tx, head, entries);
-      }
+      if (head !== null) await insertChainLinks(tx, head, written);
       checkDeadline(deadlineMs);
       return answerReplays(inputs, plan.results, found).map((value) => ({ ok: true as const, value }));
     }) as Promise<Settled<TransferResult>[]>;

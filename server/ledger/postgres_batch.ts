@@ -8,6 +8,8 @@
 import type postgres from "postgres";
 import { assert } from "../../lib/assert.ts";
 import type { ContactDetails, Transfer, TransferInput, TransferResult } from "./ledger.ts";
+import { chainEntryOf } from "./chain.ts";
+import type { ChainEntry } from "./chain.ts";
 import { judgeReplay } from "./rules.ts";
 import type { BatchPlan, BatchState, ContactRecord } from "./rules.ts";
 import { toAccount, toTransfer } from "./rows.ts";
@@ -105,8 +107,9 @@ export async function findPrevious(tx: Query, inputs: readonly TransferInput[]):
  * Journals the accepted transfers of a plan in one statement: their entries, two postings each, and each
  * touched account's balance moved by its net amount. A balance that would not land exactly on the plan's
  * becomes NULL, which the NOT NULL constraint refuses: the statement fails and the transaction with it.
+ * Returns the entries as the chain links them.
  */
-export async function writeTransfers(tx: Query, plan: BatchPlan): Promise<Map<string, bigint>> {
+export async function writeTransfers(tx: Query, plan: BatchPlan): Promise<ChainEntry[]> {
   const { accepted } = plan;
   const column = <T>(pick: (transfer: Transfer) => T) => accepted.map(pick);
   const planned = [...plan.balances];
@@ -167,7 +170,7 @@ export async function writeTransfers(tx: Query, plan: BatchPlan): Promise<Map<st
       `Account ${row.id} must end the batch at its planned balance`,
     );
   }
-  return entries;
+  return accepted.map((transfer) => chainEntryOf(entries.get(transfer.id)!, "transfer", transfer));
 }
 
 /** Answers each refused input whose key names an earlier transfer as a replay of it. */
