@@ -140,17 +140,28 @@ export class WebSocketPeer implements PeerConn {
     }
   }
 
+  /**
+   * The payload, read straight into a buffer of its length (its size is known from the header, so a large
+   * message arriving in many reads is copied once, not once per read).
+   */
   async #readPayload(length: number, mask: Uint8Array): Promise<Uint8Array | null> {
-    while (this.#received.length < length) {
-      if (!(await this.#fill())) return null;
+    const payload = new Uint8Array(length);
+    let filled = Math.min(length, this.#received.length);
+    payload.set(this.#received.subarray(0, filled));
+    this.#received = this.#received.subarray(filled);
+    while (filled < length) {
+      const count = await this.#conn.read(payload.subarray(filled));
+      if (count === null) {
+        this.#ended = true;
+        return null;
+      }
+      filled += count;
     }
-    const payload = this.#received.slice(0, length);
-    this.#received = this.#received.subarray(length);
     unmask(payload, mask);
     return payload;
   }
 
-  /** Reads more bytes from the TLS connection; false at its end. */
+  /** Reads more bytes from the TLS connection (for a frame header); false at its end. */
   async #fill(): Promise<boolean> {
     const chunk = new Uint8Array(READ_CHUNK_BYTES);
     const count = await this.#conn.read(chunk);
