@@ -25,6 +25,10 @@ interface Figures {
 
 const GIB = 2 ** 30;
 
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
 function fixed(value: number | null | undefined, digits = 2): string {
   return value === null || value === undefined || !Number.isFinite(value) ? "-" : value.toFixed(digits);
 }
@@ -149,7 +153,6 @@ function listenerSection(listeners: ListenerResult[]): string[] {
   if (listeners.length === 0) return [];
   const counts = listeners[0]!.rows.map((row) => row.clients);
   const kinds = [...new Set(listeners.map((listener) => listener.kind))];
-  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
   const line = (label: string, rates: number[], sessions: number) =>
     `| ${label} | ${rates.map((rate) => fixed(rate, 0)).join(" | ")} | ${fixed(sessions, 0)} |`;
   const rounds = [...listeners].sort((a, b) => a.kind.localeCompare(b.kind) || a.round - b.round).map((run) =>
@@ -186,11 +189,9 @@ function listenerSection(listeners: ListenerResult[]): string[] {
 /** Handshake version 1 (the last tree that had it) beside version 2, each tree's own server and client. */
 function handshakeSection(handshakes: HandshakeResult[], reference: string): string[] {
   if (handshakes.length === 0) return [];
-  const mean = (version: string, pick: (result: HandshakeResult) => number) => {
-    const runs = handshakes.filter((result) => result.version === version);
-    return runs.reduce((sum, result) => sum + pick(result), 0) / runs.length;
-  };
-  const ratio = (pick: (result: HandshakeResult) => number) => fixed(mean("v2", pick) / mean("v1", pick));
+  const meanOf = (version: string, pick: (result: HandshakeResult) => number) =>
+    mean(handshakes.filter((result) => result.version === version).map(pick));
+  const ratio = (pick: (result: HandshakeResult) => number) => fixed(meanOf("v2", pick) / meanOf("v1", pick));
   return [
     "## Handshakes, version 1 and version 2",
     "",

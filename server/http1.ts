@@ -12,7 +12,7 @@ import type { ByteSource } from "../protocol/frame.ts";
 export type HttpRefusal = "header_too_large" | "body_too_large" | "bad_request";
 
 /** Headers one request may carry. */
-export const HTTP_HEADERS_MAX = 100;
+const HTTP_HEADERS_MAX = 100;
 const HEAD_END = utf8("\r\n\r\n");
 const REQUEST_LINE = /^([A-Z]{1,16}) (\/[\x21-\x7e]*) HTTP\/1\.([01])$/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

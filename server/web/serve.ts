@@ -25,7 +25,7 @@ import { WebSocketPeer } from "./websocket_peer.ts";
 const log = serverLogger("web");
 
 /** Request heads the web port reads: a browser's upgrade with its cookies-free headers fits easily. */
-export const WEB_HEADER_BYTES_MAX = 8 * 1024;
+const WEB_HEADER_BYTES_MAX = 8 * 1024;
 /** Answers to page requests are the app's files: none is larger. */
 const WEB_RESPONSE_BYTES_MAX = 1024 * 1024;
 
