@@ -132,12 +132,7 @@ export class BankConnection {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      await this.#conn.closeWrite();
-    } catch {
-      // The server already closed its side; the socket is released below either way.
-    }
-    closeQuietly(this.#conn);
+    await closeSecureConn(this.#conn);
   }
 
   #exchange(type: SealedType, plaintext: Uint8Array): Promise<Uint8Array> {
@@ -340,7 +335,18 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function closeQuietly(conn: { close(): void }): void {
+/** Ends a connection cleanly: TLS close_notify (the peer may have gone already), then the socket. */
+export async function closeSecureConn(conn: SecureConn): Promise<void> {
+  try {
+    await conn.closeWrite();
+  } catch {
+    // The server already closed its side; the socket is released below either way.
+  }
+  closeQuietly(conn);
+}
+
+/** Closes a socket that may be closed already. */
+export function closeQuietly(conn: { close(): void }): void {
   try {
     conn.close();
   } catch {

@@ -25,7 +25,8 @@ import { demoAccountId } from "../../protocol/demo.ts";
 import { SESSION_REQUESTS_MAX } from "../../protocol/limits.ts";
 import type { FrameTransport } from "../../protocol/transport.ts";
 import { decodeErrorBody, FrameType } from "../../protocol/wire.ts";
-import { openSession as openClientSession } from "../connection.ts";
+import { closeQuietly, closeSecureConn, openSession as openClientSession } from "../connection.ts";
+import { Gate } from "../../lib/gate.ts";
 import type { SecureConn } from "../connection.ts";
 import {
   BENCH_CLIENTS_MAX,
@@ -175,22 +176,20 @@ function demoAccounts(credentials: readonly Credential[]): string[] {
  */
 async function connectAll(options: BenchOptions, run: BenchRun): Promise<(Session | null)[]> {
   const sessions: (Session | null)[] = new Array(options.clients).fill(null);
-  let next = 0;
-  const worker = async () => {
-    while (next < options.clients && options.stop?.aborted !== true) {
-      const index = next++;
-      const credential = options.credentials[index % options.credentials.length]!;
-      const opened = await openSession(credential, run);
-      if ("failure" in opened) countSetupFailure(run.tally, opened);
-      else sessions[index] = opened;
-      if (index === 0) return;
-    }
+  const open = async (index: number) => {
+    if (options.stop?.aborted === true) return;
+    const credential = options.credentials[index % options.credentials.length]!;
+    const opened = await openSession(credential, run);
+    if ("failure" in opened) countSetupFailure(run.tally, opened);
+    else sessions[index] = opened;
   };
-  const workers = Math.min(BENCH_CONNECTS_IN_FLIGHT_MAX, options.clients);
+  const gate = new Gate(BENCH_CONNECTS_IN_FLIGHT_MAX);
   const progress = reportProgress(run, options.onProgress);
   try {
-    await worker();
-    await Promise.all(Array.from({ length: workers }, worker));
+    await open(0);
+    await Promise.all(
+      Array.from({ length: options.clients - 1 }, (_, index) => gate.run(() => open(index + 1))),
+    );
   } finally {
     progress.end();
   }
@@ -236,7 +235,7 @@ async function runConnection(
     run.live.add(session);
     const end = await driveSession(session, { run, maker });
     run.live.delete(session);
-    await closeSession(session);
+    await closeSecureConn(session.conn);
     if (end === "lost") run.tally.lost += 1;
     if (end !== "renew" || !run.sending) return;
     const opened = await openSession(credential, run);
@@ -358,22 +357,4 @@ function phaseOf(run: BenchRun, nowMs: number): BenchProgress["phase"] {
   if (run.tally.windowStartMs === Infinity) return "connecting";
   if (!run.sending) return "draining";
   return nowMs < run.tally.windowStartMs ? "warmup" : "measuring";
-}
-
-/** Ends a session cleanly: TLS close_notify, then the socket. */
-async function closeSession(session: Session): Promise<void> {
-  try {
-    await session.conn.closeWrite();
-  } catch {
-    // Already closed, by the server or by a failure; the socket is released below either way.
-  }
-  closeQuietly(session.conn);
-}
-
-function closeQuietly(conn: { close(): void }): void {
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
-  }
 }
