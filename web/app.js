@@ -1312,11 +1312,7 @@ var BankConnection = class _BankConnection {
   async close() {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      await this.#conn.closeWrite();
-    } catch {
-    }
-    closeQuietly(this.#conn);
+    await closeSecureConn(this.#conn);
   }
   #exchange(type, plaintext) {
     const turn = this.#queue.then(() => this.#exchangeNow(type, plaintext));
@@ -1505,6 +1501,13 @@ async function withTimeout(conn, timeoutMs, work) {
 }
 function messageOf(error) {
   return error instanceof Error ? error.message : String(error);
+}
+async function closeSecureConn(conn) {
+  try {
+    await conn.closeWrite();
+  } catch {
+  }
+  closeQuietly(conn);
 }
 function closeQuietly(conn) {
   try {
