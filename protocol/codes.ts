@@ -22,6 +22,36 @@ export type TransferFailureCode =
   | "account_frozen"
   | "insufficient_funds";
 
+/** A hold was refused: the same checks as a transfer, against the available balance; nothing was reserved. */
+export type HoldFailureCode = TransferFailureCode;
+
+/** Why a hold cannot be captured or voided: the caller holds no such hold, or it is settled or expired. */
+export type HoldStateCode =
+  | "hold_not_found"
+  | "hold_already_captured"
+  | "hold_already_voided"
+  | "hold_expired";
+
+/** A capture was refused; nothing moved and the hold is as it was. */
+export type CaptureFailureCode = AmountCode | HoldStateCode | "capture_exceeds_hold" | "account_frozen";
+
+/** A void was refused; the hold is as it was (a void of a voided hold answers as a replay). */
+export type VoidFailureCode = Exclude<HoldStateCode, "hold_already_voided">;
+
+/**
+ * A reversal or refund was refused; nothing moved. `transfer_not_found` also answers a refund of a
+ * transfer the caller did not receive; `not_reversible` a deposit or a reversal.
+ */
+export type ReversalFailureCode =
+  | AmountCode
+  | "key_reused_with_other_fields"
+  | "transfer_not_found"
+  | "not_reversible"
+  | "already_reversed"
+  | "reversal_exceeds_transfer"
+  | "account_frozen"
+  | "insufficient_funds";
+
 /** Contact details were refused; nothing changed. */
 export type ContactFailureCode = "contact_invalid";
 
@@ -45,17 +75,33 @@ export type ServiceErrorCode = "unavailable" | "rate_limited";
 export type ErrorCode =
   | RequestErrorCode
   | TransferFailureCode
+  | CaptureFailureCode
+  | ReversalFailureCode
   | ContactFailureCode
   | HistoryFailureCode
   | KeyFailureCode
   | ServiceErrorCode;
 
 /** The operations a structured request may name. */
-export type Operation = "balance" | "transfer" | "history" | "update_contact" | "enrol" | "rotate_key";
+export type Operation =
+  | "balance"
+  | "transfer"
+  | "hold"
+  | "capture"
+  | "void"
+  | "refund"
+  | "history"
+  | "update_contact"
+  | "enrol"
+  | "rotate_key";
 
 export const OPERATIONS: readonly Operation[] = [
   "balance",
   "transfer",
+  "hold",
+  "capture",
+  "void",
+  "refund",
   "history",
   "update_contact",
   "enrol",
@@ -75,6 +121,15 @@ const CODE_MESSAGES: Record<ErrorCode, string> = {
   account_not_found: "account not found",
   account_frozen: "account is frozen",
   insufficient_funds: "insufficient funds",
+  hold_not_found: "hold not found",
+  hold_already_captured: "the hold was already captured",
+  hold_already_voided: "the hold was voided",
+  hold_expired: "the hold has expired",
+  capture_exceeds_hold: "the capture is larger than the hold",
+  transfer_not_found: "transfer not found",
+  not_reversible: "only a transfer or a capture can be reversed",
+  already_reversed: "the transfer was already reversed in full",
+  reversal_exceeds_transfer: "the reversal is larger than what is left of the transfer",
   contact_invalid: "the contact details are not valid",
   key_invalid: "the key or a signature is not valid",
   key_exists: "this key is already registered",

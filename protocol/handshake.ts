@@ -66,7 +66,8 @@ export type SignatureContext =
   | "bank/2 client signature"
   | "bank/2 enrol key"
   | "bank/2 rotate new key"
-  | "bank/2 rotate old key";
+  | "bank/2 rotate old key"
+  | "bank/2 receipt";
 
 const KEY_LABELS: Readonly<Record<keyof SessionKeys, string>> = {
   clientToServerKey: "bank/2 client to server key",

@@ -74,6 +74,12 @@ export const BALANCE_MINOR_MAX = 10n ** 17n;
 /** Digits a wire amount may have: 10^17 fits comfortably in a signed 64-bit column. */
 export const AMOUNT_DIGITS_MAX = 18;
 
+/** Holds: how long an uncaptured hold reserves money when the request names no expiry, and at most. */
+export const HOLD_EXPIRY_S_DEFAULT = 7 * 24 * 60 * 60;
+export const HOLD_EXPIRY_S_MAX = 30 * 24 * 60 * 60;
+/** Ids of holds and transfers as requests carry them (UUIDs are 36). */
+export const LEDGER_ID_BYTES_MAX = 64;
+
 /** Largest credential file a client or server reads. */
 export const CREDENTIAL_FILE_BYTES_MAX = 4 * 1024;
 
@@ -95,6 +101,7 @@ assert(3 * CONTACT_FIELD_BYTES_MAX < CONTACT_BYTES_MAX, "Three contact fields mu
 assert(TRANSFER_MINOR_MAX < BALANCE_MINOR_MAX, "One transfer must be smaller than the largest balance");
 assert(BALANCE_MINOR_MAX < 2n ** 63n, "Balances must fit a signed 64-bit column");
 assert(BALANCE_MINOR_MAX < 10n ** BigInt(AMOUNT_DIGITS_MAX), "Balances must print within the digit limit");
+assert(HOLD_EXPIRY_S_DEFAULT <= HOLD_EXPIRY_S_MAX, "The default hold expiry must be allowed");
 assert(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX, "Default history page must fit the maximum");
 assert(HISTORY_PAGE_MAX * 200 < FRAME_BYTES_DEFAULT, "A history page must fit one frame");
 assert(BigInt(SESSION_REQUESTS_MAX) < SESSION_FRAMES_MAX, "Session requests must fit the frame counter");

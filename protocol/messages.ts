@@ -30,6 +30,16 @@ import {
 } from "./key_messages.ts";
 import type { KeyRequest, KeyResultOf } from "./key_messages.ts";
 import {
+  decodeLedgerRequest,
+  encodeLedgerRequest,
+  encodeLedgerResult,
+  LEDGER_FIELDS,
+  readLedgerResult,
+} from "./ledger_messages.ts";
+import type { LedgerRequest, LedgerResultOf } from "./ledger_messages.ts";
+import { encodeReceipt, readReceipt } from "./receipt.ts";
+import type { Receipt } from "./receipt.ts";
+import {
   ACCOUNT_ID_BYTES_MAX,
   CONTACT_FIELD_BYTES_MAX,
   HISTORY_PAGE_DEFAULT,
@@ -52,6 +62,7 @@ export type StructuredRequest =
   }
   | { op: "history"; id: string; accountId?: string; limit: number; beforeEntry?: bigint }
   | { op: "update_contact"; id: string; details: { email?: string; phone?: string; address?: string } }
+  | LedgerRequest
   | KeyRequest;
 
 export type DecodeRequestResult =
@@ -63,6 +74,8 @@ export interface AccountView {
   accountId: string;
   currency: string;
   balanceMinor: bigint;
+  /** What may be spent now: the balance less what active holds reserve. */
+  availableMinor: bigint;
   status: "open" | "frozen";
 }
 
@@ -75,13 +88,14 @@ export interface TransferView {
   amountMinor: bigint;
   idempotencyKey: string;
   createdAt: string;
+  receipt: Receipt;
 }
 
 /** One posting of a history page; the amount is negative when money went out. */
 export interface HistoryView {
   entry: bigint;
   transferId: string;
-  kind: "deposit" | "transfer";
+  kind: "deposit" | "transfer" | "capture" | "reversal" | "refund";
   accountId: string;
   counterpartyAccountId: string;
   amountMinor: bigint;
@@ -94,6 +108,10 @@ export interface ResultOf {
   transfer: TransferView;
   history: { items: HistoryView[]; nextBefore: bigint | null };
   update_contact: { changed: string[] };
+  hold: LedgerResultOf["hold"];
+  capture: LedgerResultOf["capture"];
+  void: LedgerResultOf["void"];
+  refund: LedgerResultOf["refund"];
   enrol: KeyResultOf["enrol"];
   rotate_key: KeyResultOf["rotate_key"];
 }
@@ -133,6 +151,7 @@ const FIELDS_BY_OPERATION: Record<Operation, readonly string[]> = {
   transfer: ["from", "to", "amount_minor", "idempotency_key"],
   history: ["account", "limit", "before"],
   update_contact: ["email", "phone", "address"],
+  ...LEDGER_FIELDS,
   ...KEY_FIELDS,
 };
 const CURSOR_PATTERN = /^(0|[1-9][0-9]{0,18})$/;
@@ -170,6 +189,9 @@ export function decodeRequest(bytes: Uint8Array): DecodeRequestResult {
   if (operation === "balance") return { ok: true, request: { op: "balance", id } };
   if (operation === "transfer") return decodeTransfer(id, fields);
   if (operation === "history") return decodeHistory(id, fields);
+  if (operation === "hold" || operation === "capture" || operation === "void" || operation === "refund") {
+    return decodeLedger(operation, id, fields);
+  }
   if (operation === "enrol" || operation === "rotate_key") {
     const decoded = decodeKeyRequest(operation, id, fields);
     return decoded.ok ? decoded : failure(id, "invalid_field", decoded.message);
@@ -199,6 +221,26 @@ function decodeTransfer(id: string, fields: Record<string, unknown>): DecodeRequ
     idempotencyKey: key,
   };
   return { ok: true, request: from === undefined ? base : { ...base, sourceAccountId: from } };
+}
+
+function decodeLedger(
+  operation: "hold" | "capture" | "void" | "refund",
+  id: string,
+  fields: Record<string, unknown>,
+): DecodeRequestResult {
+  const { from, to } = fields;
+  if (from !== undefined && (typeof from !== "string" || !isAccountId(from))) {
+    return failure(id, "invalid_field", "from must be an account id");
+  }
+  if (to !== undefined && (typeof to !== "string" || !isAccountId(to))) {
+    return failure(id, "invalid_field", "to must be an account id");
+  }
+  const accounts = { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) } as {
+    from?: string;
+    to?: string;
+  };
+  const decoded = decodeLedgerRequest(operation, id, fields, accounts);
+  return decoded.ok ? decoded : failure(id, "invalid_field", decoded.message);
 }
 
 function decodeHistory(id: string, fields: Record<string, unknown>): DecodeRequestResult {
@@ -276,6 +318,11 @@ export function encodeRequest(request: StructuredRequest): Uint8Array {
       }));
     case "update_contact":
       return utf8(JSON.stringify({ ...base, ...request.details }));
+    case "hold":
+    case "capture":
+    case "void":
+    case "refund":
+      return utf8(JSON.stringify({ ...base, ...encodeLedgerRequest(request) }));
     case "enrol":
     case "rotate_key":
       return utf8(JSON.stringify({ ...base, ...encodeKeyRequest(request) }));
@@ -301,6 +348,7 @@ function wireResult(result: StructuredResult): Record<string, unknown> {
           account_id: account.accountId,
           currency: account.currency,
           balance_minor: account.balanceMinor.toString(),
+          available_minor: account.availableMinor.toString(),
           status: account.status,
         })),
       };
@@ -313,6 +361,7 @@ function wireResult(result: StructuredResult): Record<string, unknown> {
         amount_minor: result.amountMinor.toString(),
         idempotency_key: result.idempotencyKey,
         created_at: result.createdAt,
+        receipt: encodeReceipt(result.receipt),
       };
     case "history":
       return {
@@ -329,6 +378,11 @@ function wireResult(result: StructuredResult): Record<string, unknown> {
       };
     case "update_contact":
       return { changed: result.changed };
+    case "hold":
+    case "capture":
+    case "void":
+    case "refund":
+      return encodeLedgerResult(result);
     case "enrol":
     case "rotate_key":
       return encodeKeyResult(result);
@@ -394,6 +448,11 @@ function readResult(op: Operation, result: Record<string, unknown>): StructuredR
       const changed = readArray(result.changed, (value) => (typeof value === "string" ? value : null));
       return changed === null ? null : { op, changed };
     }
+    case "hold":
+    case "capture":
+    case "void":
+    case "refund":
+      return readLedgerResult(op, result);
     case "enrol":
     case "rotate_key":
       return readKeyResult(op, result);
@@ -403,16 +462,20 @@ function readResult(op: Operation, result: Record<string, unknown>): StructuredR
 function readAccount(value: unknown): AccountView | null {
   if (!isObject(value)) return null;
   const balanceMinor = readDigits(value.balance_minor);
+  const availableMinor = readDigits(value.available_minor);
   const { account_id: accountId, currency, status } = value;
   if (typeof accountId !== "string" || !isAccountId(accountId) || typeof currency !== "string") return null;
-  if (balanceMinor === null || (status !== "open" && status !== "frozen")) return null;
-  return { accountId, currency, balanceMinor, status };
+  if (balanceMinor === null || availableMinor === null || (status !== "open" && status !== "frozen")) {
+    return null;
+  }
+  return { accountId, currency, balanceMinor, availableMinor, status };
 }
 
 function readTransfer(value: Record<string, unknown>): Omit<TransferView, never> | null {
   const amountMinor = readDigits(value.amount_minor);
   const { status, transfer_id: transferId, from, to, idempotency_key: key, created_at: createdAt } = value;
-  if (status !== "created" && status !== "exists") return null;
+  const receipt = readReceipt(value.receipt);
+  if (status !== "created" && status !== "exists" || receipt === null) return null;
   if (typeof transferId !== "string" || typeof key !== "string" || typeof createdAt !== "string") return null;
   if (typeof from !== "string" || typeof to !== "string" || amountMinor === null) return null;
   return {
@@ -423,6 +486,7 @@ function readTransfer(value: Record<string, unknown>): Omit<TransferView, never>
     amountMinor,
     idempotencyKey: key,
     createdAt,
+    receipt,
   };
 }
 
@@ -434,19 +498,21 @@ function readHistoryItem(value: unknown): HistoryView | null {
     : null;
   const { transfer_id: transferId, kind, account_id: accountId, created_at: createdAt } = value;
   const counterparty = value.counterparty_account_id;
-  if (entry === null || amount === null || (kind !== "deposit" && kind !== "transfer")) return null;
+  if (entry === null || amount === null || typeof kind !== "string" || !HISTORY_KINDS.has(kind)) return null;
   if (typeof transferId !== "string" || typeof accountId !== "string") return null;
   if (typeof counterparty !== "string" || typeof createdAt !== "string") return null;
   return {
     entry,
     transferId,
-    kind,
+    kind: kind as HistoryView["kind"],
     accountId,
     counterpartyAccountId: counterparty,
     amountMinor: amount,
     createdAt,
   };
 }
+
+const HISTORY_KINDS: ReadonlySet<string> = new Set(["deposit", "transfer", "capture", "reversal", "refund"]);
 
 function readArray<T>(value: unknown, read: (item: unknown) => T | null): T[] | null {
   if (!Array.isArray(value)) return null;

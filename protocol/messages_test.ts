@@ -1,5 +1,7 @@
 import { assertEquals } from "@std/assert";
 import { utf8 } from "../lib/bytes.ts";
+import type { Receipt } from "./receipt.ts";
+import type { HoldView } from "./ledger_messages.ts";
 import type { Operation, RequestErrorCode } from "./codes.ts";
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, isAccountId } from "./messages.ts";
 import type { StructuredRequest, StructuredResponse } from "./messages.ts";
@@ -162,6 +164,29 @@ Deno.test("isAccountId() accepts letters, digits, dash and underscore up to 32",
   }
 });
 
+const RECEIPT: Receipt = {
+  entry: 12n,
+  hash: "ab".repeat(32),
+  kind: "transfer",
+  transferId: "T-1",
+  sourceAccountId: "ACC-0001",
+  targetAccountId: "XYZ",
+  amountMinor: 1n,
+  createdAt: "2026-12-01T00:00:00.000Z",
+  bankKey: new Uint8Array(32).fill(7),
+  signature: new Uint8Array(64).fill(9),
+};
+const HOLD: HoldView = {
+  status: "created",
+  holdId: "H-1",
+  sourceAccountId: "ACC-0001",
+  targetAccountId: "XYZ",
+  amountMinor: 500n,
+  holdStatus: "pending",
+  expiresAt: "2026-12-08T00:00:00.000Z",
+  createdAt: "2026-12-01T00:00:00.000Z",
+};
+
 /** One answer of each operation, with values at their edges, and refusals. */
 const RESPONSES: StructuredResponse[] = [
   {
@@ -170,8 +195,20 @@ const RESPONSES: StructuredResponse[] = [
     result: {
       op: "balance",
       accounts: [
-        { accountId: "ACC-0001", currency: "USD", balanceMinor: 50_000n, status: "open" },
-        { accountId: "XYZ", currency: "USD", balanceMinor: 10n ** 17n, status: "frozen" },
+        {
+          accountId: "ACC-0001",
+          currency: "USD",
+          balanceMinor: 50_000n,
+          availableMinor: 40_000n,
+          status: "open",
+        },
+        {
+          accountId: "XYZ",
+          currency: "USD",
+          balanceMinor: 10n ** 17n,
+          availableMinor: 10n ** 17n,
+          status: "frozen",
+        },
       ],
     },
   },
@@ -188,8 +225,40 @@ const RESPONSES: StructuredResponse[] = [
       amountMinor: 1n,
       idempotencyKey: "k-1",
       createdAt: "2026-12-01T00:00:00.000Z",
+      receipt: RECEIPT,
     },
   },
+  { id: "hd1", ok: true, result: { op: "hold", ...HOLD } },
+  { id: "v1", ok: true, result: { op: "void", ...HOLD, status: "exists", holdStatus: "voided" } },
+  {
+    id: "c1",
+    ok: true,
+    result: {
+      op: "capture",
+      ...HOLD,
+      holdStatus: "captured",
+      captureTransferId: "T-2",
+      capturedMinor: 400n,
+      receipt: { ...RECEIPT, kind: "capture" },
+    },
+  },
+  {
+    id: "rf1",
+    ok: true,
+    result: {
+      op: "refund",
+      status: "created",
+      transferId: "T-3",
+      originalTransferId: "T-1",
+      sourceAccountId: "XYZ",
+      targetAccountId: "ACC-0001",
+      amountMinor: 1n,
+      reversedMinor: 1n,
+      createdAt: "2026-12-01T00:00:00.000Z",
+      receipt: { ...RECEIPT, kind: "refund" },
+    },
+  },
+  { id: "c2", ok: false, error: { code: "hold_already_captured", message: "the hold was already captured" } },
   {
     id: "h1",
     ok: true,
@@ -233,8 +302,20 @@ Deno.test("encodeResponse() writes the wire form of docs/PROTOCOL.md: snake case
     ok: true,
     result: {
       accounts: [
-        { account_id: "ACC-0001", currency: "USD", balance_minor: "50000", status: "open" },
-        { account_id: "XYZ", currency: "USD", balance_minor: "100000000000000000", status: "frozen" },
+        {
+          account_id: "ACC-0001",
+          currency: "USD",
+          balance_minor: "50000",
+          available_minor: "40000",
+          status: "open",
+        },
+        {
+          account_id: "XYZ",
+          currency: "USD",
+          balance_minor: "100000000000000000",
+          available_minor: "100000000000000000",
+          status: "frozen",
+        },
       ],
     },
   });
@@ -259,6 +340,19 @@ Deno.test("encodeRequest() and decodeRequest() round-trip every operation", () =
       idempotencyKey: "k-2",
     },
     { op: "history", id: "h1", limit: 20 },
+    {
+      op: "hold",
+      id: "hd1",
+      targetAccountId: "XYZ",
+      amountMinorText: "500",
+      idempotencyKey: "h-1",
+      expiresInS: 3600,
+    },
+    { op: "capture", id: "c1", holdId: "H-1" },
+    { op: "capture", id: "c2", holdId: "H-1", amountMinorText: "400" },
+    { op: "void", id: "v1", holdId: "H-1" },
+    { op: "refund", id: "rf1", transferId: "T-1", idempotencyKey: "rf-1" },
+    { op: "refund", id: "rf2", transferId: "T-1", amountMinorText: "1", idempotencyKey: "rf-2" },
     { op: "history", id: "h2", accountId: "ACC-0001", limit: 1, beforeEntry: 99n },
     { op: "update_contact", id: "c1", details: { email: "ada@example.com", phone: "+1 555" } },
   ];

@@ -43,6 +43,10 @@ export function instrumentLedger(ledger: Ledger, stats: StatsSink): Ledger {
       timed(() => ledger.setAccountStatus(id, status)),
     updateContact: (owner: string, details: ContactDetails): Promise<ContactResult> =>
       timed(() => ledger.updateContact(owner, details)),
+    hold: (input) => timed(() => ledger.hold(input)),
+    captureHold: (input) => timed(() => ledger.captureHold(input)),
+    voidHold: (input) => timed(() => ledger.voidHold(input)),
+    reverse: (input) => timed(() => ledger.reverse(input)),
     transfer: async (input: TransferInput): Promise<TransferResult> => {
       const result = await timed(() => ledger.transfer(input));
       if (result.code === "ok") {

@@ -7,6 +7,7 @@ import { handleBalance } from "./handlers/balance.ts";
 import { handleUpdateContact } from "./handlers/contact.ts";
 import { handleHistory } from "./handlers/history.ts";
 import { handleTransfer } from "./handlers/transfer.ts";
+import { handleCapture, handleHold, handleRefund, handleVoid } from "./handlers/holds.ts";
 import { handleEnrol, handleRotateKey } from "./handlers/keys.ts";
 import type { BankRequest, HandlerContext, Outcome } from "./handlers/types.ts";
 
@@ -24,6 +25,14 @@ export function route(request: BankRequest, context: HandlerContext): Promise<Ou
       return handleBalance(request, context);
     case "transfer":
       return handleTransfer(request, context);
+    case "hold":
+      return handleHold(request, context);
+    case "capture":
+      return handleCapture(request, context);
+    case "void":
+      return handleVoid(request, context);
+    case "refund":
+      return handleRefund(request, context);
     case "history":
       return handleHistory(request, context);
     case "update_contact":

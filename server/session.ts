@@ -336,7 +336,12 @@ async function answerRequest(
   parts: { context: ServerContext; identity: string; key: SessionKey; budget: () => TakeResult },
 ): Promise<Answer> {
   const { settings, ledger } = parts.context;
-  const handlerContext: HandlerContext = { identity: parts.identity, ledger, session: parts.key };
+  const handlerContext: HandlerContext = {
+    identity: parts.identity,
+    ledger,
+    session: parts.key,
+    bank: parts.context.bank,
+  };
   const limits = { transferLimitMinor: settings.transferLimitMinor };
   const run = async (request: BankRequest | Failure): Promise<Outcome> => {
     if ("ok" in request) return request;

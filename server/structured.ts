@@ -5,7 +5,10 @@
  */
 import { describeCode } from "../protocol/codes.ts";
 import { parseAmountMinor } from "../protocol/money.ts";
-import type { StructuredRequest, StructuredResponse } from "../protocol/messages.ts";
+import type { StructuredRequest, StructuredResponse, StructuredResult } from "../protocol/messages.ts";
+import type { HoldView } from "../protocol/ledger_messages.ts";
+import type { AmountCode } from "../protocol/money.ts";
+import type { Hold } from "./ledger/ledger.ts";
 import type { BankRequest, Failure, Outcome } from "./handlers/types.ts";
 
 /** Turns a shape-checked structured request into a typed request, checking its values. */
@@ -28,6 +31,22 @@ export function fromStructured(
       const { publicKey, newKeySignature, oldKeySignature } = request;
       return { operation: "rotate_key", publicKey, newKeySignature, oldKeySignature };
     }
+    case "hold": {
+      const amount = parseAmountMinor(request.amountMinorText, options.transferLimitMinor);
+      if (!amount.ok) return refused("hold", amount.code);
+      const { op: _op, id: _id, amountMinorText: _text, ...fields } = request;
+      return { operation: "hold", ...fields, amountMinor: amount.amountMinor };
+    }
+    case "capture":
+    case "refund": {
+      const { op, id: _id, amountMinorText, ...fields } = request;
+      if (amountMinorText === undefined) return { operation: op, ...fields } as BankRequest;
+      const amount = parseAmountMinor(amountMinorText, options.transferLimitMinor);
+      if (!amount.ok) return refused(op, amount.code);
+      return { operation: op, ...fields, amountMinor: amount.amountMinor } as BankRequest;
+    }
+    case "void":
+      return { operation: "void", holdId: request.holdId };
     case "transfer": {
       const amount = parseAmountMinor(request.amountMinorText, options.transferLimitMinor);
       if (!amount.ok) {
@@ -58,6 +77,7 @@ export function toStructured(id: string | null, outcome: Outcome): StructuredRes
         accountId: account.id,
         currency: account.currency,
         balanceMinor: account.balanceMinor,
+        availableMinor: account.balanceMinor - account.heldMinor,
         status: account.status,
       }));
       return { id, ok: true, result: { op: "balance", accounts } };
@@ -76,9 +96,15 @@ export function toStructured(id: string | null, outcome: Outcome): StructuredRes
           amountMinor: transfer.amountMinor,
           idempotencyKey: transfer.idempotencyKey,
           createdAt: transfer.createdAt.toISOString(),
+          receipt: outcome.receipt,
         },
       };
     }
+    case "hold":
+    case "void":
+    case "capture":
+    case "refund":
+      return { id, ok: true, result: ledgerResultOf(outcome) };
     case "history": {
       const items = outcome.items.map((item) => ({
         entry: item.entry,
@@ -101,5 +127,58 @@ export function toStructured(id: string | null, outcome: Outcome): StructuredRes
         ok: true,
         result: { op: "rotate_key", keyId: outcome.keyId, revokedKeyId: outcome.revokedKeyId },
       };
+  }
+}
+
+function refused(operation: "hold" | "capture" | "refund", code: AmountCode): Failure {
+  return { operation, ok: false, code, message: describeCode(code) };
+}
+
+/** A hold as its answers show it. */
+function holdView(outcome: { code: "ok" | "exists"; hold: Hold; expired: boolean }): HoldView {
+  const { hold } = outcome;
+  return {
+    status: outcome.code === "ok" ? "created" : "exists",
+    holdId: hold.id,
+    sourceAccountId: hold.sourceAccountId,
+    targetAccountId: hold.targetAccountId,
+    amountMinor: hold.amountMinor,
+    holdStatus: outcome.expired ? "expired" : hold.status,
+    expiresAt: hold.expiresAt.toISOString(),
+    createdAt: hold.createdAt.toISOString(),
+  };
+}
+
+/** The result of a hold, void, capture or refund. */
+function ledgerResultOf(
+  outcome: Extract<Outcome, { ok: true; operation: "hold" | "void" | "capture" | "refund" }>,
+): StructuredResult {
+  switch (outcome.operation) {
+    case "hold":
+    case "void":
+      return { op: outcome.operation, ...holdView(outcome) };
+    case "capture":
+      return {
+        op: "capture",
+        ...holdView({ ...outcome, expired: false }),
+        captureTransferId: outcome.capture.id,
+        capturedMinor: outcome.capture.amountMinor,
+        receipt: outcome.receipt,
+      };
+    case "refund": {
+      const { refund } = outcome;
+      return {
+        op: "refund",
+        status: outcome.code === "ok" ? "created" : "exists",
+        transferId: refund.id,
+        originalTransferId: outcome.original.id,
+        sourceAccountId: refund.sourceAccountId,
+        targetAccountId: refund.targetAccountId,
+        amountMinor: refund.amountMinor,
+        reversedMinor: outcome.reversedMinor,
+        createdAt: refund.createdAt.toISOString(),
+        receipt: outcome.receipt,
+      };
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { assertEquals } from "@std/assert";
 import { decodeResponse, encodeResponse } from "../protocol/messages.ts";
+import type { Receipt } from "../protocol/receipt.ts";
 import type { Account, HistoryItem, Transfer } from "./ledger/ledger.ts";
 import type { Outcome } from "./handlers/types.ts";
 import { fromStructured, toStructured } from "./structured.ts";
@@ -55,6 +56,7 @@ const ACCOUNT: Account = {
   kind: "customer",
   currency: "USD",
   balanceMinor: 2n ** 60n,
+  heldMinor: 0n,
   status: "open",
   createdAt: AT,
 };
@@ -66,6 +68,18 @@ const TRANSFER: Transfer = {
   targetAccountId: "XYZ",
   amountMinor: 10_000n,
   createdAt: AT,
+};
+const RECEIPT: Receipt = {
+  entry: 7n,
+  hash: "cd".repeat(32),
+  kind: "transfer",
+  transferId: "T1",
+  sourceAccountId: "ACC-0001",
+  targetAccountId: "XYZ",
+  amountMinor: 10_000n,
+  createdAt: AT.toISOString(),
+  bankKey: new Uint8Array(32).fill(1),
+  signature: new Uint8Array(64).fill(2),
 };
 const ITEM: HistoryItem = {
   entry: 7n,
@@ -80,8 +94,8 @@ const ITEM: HistoryItem = {
 Deno.test("toStructured() answers every outcome, and the answer survives the wire unchanged", () => {
   const cases: [Outcome, "balance" | "transfer" | "history" | "update_contact"][] = [
     [{ operation: "balance", ok: true, accounts: [ACCOUNT] }, "balance"],
-    [{ operation: "transfer", ok: true, code: "ok", transfer: TRANSFER }, "transfer"],
-    [{ operation: "transfer", ok: true, code: "exists", transfer: TRANSFER }, "transfer"],
+    [{ operation: "transfer", ok: true, code: "ok", transfer: TRANSFER, receipt: RECEIPT }, "transfer"],
+    [{ operation: "transfer", ok: true, code: "exists", transfer: TRANSFER, receipt: RECEIPT }, "transfer"],
     [{ operation: "history", ok: true, items: [ITEM], nextBeforeEntry: 7n }, "history"],
     [{ operation: "history", ok: true, items: [], nextBeforeEntry: null }, "history"],
     [{ operation: "update_contact", ok: true, changed: ["email", "phone"] }, "update_contact"],

@@ -3,7 +3,7 @@
  *
  * | command                                   | answer                                            |
  * | ----------------------------------------- | ------------------------------------------------- |
- * | `Check Balance`                           | `Balance: $500`                                   |
+ * | `Check Balance`                           | `Balance: $500` (`$400 available ($500 in the ledger)` with holds) |
  * | `Transfer $100 to Account XYZ`            | `Transaction Successful` / `Transaction Failed: …` |
  * | `Update Contact Information`              | `Contact Information Updated`                     |
  * | `Update Contact Information: email=…; …`  | `Contact Information Updated` / `… Failed: …`     |
@@ -98,10 +98,8 @@ export function formatTextOutcome(outcome: Outcome): string {
     case "balance": {
       const [only] = outcome.accounts;
       if (only === undefined) return "Balance: no account";
-      if (outcome.accounts.length === 1) return `Balance: ${formatDollars(only.balanceMinor)}`;
-      const parts = outcome.accounts.map((account) =>
-        `${formatDollars(account.balanceMinor)} (${account.id})`
-      );
+      if (outcome.accounts.length === 1) return `Balance: ${balanceText(only)}`;
+      const parts = outcome.accounts.map((account) => `${balanceText(account)} (${account.id})`);
       return `Balance: ${parts.join(", ")}`;
     }
     case "transfer":
@@ -110,8 +108,19 @@ export function formatTextOutcome(outcome: Outcome): string {
     case "update_contact":
       return CONTACT_UPDATED;
     case "history":
+    case "hold":
+    case "capture":
+    case "void":
+    case "refund":
     case "enrol":
     case "rotate_key":
       return INVALID_REQUEST;
   }
+}
+
+/** An account's balance: what may be spent, and the ledger balance too when holds reserve part of it. */
+function balanceText(account: { balanceMinor: bigint; heldMinor: bigint }): string {
+  if (account.heldMinor === 0n) return formatDollars(account.balanceMinor);
+  const available = formatDollars(account.balanceMinor - account.heldMinor);
+  return `${available} available (${formatDollars(account.balanceMinor)} in the ledger)`;
 }

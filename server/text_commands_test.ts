@@ -1,5 +1,6 @@
 import { assertEquals, assertMatch } from "@std/assert";
 import type { Account, Transfer } from "./ledger/ledger.ts";
+import type { Receipt } from "../protocol/receipt.ts";
 import type { Outcome } from "./handlers/types.ts";
 import { formatTextOutcome, parseTextCommand } from "./text_commands.ts";
 
@@ -54,8 +55,21 @@ const ACCOUNT: Account = {
   kind: "customer",
   currency: "USD",
   balanceMinor: 50_000n,
+  heldMinor: 0n,
   status: "open",
   createdAt: EPOCH,
+};
+const RECEIPT: Receipt = {
+  entry: 7n,
+  hash: "cd".repeat(32),
+  kind: "transfer",
+  transferId: "T1",
+  sourceAccountId: "ACC-0001",
+  targetAccountId: "XYZ",
+  amountMinor: 10_000n,
+  createdAt: EPOCH.toISOString(),
+  bankKey: new Uint8Array(32).fill(1),
+  signature: new Uint8Array(64).fill(2),
 };
 const TRANSFER: Transfer = {
   id: "T1",
@@ -79,8 +93,18 @@ Deno.test("formatTextOutcome() answers in the original design's words", () => {
       },
       "Balance: $500 (ACC-0001), $0.01 (ACC-0002)",
     ],
-    [{ operation: "transfer", ok: true, code: "ok", transfer: TRANSFER }, "Transaction Successful"],
-    [{ operation: "transfer", ok: true, code: "exists", transfer: TRANSFER }, "Transaction Successful"],
+    [
+      { operation: "balance", ok: true, accounts: [{ ...ACCOUNT, heldMinor: 10_000n }] },
+      "Balance: $400 available ($500 in the ledger)",
+    ],
+    [
+      { operation: "transfer", ok: true, code: "ok", transfer: TRANSFER, receipt: RECEIPT },
+      "Transaction Successful",
+    ],
+    [
+      { operation: "transfer", ok: true, code: "exists", transfer: TRANSFER, receipt: RECEIPT },
+      "Transaction Successful",
+    ],
     [{ operation: "update_contact", ok: true, changed: ["email"] }, "Contact Information Updated"],
     [
       { operation: "transfer", ok: false, code: "insufficient_funds", message: "insufficient funds" },

@@ -106,6 +106,9 @@ var HISTORY_PAGE_DEFAULT = 20;
 var TRANSFER_MINOR_MAX = 1000000000n;
 var BALANCE_MINOR_MAX = 10n ** 17n;
 var AMOUNT_DIGITS_MAX = 18;
+var HOLD_EXPIRY_S_DEFAULT = 7 * 24 * 60 * 60;
+var HOLD_EXPIRY_S_MAX = 30 * 24 * 60 * 60;
+var LEDGER_ID_BYTES_MAX = 64;
 var CREDENTIAL_FILE_BYTES_MAX = 4 * 1024;
 assert(PORT_DEFAULT > 0, "The default port is a port");
 assert(PORT_DEFAULT < 65536, "The default port is a port");
@@ -119,6 +122,7 @@ assert(3 * CONTACT_FIELD_BYTES_MAX < CONTACT_BYTES_MAX, "Three contact fields mu
 assert(TRANSFER_MINOR_MAX < BALANCE_MINOR_MAX, "One transfer must be smaller than the largest balance");
 assert(BALANCE_MINOR_MAX < 2n ** 63n, "Balances must fit a signed 64-bit column");
 assert(BALANCE_MINOR_MAX < 10n ** BigInt(AMOUNT_DIGITS_MAX), "Balances must print within the digit limit");
+assert(HOLD_EXPIRY_S_DEFAULT <= HOLD_EXPIRY_S_MAX, "The default hold expiry must be allowed");
 assert(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX, "Default history page must fit the maximum");
 assert(HISTORY_PAGE_MAX * 200 < FRAME_BYTES_DEFAULT, "A history page must fit one frame");
 assert(BigInt(SESSION_REQUESTS_MAX) < SESSION_FRAMES_MAX, "Session requests must fit the frame counter");
@@ -382,6 +386,15 @@ var CODE_MESSAGES = {
   account_not_found: "account not found",
   account_frozen: "account is frozen",
   insufficient_funds: "insufficient funds",
+  hold_not_found: "hold not found",
+  hold_already_captured: "the hold was already captured",
+  hold_already_voided: "the hold was voided",
+  hold_expired: "the hold has expired",
+  capture_exceeds_hold: "the capture is larger than the hold",
+  transfer_not_found: "transfer not found",
+  not_reversible: "only a transfer or a capture can be reversed",
+  already_reversed: "the transfer was already reversed in full",
+  reversal_exceeds_transfer: "the reversal is larger than what is left of the transfer",
   contact_invalid: "the contact details are not valid",
   key_invalid: "the key or a signature is not valid",
   key_exists: "this key is already registered",
@@ -557,6 +570,175 @@ function readKeyResult(op, result) {
   };
 }
 
+// protocol/receipt.ts
+var RECEIPT_FORMAT = "bank receipt v1";
+var KINDS = /* @__PURE__ */ new Set([
+  "transfer",
+  "capture",
+  "reversal",
+  "refund"
+]);
+var DIGITS = /^(0|[1-9][0-9]{0,18})$/;
+var TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
+function isText(value, bytesMax) {
+  return typeof value === "string" && value.length >= 1 && value.length <= bytesMax && /^[\x21-\x7e]+$/.test(value);
+}
+function readReceipt(value) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const fields = value;
+  const { format, entry, hash, kind, transfer_id: transferId, from, to, created_at: createdAt } = fields;
+  const amount = fields.amount_minor;
+  if (format !== RECEIPT_FORMAT || typeof entry !== "string" || !DIGITS.test(entry)) return null;
+  if (typeof hash !== "string" || !/^[0-9a-f]{64}$/.test(hash) || fromHex(hash) === null) return null;
+  if (typeof kind !== "string" || !KINDS.has(kind) || !isText(transferId, LEDGER_ID_BYTES_MAX)) return null;
+  if (!isText(from, ACCOUNT_ID_BYTES_MAX) || !isText(to, ACCOUNT_ID_BYTES_MAX)) return null;
+  if (typeof amount !== "string" || !DIGITS.test(amount)) return null;
+  if (typeof createdAt !== "string" || !TIME.test(createdAt)) return null;
+  const bankKey = typeof fields.bank_key === "string" ? fromBase64Url(fields.bank_key) : null;
+  const signature = typeof fields.signature === "string" ? fromBase64Url(fields.signature) : null;
+  if (bankKey === null || bankKey.length !== KEY_BYTES) return null;
+  if (signature === null || signature.length !== ED25519_SIGNATURE_BYTES) return null;
+  return {
+    entry: BigInt(entry),
+    hash,
+    kind,
+    transferId,
+    sourceAccountId: from,
+    targetAccountId: to,
+    amountMinor: BigInt(amount),
+    createdAt,
+    bankKey,
+    signature
+  };
+}
+
+// protocol/ledger_messages.ts
+var LEDGER_FIELDS = {
+  hold: [
+    "from",
+    "to",
+    "amount_minor",
+    "idempotency_key",
+    "expires_in_s"
+  ],
+  capture: [
+    "hold_id",
+    "amount_minor"
+  ],
+  void: [
+    "hold_id"
+  ],
+  refund: [
+    "transfer_id",
+    "amount_minor",
+    "idempotency_key"
+  ]
+};
+var TOKEN = /^[\x21-\x7e]+$/;
+var DIGITS2 = /^(0|[1-9][0-9]{0,18})$/;
+function isToken(value, lengthMax) {
+  return typeof value === "string" && value.length <= lengthMax && TOKEN.test(value);
+}
+function encodeLedgerRequest(request) {
+  const amount = (text) => text === void 0 ? {} : {
+    amount_minor: text
+  };
+  switch (request.op) {
+    case "hold":
+      return {
+        ...request.sourceAccountId === void 0 ? {} : {
+          from: request.sourceAccountId
+        },
+        to: request.targetAccountId,
+        amount_minor: request.amountMinorText,
+        idempotency_key: request.idempotencyKey,
+        expires_in_s: request.expiresInS
+      };
+    case "capture":
+      return {
+        hold_id: request.holdId,
+        ...amount(request.amountMinorText)
+      };
+    case "void":
+      return {
+        hold_id: request.holdId
+      };
+    case "refund":
+      return {
+        transfer_id: request.transferId,
+        ...amount(request.amountMinorText),
+        idempotency_key: request.idempotencyKey
+      };
+  }
+}
+var HOLD_STATUSES = /* @__PURE__ */ new Set([
+  "pending",
+  "captured",
+  "voided",
+  "expired"
+]);
+function readHold(value) {
+  const { status, hold_id: holdId, from, to, amount_minor: amount, hold_status: holdStatus } = value;
+  const { expires_at: expiresAt, created_at: createdAt } = value;
+  if (status !== "created" && status !== "exists") return null;
+  if (!isToken(holdId, LEDGER_ID_BYTES_MAX) || typeof from !== "string" || typeof to !== "string") {
+    return null;
+  }
+  if (typeof amount !== "string" || !DIGITS2.test(amount) || !HOLD_STATUSES.has(holdStatus)) return null;
+  if (typeof expiresAt !== "string" || typeof createdAt !== "string") return null;
+  return {
+    status,
+    holdId,
+    sourceAccountId: from,
+    targetAccountId: to,
+    amountMinor: BigInt(amount),
+    holdStatus,
+    expiresAt,
+    createdAt
+  };
+}
+function readLedgerResult(op, value) {
+  if (op === "refund") {
+    const { status, transfer_id: transferId, original_transfer_id: originalId, from, to } = value;
+    const { amount_minor: amount, reversed_minor: reversed, created_at: createdAt } = value;
+    const receipt2 = readReceipt(value.receipt);
+    if (status !== "created" && status !== "exists" || receipt2 === null) return null;
+    if (!isToken(transferId, LEDGER_ID_BYTES_MAX) || !isToken(originalId, LEDGER_ID_BYTES_MAX)) return null;
+    if (typeof from !== "string" || typeof to !== "string" || typeof createdAt !== "string") return null;
+    if (typeof amount !== "string" || !DIGITS2.test(amount)) return null;
+    if (typeof reversed !== "string" || !DIGITS2.test(reversed)) return null;
+    return {
+      op,
+      status,
+      transferId,
+      originalTransferId: originalId,
+      sourceAccountId: from,
+      targetAccountId: to,
+      amountMinor: BigInt(amount),
+      reversedMinor: BigInt(reversed),
+      createdAt,
+      receipt: receipt2
+    };
+  }
+  const hold = readHold(value);
+  if (hold === null) return null;
+  if (op !== "capture") return {
+    op,
+    ...hold
+  };
+  const { capture_transfer_id: captureId, captured_minor: captured } = value;
+  const receipt = readReceipt(value.receipt);
+  if (!isToken(captureId, LEDGER_ID_BYTES_MAX) || receipt === null) return null;
+  if (typeof captured !== "string" || !DIGITS2.test(captured)) return null;
+  return {
+    op,
+    ...hold,
+    captureTransferId: captureId,
+    capturedMinor: BigInt(captured),
+    receipt
+  };
+}
+
 // protocol/messages.ts
 var MESSAGE_VERSION = 1;
 var ACCOUNT_ID_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${ACCOUNT_ID_BYTES_MAX}}$`);
@@ -578,6 +760,7 @@ var FIELDS_BY_OPERATION = {
     "phone",
     "address"
   ],
+  ...LEDGER_FIELDS,
   ...KEY_FIELDS
 };
 var CURSOR_PATTERN = /^(0|[1-9][0-9]{0,18})$/;
@@ -622,6 +805,14 @@ function encodeRequest(request) {
       return utf8(JSON.stringify({
         ...base,
         ...request.details
+      }));
+    case "hold":
+    case "capture":
+    case "void":
+    case "refund":
+      return utf8(JSON.stringify({
+        ...base,
+        ...encodeLedgerRequest(request)
       }));
     case "enrol":
     case "rotate_key":
@@ -706,6 +897,11 @@ function readResult(op, result) {
         changed
       };
     }
+    case "hold":
+    case "capture":
+    case "void":
+    case "refund":
+      return readLedgerResult(op, result);
     case "enrol":
     case "rotate_key":
       return readKeyResult(op, result);
@@ -714,20 +910,25 @@ function readResult(op, result) {
 function readAccount(value) {
   if (!isObject(value)) return null;
   const balanceMinor = readDigits(value.balance_minor);
+  const availableMinor = readDigits(value.available_minor);
   const { account_id: accountId, currency, status } = value;
   if (typeof accountId !== "string" || !isAccountId(accountId) || typeof currency !== "string") return null;
-  if (balanceMinor === null || status !== "open" && status !== "frozen") return null;
+  if (balanceMinor === null || availableMinor === null || status !== "open" && status !== "frozen") {
+    return null;
+  }
   return {
     accountId,
     currency,
     balanceMinor,
+    availableMinor,
     status
   };
 }
 function readTransfer(value) {
   const amountMinor = readDigits(value.amount_minor);
   const { status, transfer_id: transferId, from, to, idempotency_key: key, created_at: createdAt } = value;
-  if (status !== "created" && status !== "exists") return null;
+  const receipt = readReceipt(value.receipt);
+  if (status !== "created" && status !== "exists" || receipt === null) return null;
   if (typeof transferId !== "string" || typeof key !== "string" || typeof createdAt !== "string") return null;
   if (typeof from !== "string" || typeof to !== "string" || amountMinor === null) return null;
   return {
@@ -737,7 +938,8 @@ function readTransfer(value) {
     targetAccountId: to,
     amountMinor,
     idempotencyKey: key,
-    createdAt
+    createdAt,
+    receipt
   };
 }
 function readHistoryItem(value) {
@@ -746,7 +948,7 @@ function readHistoryItem(value) {
   const amount = typeof value.amount_minor === "string" && /^-?(0|[1-9][0-9]{0,18})$/.test(value.amount_minor) ? BigInt(value.amount_minor) : null;
   const { transfer_id: transferId, kind, account_id: accountId, created_at: createdAt } = value;
   const counterparty = value.counterparty_account_id;
-  if (entry === null || amount === null || kind !== "deposit" && kind !== "transfer") return null;
+  if (entry === null || amount === null || typeof kind !== "string" || !HISTORY_KINDS.has(kind)) return null;
   if (typeof transferId !== "string" || typeof accountId !== "string") return null;
   if (typeof counterparty !== "string" || typeof createdAt !== "string") return null;
   return {
@@ -759,6 +961,13 @@ function readHistoryItem(value) {
     createdAt
   };
 }
+var HISTORY_KINDS = /* @__PURE__ */ new Set([
+  "deposit",
+  "transfer",
+  "capture",
+  "reversal",
+  "refund"
+]);
 function readArray(value, read) {
   if (!Array.isArray(value)) return null;
   const items = [];
@@ -2177,6 +2386,15 @@ var CUSTOMER_MESSAGES = {
   account_not_found: "There is no such account, or it is not one you may use.",
   account_frozen: "One of the accounts is frozen: the transfer cannot be made. Contact the bank.",
   insufficient_funds: "There is not enough money in the account for this transfer.",
+  hold_not_found: "No such hold was found.",
+  hold_already_captured: "That hold was already captured.",
+  hold_already_voided: "That hold was released.",
+  hold_expired: "That hold has expired.",
+  capture_exceeds_hold: "The capture is larger than the hold.",
+  transfer_not_found: "No such transfer was found.",
+  not_reversible: "Only a transfer can be refunded.",
+  already_reversed: "That transfer was already refunded in full.",
+  reversal_exceeds_transfer: "The refund is larger than what is left of the transfer.",
   contact_invalid: "Those contact details are not valid.",
   key_invalid: "The bank refused the new key. Try again.",
   key_exists: "That key is already registered.",

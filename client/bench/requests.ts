@@ -67,6 +67,10 @@ export function checkAnswer(request: BenchRequest, opened: Extract<OpenResult, {
       return matches ? null : WRONG_ANSWER;
     }
     case "history":
+    case "hold":
+    case "capture":
+    case "void":
+    case "refund":
     case "enrol":
     case "rotate_key":
       return WRONG_ANSWER;

@@ -35,6 +35,8 @@ var HISTORY_PAGE_DEFAULT = 20;
 var TRANSFER_MINOR_MAX = 1000000000n;
 var BALANCE_MINOR_MAX = 10n ** 17n;
 var AMOUNT_DIGITS_MAX = 18;
+var HOLD_EXPIRY_S_DEFAULT = 7 * 24 * 60 * 60;
+var HOLD_EXPIRY_S_MAX = 30 * 24 * 60 * 60;
 var CREDENTIAL_FILE_BYTES_MAX = 4 * 1024;
 assert(PORT_DEFAULT > 0, "The default port is a port");
 assert(PORT_DEFAULT < 65536, "The default port is a port");
@@ -48,6 +50,7 @@ assert(3 * CONTACT_FIELD_BYTES_MAX < CONTACT_BYTES_MAX, "Three contact fields mu
 assert(TRANSFER_MINOR_MAX < BALANCE_MINOR_MAX, "One transfer must be smaller than the largest balance");
 assert(BALANCE_MINOR_MAX < 2n ** 63n, "Balances must fit a signed 64-bit column");
 assert(BALANCE_MINOR_MAX < 10n ** BigInt(AMOUNT_DIGITS_MAX), "Balances must print within the digit limit");
+assert(HOLD_EXPIRY_S_DEFAULT <= HOLD_EXPIRY_S_MAX, "The default hold expiry must be allowed");
 assert(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX, "Default history page must fit the maximum");
 assert(HISTORY_PAGE_MAX * 200 < FRAME_BYTES_DEFAULT, "A history page must fit one frame");
 assert(BigInt(SESSION_REQUESTS_MAX) < SESSION_FRAMES_MAX, "Session requests must fit the frame counter");
@@ -129,6 +132,29 @@ var KEY_FIELDS = {
   ]
 };
 
+// protocol/ledger_messages.ts
+var LEDGER_FIELDS = {
+  hold: [
+    "from",
+    "to",
+    "amount_minor",
+    "idempotency_key",
+    "expires_in_s"
+  ],
+  capture: [
+    "hold_id",
+    "amount_minor"
+  ],
+  void: [
+    "hold_id"
+  ],
+  refund: [
+    "transfer_id",
+    "amount_minor",
+    "idempotency_key"
+  ]
+};
+
 // protocol/messages.ts
 var ACCOUNT_ID_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${ACCOUNT_ID_BYTES_MAX}}$`);
 var FIELDS_BY_OPERATION = {
@@ -149,6 +175,7 @@ var FIELDS_BY_OPERATION = {
     "phone",
     "address"
   ],
+  ...LEDGER_FIELDS,
   ...KEY_FIELDS
 };
 var CURSOR_MAX = 2n ** 63n - 1n;

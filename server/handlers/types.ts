@@ -5,12 +5,14 @@
  * @module
  */
 import type { ErrorCode, Operation } from "../../protocol/codes.ts";
-import type { HandshakeCrypto } from "../../protocol/handshake_crypto.ts";
+import type { HandshakeCrypto, Signer } from "../../protocol/handshake_crypto.ts";
+import type { Receipt } from "../../protocol/receipt.ts";
 import type {
   Account,
   ContactDetails,
   ContactField,
   HistoryItem,
+  Hold,
   IdentityDirectory,
   KeyKind,
   Ledger,
@@ -26,6 +28,17 @@ export type BankRequest =
     amountMinor: bigint;
     idempotencyKey: string;
   }
+  | {
+    operation: "hold";
+    sourceAccountId?: string;
+    targetAccountId: string;
+    amountMinor: bigint;
+    idempotencyKey: string;
+    expiresInS: number;
+  }
+  | { operation: "capture"; holdId: string; amountMinor?: bigint }
+  | { operation: "void"; holdId: string }
+  | { operation: "refund"; transferId: string; amountMinor?: bigint; idempotencyKey: string }
   | { operation: "history"; accountId?: string; limit: number; beforeEntry?: bigint }
   | { operation: "update_contact"; details: ContactDetails }
   | { operation: "enrol"; publicKey: Uint8Array; signature: Uint8Array }
@@ -38,7 +51,25 @@ export type BankRequest =
 
 export type Outcome =
   | { operation: "balance"; ok: true; accounts: Account[] }
-  | { operation: "transfer"; ok: true; code: "ok" | "exists"; transfer: Transfer }
+  | { operation: "transfer"; ok: true; code: "ok" | "exists"; transfer: Transfer; receipt: Receipt }
+  | { operation: "hold" | "void"; ok: true; code: "ok" | "exists"; hold: Hold; expired: boolean }
+  | {
+    operation: "capture";
+    ok: true;
+    code: "ok" | "exists";
+    hold: Hold;
+    capture: Transfer;
+    receipt: Receipt;
+  }
+  | {
+    operation: "refund";
+    ok: true;
+    code: "ok" | "exists";
+    refund: Transfer;
+    original: Transfer;
+    reversedMinor: bigint;
+    receipt: Receipt;
+  }
   | { operation: "history"; ok: true; items: HistoryItem[]; nextBeforeEntry: bigint | null }
   | { operation: "update_contact"; ok: true; changed: ContactField[] }
   | { operation: "enrol"; ok: true; keyId: string }
@@ -68,11 +99,15 @@ export interface SessionKey {
   crypto: HandshakeCrypto;
 }
 
-/** Everything a handler may use: who asks, on which session, and the ledger. Handlers never see a database. */
+/**
+ * Everything a handler may use: who asks, on which session, the ledger, and the bank's key that signs
+ * receipts. Handlers never see a database.
+ */
 export interface HandlerContext {
   identity: string;
   ledger: Ledger;
   session: SessionKey;
+  bank: Signer;
 }
 
 export type Handler<R extends BankRequest> = (request: R, context: HandlerContext) => Promise<Outcome>;

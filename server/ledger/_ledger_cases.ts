@@ -17,6 +17,19 @@ export interface LedgerUnderTest extends AsyncDisposable {
   execute(sql: string): Promise<void>;
   /** Which SQL `execute` speaks. */
   dialect: "sqlite" | "postgres";
+  /** The ledger's clock: the real time, moved forward when a case says so. */
+  clock: TestClock;
+}
+
+/** The real clock plus whatever a case moved it forward by, injected as the ledger's `now`. */
+export class TestClock {
+  #offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.#offsetMs);
+  }
+  advance(milliseconds: number): void {
+    this.#offsetMs += milliseconds;
+  }
 }
 
 export interface LedgerCase {

@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { assert } from "../../lib/assert.ts";
 import { fromHex, toHex, utf8 } from "../../lib/bytes.ts";
-import type { Transfer } from "./ledger.ts";
+import type { EntryKind, Transfer } from "./ledger.ts";
 
 /** The hash before the first entry. */
 const CHAIN_GENESIS: Uint8Array = new Uint8Array(32);
@@ -33,13 +33,20 @@ export interface ChainEntry {
   /** ISO 8601 UTC with milliseconds, as `Date.toISOString()` writes it. */
   createdAt: string;
   postings: readonly { accountId: string; amountMinor: bigint }[];
+  /** A capture's hold. */
+  holdId: string | null;
+  /** A reversal's or refund's original entry, and an operator's reason. */
+  originalEntry: bigint | null;
+  reason: string | null;
 }
 
 /**
  * The canonical bytes of an entry: each field as `u32be(byte length) || UTF-8 bytes`, in this order: the
  * encoding's name, entry number, transfer id, kind, identity, idempotency key, source, target, amount,
  * time, the number of postings, then each posting's account and signed amount, postings ordered by account
- * id (bytewise). Numbers are written in decimal.
+ * id (bytewise). Numbers are written in decimal. A `capture` adds one field after the postings, its hold
+ * id; a `reversal` or `refund` two, the original's entry number and the reason (empty when none). Deposits
+ * and transfers add nothing, so links made before these kinds existed keep their hashes.
  */
 function encodeChainEntry(entry: ChainEntry): Uint8Array {
   const postings = [...entry.postings].sort((a, b) => compareBytewise(a.accountId, b.accountId));
@@ -56,6 +63,7 @@ function encodeChainEntry(entry: ChainEntry): Uint8Array {
     entry.createdAt,
     postings.length.toString(),
     ...postings.flatMap((posting) => [posting.accountId, posting.amountMinor.toString()]),
+    ...linkFields(entry),
   ].map(utf8);
   const out = new Uint8Array(fields.reduce((sum, field) => sum + 4 + field.length, 0));
   const view = new DataView(out.buffer);
@@ -68,12 +76,38 @@ function encodeChainEntry(entry: ChainEntry): Uint8Array {
   return out;
 }
 
-/** A journaled transfer as the chain sees it (its two postings follow from it), without reading it back. */
-export function chainEntryOf(entry: bigint, kind: "deposit" | "transfer", transfer: Transfer): ChainEntry {
+/** The fields an entry's kind adds after its postings. */
+function linkFields(entry: ChainEntry): string[] {
+  if (entry.kind === "capture") {
+    assert(entry.holdId !== null, `Capture ${entry.entry} names its hold`);
+    return [entry.holdId];
+  }
+  if (entry.kind === "reversal" || entry.kind === "refund") {
+    assert(entry.originalEntry !== null, `Reversal ${entry.entry} names its original`);
+    return [entry.originalEntry.toString(), entry.reason ?? ""];
+  }
+  return [];
+}
+
+/** A journaled entry as the chain sees it (its two postings follow from it), without reading it back. */
+export function chainEntryOf(
+  entry: bigint,
+  journaled: {
+    kind: EntryKind;
+    transfer: Transfer;
+    holdId?: string | null;
+    originalEntry?: bigint | null;
+    reason?: string | null;
+  },
+): ChainEntry {
+  const { transfer } = journaled;
   return {
     entry,
     transferId: transfer.id,
-    kind,
+    kind: journaled.kind,
+    holdId: journaled.holdId ?? null,
+    originalEntry: journaled.originalEntry ?? null,
+    reason: journaled.reason ?? null,
     identity: transfer.identity,
     idempotencyKey: transfer.idempotencyKey,
     sourceAccountId: transfer.sourceAccountId,
@@ -137,6 +171,12 @@ export function chainEntriesFromRows(journal: readonly Row[], postings: readonly
     amountMinor: BigInt(row.amount_minor as bigint),
     createdAt: row.created_at instanceof Date ? row.created_at.toISOString() : String(row.created_at),
     postings: byEntry.get(String(row.entry)) ?? [],
+    // Rows journaled before migration 5 have no link columns.
+    holdId: row.hold_id === null || row.hold_id === undefined ? null : String(row.hold_id),
+    originalEntry: row.original_entry === null || row.original_entry === undefined
+      ? null
+      : BigInt(row.original_entry as bigint),
+    reason: row.reason === null || row.reason === undefined ? null : String(row.reason),
   }));
 }
 

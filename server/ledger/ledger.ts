@@ -16,10 +16,22 @@
  *
  * @module
  */
-import type { TransferFailureCode } from "../../protocol/codes.ts";
+import type {
+  CaptureFailureCode,
+  HoldFailureCode,
+  ReversalFailureCode,
+  TransferFailureCode,
+  VoidFailureCode,
+} from "../../protocol/codes.ts";
 import type { ChainHead } from "./chain.ts";
 
-export type { TransferFailureCode };
+export type {
+  CaptureFailureCode,
+  HoldFailureCode,
+  ReversalFailureCode,
+  TransferFailureCode,
+  VoidFailureCode,
+};
 export type Currency = "USD";
 export type AccountStatus = "open" | "frozen";
 export type AccountKind = "customer" | "system";
@@ -35,8 +47,20 @@ export interface Account {
   kind: AccountKind;
   currency: Currency;
   balanceMinor: bigint;
+  /** What active holds reserve of the balance: spendable is `balanceMinor - heldMinor`. */
+  heldMinor: bigint;
   status: AccountStatus;
   createdAt: Date;
+}
+
+/** What kind of movement a journal entry records. */
+export type EntryKind = "deposit" | "transfer" | "capture" | "reversal" | "refund";
+
+/** Where an entry sits in the journal's hash chain: what a receipt signs. */
+export interface EntryLink {
+  entry: bigint;
+  /** The chain's hash through this entry, 64 hex digits. */
+  hash: string;
 }
 
 /** A transfer the ledger has journaled. */
@@ -62,14 +86,84 @@ export interface TransferInput {
 export type TransferCode = "ok" | "exists" | TransferFailureCode;
 
 export type TransferResult =
-  | { code: "ok" | "exists"; transfer: Transfer }
+  | { code: "ok" | "exists"; transfer: Transfer; link: EntryLink }
   | { code: TransferFailureCode };
+
+/**
+ * A hold: money reserved in the source account for the target until it is captured (whole or in part,
+ * once), voided, or reaches `expiresAt` by the ledger's clock. `pending` past its expiry reserves nothing.
+ */
+export interface Hold {
+  id: string;
+  identity: string;
+  idempotencyKey: string;
+  sourceAccountId: string;
+  targetAccountId: string;
+  amountMinor: bigint;
+  status: "pending" | "captured" | "voided";
+  expiresAt: Date;
+  createdAt: Date;
+  /** When it was captured or voided; null while pending. */
+  settledAt: Date | null;
+  /** The capture's entry; null unless captured. */
+  captureEntry: bigint | null;
+}
+
+/** A hold to place; without `sourceAccountId` the caller's oldest account pays. */
+export interface HoldInput {
+  identity: string;
+  sourceAccountId?: string;
+  targetAccountId: string;
+  amountMinor: bigint;
+  idempotencyKey: string;
+  /** Seconds from now until an uncaptured hold expires, 1 to `HOLD_EXPIRY_S_MAX`. */
+  expiresInS: number;
+}
+
+export type HoldResult = { code: "ok" | "exists"; hold: Hold } | { code: HoldFailureCode };
+
+/** A capture of a caller's hold: `amountMinor` of it (the whole hold when absent), at most once. */
+export interface CaptureInput {
+  identity: string;
+  holdId: string;
+  amountMinor?: bigint;
+}
+
+export type CaptureResult =
+  | { code: "ok" | "exists"; hold: Hold; capture: Transfer; link: EntryLink }
+  | { code: CaptureFailureCode };
+
+export interface VoidInput {
+  identity: string;
+  holdId: string;
+}
+
+export type VoidResult = { code: "ok" | "exists"; hold: Hold } | { code: VoidFailureCode };
+
+/**
+ * A reversal of a transfer or capture, whole (no `amountMinor`: what is left of it) or in part: by an
+ * operator (`reversal`, with a reason) or by the transfer's recipient (`refund`). Money goes back from the
+ * original's target to its source; all reversals of an entry never add up to more than it.
+ */
+export interface ReversalInput {
+  kind: "reversal" | "refund";
+  /** The operator's `BANK_OWNER`, or the recipient. */
+  identity: string;
+  transferId: string;
+  amountMinor?: bigint;
+  idempotencyKey: string;
+  reason?: string;
+}
+
+export type ReversalResult =
+  | { code: "ok" | "exists"; reversal: Transfer; link: EntryLink; original: Transfer; reversedMinor: bigint }
+  | { code: ReversalFailureCode };
 
 /** One line of an account's history, newest first; `entry` is the paging cursor. */
 export interface HistoryItem {
   entry: bigint;
   transferId: string;
-  kind: "deposit" | "transfer";
+  kind: EntryKind;
   accountId: string;
   counterpartyAccountId: string;
   /** Positive when money came in, negative when it went out. */
@@ -141,6 +235,12 @@ export interface Ledger extends AsyncDisposable {
   openAccount(input: OpenAccountInput): Promise<OpenAccountResult>;
   setAccountStatus(accountId: string, status: AccountStatus): Promise<StatusResult>;
   transfer(input: TransferInput): Promise<TransferResult>;
+  /** Places a hold: judged like a transfer against the available balance, but nothing moves yet. */
+  hold(input: HoldInput): Promise<HoldResult>;
+  captureHold(input: CaptureInput): Promise<CaptureResult>;
+  voidHold(input: VoidInput): Promise<VoidResult>;
+  /** Journals a reversal or refund linked to its original. Nothing is ever edited or deleted. */
+  reverse(input: ReversalInput): Promise<ReversalResult>;
   /** The transfer journaled for a caller's idempotency key, or null. */
   findTransfer(identity: string, idempotencyKey: string): Promise<Transfer | null>;
   history(owner: string, query: HistoryQuery): Promise<HistoryResult>;

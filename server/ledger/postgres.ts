@@ -21,6 +21,7 @@ import {
   CONTACT_HISTORY_PAGE_MAX,
   DATABASE_CLOSE_TIMEOUT_S,
   DATABASE_POOL_MAX,
+  DATABASE_STATEMENT_TIMEOUT_MS,
   GROUP_COMMIT_DEADLINE_MS,
   LEDGER_ATTEMPTS_MAX,
   LEDGER_RETRY_DELAY_MS_MAX,
@@ -31,11 +32,16 @@ import type {
   Account,
   AccountStatus,
   BankStore,
+  CaptureInput,
+  CaptureResult,
   ContactChange,
   ContactDetails,
   ContactResult,
+  EntryLink,
   HistoryQuery,
   HistoryResult,
+  HoldInput,
+  HoldResult,
   IdentityChanges,
   IdentityKey,
   IdentityRecord,
@@ -43,26 +49,33 @@ import type {
   NewKey,
   OpenAccountInput,
   OpenAccountResult,
+  ReversalInput,
+  ReversalResult,
   StatusResult,
   Transfer,
   TransferInput,
   TransferResult,
   VerifyReport,
+  VoidInput,
+  VoidResult,
 } from "./ledger.ts";
 import {
   checkPage,
+  linkResults,
   newAccountId,
   newTransferId,
   planOpening,
   planTransfers,
   reportFromFacts,
 } from "./rules.ts";
-import type { JournalEntry } from "./rules.ts";
-import { contactChangeFromRow, toAccount, toHistoryItem } from "./rows.ts";
-import type { AccountRow, HistoryRow } from "./rows.ts";
+import type { PlannedResult } from "./rules.ts";
+import { judgeCapture, judgeHold, judgeReversal, judgeVoid } from "./operations.ts";
+import type { Judged, Makers } from "./operations.ts";
+import { contactChangeFromRow, toAccount } from "./rows.ts";
+import type { AccountRow } from "./rows.ts";
+import { postgresHistory } from "./postgres_history.ts";
 import { collectVerifyRowsAsync, factsFromRows } from "./verify.ts";
 import {
-  appendPostgresChain,
   appendPostgresChainOf,
   checkPostgresChain,
   insertChainLinks,
@@ -70,31 +83,39 @@ import {
   postgresChainHead,
 } from "./postgres_chain.ts";
 import { migratePostgres } from "./postgres_migrate.ts";
-import { chainEntryOf } from "./chain.ts";
 import type { ChainHead } from "./chain.ts";
 import { checkDeadline, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import {
   answerReplays,
   findPrevious,
   lockBatchState,
-  lockContacts,
   setLockTimeout,
+  transfersOf,
   writeTransfers,
 } from "./postgres_batch.ts";
-import type { ContactUpdate } from "./postgres_batch.ts";
-import { commitContactsPlanned, updateContactIn } from "./postgres_contacts.ts";
+import type { ContactUpdate, Linked } from "./postgres_batch.ts";
+import { commitContactsBySavepoints, commitContactsPlanned } from "./postgres_contacts.ts";
+import {
+  applyPostgresPlan,
+  findAccount,
+  heldMinor,
+  lockAccounts,
+  lockHold,
+  postgresCaptureState,
+  postgresHoldState,
+  postgresReversalState,
+  writePostgresEntry,
+} from "./postgres_operations.ts";
 import { PostgresIdentities } from "./postgres_identities.ts";
 import type { GroupCommitOptions, Settled } from "./group_commit.ts";
 import {
   connect,
   describe,
   describeTarget,
-  findAccount,
   findTransferIn,
   isConflict,
   isDataError,
   isIdempotencyConflict,
-  lockAccounts,
   redact,
   sleep,
 } from "./postgres_sql.ts";
@@ -173,8 +194,8 @@ export class PostgresLedger implements BankStore {
   accountsOf(owner: string): Promise<Account[]> {
     return this.#use(async (sql) => {
       const rows = await sql<AccountRow[]>`
-        SELECT * FROM accounts WHERE owner = ${owner} AND kind = 'customer' ORDER BY seq
-        LIMIT ${ACCOUNTS_PER_OWNER_MAX}`;
+        SELECT a.*, ${heldMinor(sql, this.#now())} AS held_minor FROM accounts a
+        WHERE a.owner = ${owner} AND a.kind = 'customer' ORDER BY a.seq LIMIT ${ACCOUNTS_PER_OWNER_MAX}`;
       return rows.map(toAccount);
     });
   }
@@ -183,10 +204,10 @@ export class PostgresLedger implements BankStore {
     checkPage(query.limit, { max: ACCOUNTS_PAGE_MAX, what: "Account" });
     return this.#use(async (sql) => {
       const rows = await sql<AccountRow[]>`
-        SELECT * FROM accounts
-        WHERE (${query.owner ?? null}::text IS NULL OR owner = ${query.owner ?? null})
-          AND id COLLATE "C" > ${query.after ?? ""}
-        ORDER BY id COLLATE "C" LIMIT ${query.limit}`;
+        SELECT a.*, ${heldMinor(sql, this.#now())} AS held_minor FROM accounts a
+        WHERE (${query.owner ?? null}::text IS NULL OR a.owner = ${query.owner ?? null})
+          AND a.id COLLATE "C" > ${query.after ?? ""}
+        ORDER BY a.id COLLATE "C" LIMIT ${query.limit}`;
       return rows.map(toAccount);
     });
   }
@@ -194,10 +215,10 @@ export class PostgresLedger implements BankStore {
   openAccount(input: OpenAccountInput): Promise<OpenAccountResult> {
     assert(input.depositMinor >= 0n, `Opening deposit ${input.depositMinor} must not be negative`);
     return this.#write(async (tx): Promise<OpenAccountResult> => {
-      const external = await lockAccounts(tx, [EXTERNAL_ACCOUNT_ID]);
+      const external = await lockAccounts(tx, [EXTERNAL_ACCOUNT_ID], this.#now());
       assert(external.has(EXTERNAL_ACCOUNT_ID), "The EXTERNAL account must exist");
       const id = input.id ?? newAccountId();
-      if ((await findAccount(tx, id)) !== undefined) return { code: "account_exists" };
+      if ((await findAccount(tx, id, this.#now())) !== undefined) return { code: "account_exists" };
       const [owned] = await tx<
         { n: bigint }[]
       >`SELECT COUNT(*) AS n FROM accounts WHERE owner = ${input.owner}`;
@@ -212,10 +233,13 @@ export class PostgresLedger implements BankStore {
         INSERT INTO accounts (id, owner, kind, currency, balance_minor, status, created_at)
         VALUES (${id}, ${input.owner}, 'customer', 'USD', 0, 'open', ${this.#now()})`;
       if (plan.deposit !== null) {
-        const { transfer, entry } = await this.#journal(tx, plan.deposit);
-        await appendPostgresChain(tx, [chainEntryOf(entry, plan.deposit.kind, transfer)]);
+        const { kind, ...deposit } = plan.deposit;
+        await writePostgresEntry(tx, {
+          kind,
+          transfer: { ...deposit, id: newTransferId(), createdAt: this.#now() },
+        });
       }
-      const account = await findAccount(tx, id);
+      const account = await findAccount(tx, id, this.#now());
       assert(account !== undefined, `New account ${id} must exist`);
       assert(account.balanceMinor === input.depositMinor, `New account ${id} must hold its deposit`);
       return { code: "ok", account };
@@ -224,12 +248,12 @@ export class PostgresLedger implements BankStore {
 
   setAccountStatus(accountId: string, status: AccountStatus): Promise<StatusResult> {
     return this.#write(async (tx): Promise<StatusResult> => {
-      const rows = await tx<AccountRow[]>`
-        UPDATE accounts SET status = ${status} WHERE id = ${accountId} AND kind = 'customer' RETURNING *`;
-      assert(rows.length <= 1, `Account ${accountId} must be one row`);
-      const [row] = rows;
-      if (row === undefined) return { code: "account_not_found" };
-      const account = toAccount(row);
+      const changed = await tx`
+        UPDATE accounts SET status = ${status} WHERE id = ${accountId} AND kind = 'customer'`;
+      assert(changed.count <= 1, `Account ${accountId} must be one row`);
+      if (changed.count === 0) return { code: "account_not_found" };
+      const account = await findAccount(tx, accountId, this.#now());
+      assert(account !== undefined, `Account ${accountId} exists`);
       assert(account.status === status, `Account ${accountId} must now be ${status}`);
       return { code: "ok", account };
     });
@@ -292,10 +316,13 @@ export class PostgresLedger implements BankStore {
     return this.#sql.begin("isolation level read committed", async (tx) => {
       const [, locked, previous] = await Promise.all([
         setLockTimeout(tx, deadlineMs),
-        lockBatchState(tx, inputs),
-        options.lookupFirst ? findPrevious(tx, inputs) : [],
+        lockBatchState(tx, inputs, this.#now()),
+        options.lookupFirst ? findPrevious(tx, inputs) : new Map<string, Linked>(),
       ]);
-      const plan = planTransfers(inputs, { ...locked, previous }, { now: this.#now, newId: newTransferId });
+      const plan = planTransfers(inputs, { ...locked, previous: transfersOf(previous) }, {
+        now: this.#now,
+        newId: newTransferId,
+      });
       const refused = options.lookupFirst
         ? []
         : inputs.filter((_, index) => plan.results[index]!.code !== "ok");
@@ -306,9 +333,12 @@ export class PostgresLedger implements BankStore {
         writes ? writeTransfers(tx, plan) : [],
         writes ? lockChainHead(tx) : null,
       ]);
-      if (head !== null) await insertChainLinks(tx, head, written);
+      const links = head === null ? [] : await insertChainLinks(tx, head, written);
       checkDeadline(deadlineMs);
-      return answerReplays(inputs, plan.results, found).map((value) => ({ ok: true as const, value }));
+      const linked = new Map([...previous, ...found].map(([id, { link }]) => [id, link]));
+      plan.accepted.forEach((transfer, index) => linked.set(transfer.id, links[index]!));
+      const results = linkResults(answerReplays(inputs, plan.results, transfersOf(found)), linked);
+      return results.map((value) => ({ ok: true as const, value }));
     }) as Promise<Settled<TransferResult>[]>;
   }
 
@@ -319,26 +349,36 @@ export class PostgresLedger implements BankStore {
     deadlineMs: number,
   ): Promise<Settled<TransferResult>[]> {
     await setLockTimeout(tx, deadlineMs);
-    await lockBatchState(tx, inputs);
-    const outcomes: Settled<TransferResult>[] = [];
-    for (const input of inputs) outcomes.push(await this.#transferInSavepoint(tx, input));
+    await lockBatchState(tx, inputs, this.#now());
+    const links = new Map<string, EntryLink>();
+    const outcomes: Settled<PlannedResult>[] = [];
+    for (const input of inputs) outcomes.push(await this.#transferInSavepoint(tx, input, links));
     const created = outcomes.flatMap((outcome) =>
       outcome.ok && outcome.value.code === "ok" ? [outcome.value.transfer.id] : []
     );
-    await appendPostgresChainOf(tx, created);
+    for (const [id, link] of await appendPostgresChainOf(tx, created)) links.set(id, link);
     checkDeadline(deadlineMs);
-    return outcomes;
+    return outcomes.map((outcome) =>
+      outcome.ok ? { ok: true, value: linkResults([outcome.value], links)[0]! } : outcome
+    );
   }
 
   /**
    * One transfer of a batch in its own savepoint. A concurrent twin (same caller and key, committed by
    * another batch meanwhile) trips the idempotency constraint: the transfer is then run again, and its
-   * replay check answers `exists` or `key_reused_with_other_fields`.
+   * replay check answers `exists` or `key_reused_with_other_fields`. Links of replayed transfers go to `links`.
    */
-  async #transferInSavepoint(tx: Transaction, input: TransferInput): Promise<Settled<TransferResult>> {
+  async #transferInSavepoint(
+    tx: Transaction,
+    input: TransferInput,
+    links: Map<string, EntryLink>,
+  ): Promise<Settled<PlannedResult>> {
     for (let attempt = 1; attempt <= LEDGER_ATTEMPTS_MAX; attempt++) {
       try {
-        return { ok: true, value: await tx.savepoint((savepoint) => this.#transfer(savepoint, input)) };
+        return {
+          ok: true,
+          value: await tx.savepoint((savepoint) => this.#transfer(savepoint, input, links)),
+        };
       } catch (error) {
         if (isAssertionFailure(error)) throw error;
         if (!isConflict(error) || attempt === LEDGER_ATTEMPTS_MAX) return { ok: false, error };
@@ -348,61 +388,54 @@ export class PostgresLedger implements BankStore {
   }
 
   /** One transfer, judged and written by the same rules and statements as a planned batch. */
-  async #transfer(tx: Query, input: TransferInput): Promise<TransferResult> {
-    const [locked, previous] = await Promise.all([lockBatchState(tx, [input]), findPrevious(tx, [input])]);
-    const plan = planTransfers([input], { ...locked, previous }, { now: this.#now, newId: newTransferId });
+  async #transfer(tx: Query, input: TransferInput, links: Map<string, EntryLink>): Promise<PlannedResult> {
+    const [locked, previous] = await Promise.all([
+      lockBatchState(tx, [input], this.#now()),
+      findPrevious(tx, [input]),
+    ]);
+    for (const [id, { link }] of previous) links.set(id, link);
+    const plan = planTransfers([input], { ...locked, previous: transfersOf(previous) }, {
+      now: this.#now,
+      newId: newTransferId,
+    });
     if (plan.accepted.length > 0) await writeTransfers(tx, plan);
     return plan.results[0]!;
   }
 
-  /** Writes one journal entry, its two postings and both balances (the accounts are locked already). */
-  async #journal(tx: Query, entry: JournalEntry): Promise<{ transfer: Transfer; entry: bigint }> {
-    assert(entry.amountMinor > 0n, `Journal amount ${entry.amountMinor} must be positive`);
-    const transfer: Transfer = {
-      id: newTransferId(),
-      identity: entry.identity,
-      idempotencyKey: entry.idempotencyKey,
-      sourceAccountId: entry.sourceAccountId,
-      targetAccountId: entry.targetAccountId,
-      amountMinor: entry.amountMinor,
-      createdAt: this.#now(),
-    };
-    // One round trip: both balances, the entry and its two postings, committed or rolled back together.
-    const [row] = await tx<
-      { source_after: bigint | null; credited: bigint; entry: bigint | null; postings: bigint }[]
-    >`
-      WITH debit AS (
-        UPDATE accounts SET balance_minor = balance_minor - ${entry.amountMinor}
-        WHERE id = ${entry.sourceAccountId} AND (kind = 'system' OR balance_minor >= ${entry.amountMinor})
-        RETURNING balance_minor
-      ), credit AS (
-        UPDATE accounts SET balance_minor = balance_minor + ${entry.amountMinor}
-        WHERE id = ${entry.targetAccountId}
-        RETURNING balance_minor
-      ), journaled AS (
-        INSERT INTO journal (transfer_id, kind, identity, idempotency_key, source_account_id,
-          target_account_id, amount_minor, created_at)
-        SELECT ${transfer.id}, ${entry.kind}, ${transfer.identity}, ${transfer.idempotencyKey},
-          ${transfer.sourceAccountId}, ${transfer.targetAccountId}, ${transfer.amountMinor}, ${transfer.createdAt}
-        WHERE EXISTS (SELECT 1 FROM debit) AND EXISTS (SELECT 1 FROM credit)
-        RETURNING entry
-      ), posted AS (
-        INSERT INTO postings (entry, account_id, amount_minor)
-        SELECT entry, ${transfer.sourceAccountId}, ${-transfer.amountMinor} FROM journaled
-        UNION ALL
-        SELECT entry, ${transfer.targetAccountId}, ${transfer.amountMinor} FROM journaled
-        RETURNING 1
-      )
-      SELECT (SELECT balance_minor FROM debit) AS source_after, (SELECT COUNT(*) FROM credit) AS credited,
-        (SELECT entry FROM journaled) AS entry, (SELECT COUNT(*) FROM posted) AS postings`;
-    assert(
-      row !== undefined && row.source_after !== null,
-      `Debit of ${entry.sourceAccountId} must change one row`,
+  hold(input: HoldInput): Promise<HoldResult> {
+    return this.#operate(async (tx, make) =>
+      judgeHold(input, await postgresHoldState(tx, input, make.now()), make)
     );
-    assert(row.credited === 1n, `Credit of ${entry.targetAccountId} must change one row`);
-    assert(typeof row.entry === "bigint", "Journal insert must return its entry");
-    assert(row.postings === 2n, `Entry ${row.entry} must have two postings`);
-    return { transfer, entry: row.entry };
+  }
+
+  captureHold(input: CaptureInput): Promise<CaptureResult> {
+    return this.#operate(async (tx, make) =>
+      judgeCapture(input, await postgresCaptureState(tx, input, make.now()), make)
+    );
+  }
+
+  voidHold(input: VoidInput): Promise<VoidResult> {
+    return this.#operate(async (tx, make) => judgeVoid(input, await lockHold(tx, input.holdId), make));
+  }
+
+  reverse(input: ReversalInput): Promise<ReversalResult> {
+    return this.#operate(async (tx, make) =>
+      judgeReversal(input, await postgresReversalState(tx, input, make.now()), make)
+    );
+  }
+
+  /**
+   * One operation in its own transaction: lock and read its state, judge it at one instant, write the
+   * plan. A concurrent twin under the same key trips a constraint and the operation runs again, as a replay.
+   */
+  #operate<R>(judge: (tx: Query, make: Makers) => Promise<Judged<R>>): Promise<R> {
+    return this.#write(async (tx) => {
+      await setLockTimeout(tx, performance.now() + DATABASE_STATEMENT_TIMEOUT_MS);
+      const now = this.#now();
+      const judged = await judge(tx, { now: () => now, newId: newTransferId });
+      if ("done" in judged) return judged.done;
+      return judged.answer(await applyPostgresPlan(tx, judged.plan));
+    });
   }
 
   findTransfer(identity: string, idempotencyKey: string): Promise<Transfer | null> {
@@ -411,25 +444,7 @@ export class PostgresLedger implements BankStore {
 
   history(owner: string, query: HistoryQuery): Promise<HistoryResult> {
     checkPage(query.limit, { max: HISTORY_PAGE_MAX, what: "History" });
-    return this.#use(async (sql): Promise<HistoryResult> => {
-      if (query.accountId !== undefined) {
-        const account = await findAccount(sql, query.accountId);
-        if (account === undefined || account.owner !== owner) return { code: "account_not_found" };
-      }
-      const accountId = query.accountId ?? null;
-      const beforeEntry = query.beforeEntry ?? null;
-      const rows = await sql<HistoryRow[]>`
-        SELECT p.entry, j.transfer_id, j.kind, p.account_id, p.amount_minor, j.created_at,
-          CASE WHEN p.account_id = j.source_account_id THEN j.target_account_id ELSE j.source_account_id END
-            AS counterparty
-        FROM postings p JOIN journal j ON j.entry = p.entry JOIN accounts a ON a.id = p.account_id
-        WHERE a.owner = ${owner} AND a.kind = 'customer'
-          AND (${accountId}::text IS NULL OR p.account_id = ${accountId})
-          AND (${beforeEntry}::bigint IS NULL OR p.entry < ${beforeEntry})
-        ORDER BY p.entry DESC, p.account_id COLLATE "C" LIMIT ${query.limit}`;
-      assert(rows.length <= query.limit, "History must fit its page");
-      return { code: "ok", items: rows.map(toHistoryItem) };
-    });
+    return this.#use((sql) => postgresHistory(sql, owner, query));
   }
 
   /** Queues the update for the next group commit of contact updates; resolves once that commit is durable. */
@@ -452,26 +467,9 @@ export class PostgresLedger implements BankStore {
       return await this.#write((tx) => commitContactsPlanned(tx, updates, { at: this.#now(), deadlineMs }));
     } catch (error) {
       if (!isDataError(error)) throw error;
-      return await this.#write(async (tx) => {
-        // Every owner locked up front, in the order planned batches use, so the two never deadlock.
-        await Promise.all([setLockTimeout(tx, deadlineMs), lockContacts(tx, updates, this.#now())]);
-        const outcomes: Settled<ContactResult>[] = [];
-        for (const update of updates) {
-          try {
-            outcomes.push({
-              ok: true,
-              value: await tx.savepoint((savepoint) =>
-                updateContactIn(savepoint, { update, at: this.#now() })
-              ),
-            });
-          } catch (error) {
-            if (isAssertionFailure(error)) throw error;
-            outcomes.push({ ok: false, error });
-          }
-        }
-        checkDeadline(deadlineMs);
-        return outcomes;
-      });
+      return await this.#write((tx) =>
+        commitContactsBySavepoints(tx, updates, { now: this.#now, deadlineMs })
+      );
     }
   }
 

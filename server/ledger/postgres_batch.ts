@@ -7,12 +7,13 @@
  */
 import type postgres from "postgres";
 import { assert } from "../../lib/assert.ts";
-import type { ContactDetails, Transfer, TransferInput, TransferResult } from "./ledger.ts";
+import type { ContactDetails, EntryLink, Transfer, TransferInput } from "./ledger.ts";
 import { chainEntryOf } from "./chain.ts";
 import type { ChainEntry } from "./chain.ts";
 import { judgeReplay } from "./rules.ts";
-import type { BatchPlan, BatchState, ContactRecord } from "./rules.ts";
-import { toAccount, toTransfer } from "./rows.ts";
+import type { BatchPlan, BatchState, ContactRecord, PlannedResult } from "./rules.ts";
+import { heldMinor } from "./postgres_operations.ts";
+import { toAccount, toLink, toTransfer } from "./rows.ts";
 import type { AccountRow, JournalRow } from "./rows.ts";
 
 type Query = postgres.ISql<{ bigint: bigint }>;
@@ -59,6 +60,7 @@ export async function setLockTimeout(tx: Query, deadlineMs: number): Promise<voi
 export async function lockBatchState(
   tx: Query,
   inputs: readonly TransferInput[],
+  now: Date,
 ): Promise<Omit<BatchState, "previous">> {
   const callers = new Set(
     inputs.filter((input) => input.sourceAccountId === undefined).map((i) => i.identity),
@@ -71,9 +73,9 @@ export async function lockBatchState(
       SELECT DISTINCT ON (owner) id FROM accounts
       WHERE owner = ANY(${[...callers]}::text[]) AND kind = 'customer' ORDER BY owner, seq
     )
-    SELECT * FROM accounts
-    WHERE id = ANY(${[...named]}::text[]) OR id IN (SELECT id FROM oldest)
-    ORDER BY id COLLATE "C" FOR UPDATE`;
+    SELECT a.*, ${heldMinor(tx, now)} AS held_minor FROM accounts a
+    WHERE a.id = ANY(${[...named]}::text[]) OR a.id IN (SELECT id FROM oldest)
+    ORDER BY a.id COLLATE "C" FOR UPDATE OF a`;
   assert(rows.length <= 2 * inputs.length, "A batch touches at most two accounts per transfer");
   const accounts = new Map(rows.map((row) => [row.id, toAccount(row)]));
   const oldestAccountOf = new Map<string, string>();
@@ -89,18 +91,32 @@ export async function lockBatchState(
   return { accounts, oldestAccountOf };
 }
 
-/** The transfers journaled under the keys of `inputs` (each once, however often its key appears). */
-export async function findPrevious(tx: Query, inputs: readonly TransferInput[]): Promise<Transfer[]> {
-  if (inputs.length === 0) return [];
-  const rows = await tx<JournalRow[]>`
-    SELECT j.* FROM journal j
+/** A journaled transfer with its link in the chain. */
+export interface Linked {
+  transfer: Transfer;
+  link: EntryLink;
+}
+
+/** The transfers of linked ones. */
+export function transfersOf(linked: ReadonlyMap<string, Linked>): Transfer[] {
+  return [...linked.values()].map((item) => item.transfer);
+}
+
+/** The transfers journaled under the keys of `inputs` (each once, however often its key appears), by id. */
+export async function findPrevious(
+  tx: Query,
+  inputs: readonly TransferInput[],
+): Promise<Map<string, Linked>> {
+  const previous = new Map<string, Linked>();
+  if (inputs.length === 0) return previous;
+  const rows = await tx<(JournalRow & { entry: bigint; hash: string })[]>`
+    SELECT j.*, c.hash FROM journal j JOIN journal_chain c ON c.entry = j.entry
     JOIN unnest(${inputs.map((i) => i.identity)}::text[], ${
     inputs.map((i) => i.idempotencyKey)
   }::text[]) AS k(identity, idempotency_key)
       ON j.identity = k.identity AND j.idempotency_key = k.idempotency_key`;
-  const previous = new Map<string, Transfer>();
-  for (const row of rows) previous.set(row.transfer_id, toTransfer(row));
-  return [...previous.values()];
+  for (const row of rows) previous.set(row.transfer_id, { transfer: toTransfer(row), link: toLink(row) });
+  return previous;
 }
 
 /**
@@ -170,15 +186,15 @@ export async function writeTransfers(tx: Query, plan: BatchPlan): Promise<ChainE
       `Account ${row.id} must end the batch at its planned balance`,
     );
   }
-  return accepted.map((transfer) => chainEntryOf(entries.get(transfer.id)!, "transfer", transfer));
+  return accepted.map((transfer) => chainEntryOf(entries.get(transfer.id)!, { kind: "transfer", transfer }));
 }
 
 /** Answers each refused input whose key names an earlier transfer as a replay of it. */
 export function answerReplays(
   inputs: readonly TransferInput[],
-  results: readonly TransferResult[],
+  results: readonly PlannedResult[],
   previous: readonly Transfer[],
-): TransferResult[] {
+): PlannedResult[] {
   if (previous.length === 0) return [...results];
   const byKey = new Map(
     previous.map((transfer) => [`${transfer.identity}\u0000${transfer.idempotencyKey}`, transfer]),

@@ -23,6 +23,7 @@ import {
 } from "./chain.ts";
 import type { ChainCheck, ChainEntry, ChainHead } from "./chain.ts";
 import type { Query } from "./postgres_sql.ts";
+import type { EntryLink } from "./ledger.ts";
 
 /** Key of the advisory lock that orders chain appends ("bankchai" in ASCII). */
 const CHAIN_LOCK_KEY = 0x62616e6b63686169n;
@@ -54,7 +55,7 @@ export async function insertChainLinks(
   tx: Query,
   head: ChainHead,
   entries: readonly ChainEntry[],
-): Promise<void> {
+): Promise<EntryLink[]> {
   const positions: string[] = [];
   const numbers: string[] = [];
   const hashes: string[] = [];
@@ -68,24 +69,30 @@ export async function insertChainLinks(
   }
   await tx`INSERT INTO journal_chain (position, entry, hash)
     SELECT * FROM unnest(${positions}::bigint[], ${numbers}::bigint[], ${hashes}::text[])`;
+  return entries.map((entry, index) => ({ entry: entry.entry, hash: hashes[index]! }));
 }
 
 /** Locks the chain and links the given entries: for writes that have nothing to send alongside the lock. */
-export async function appendPostgresChain(tx: Query, entries: readonly ChainEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await insertChainLinks(tx, await lockChainHead(tx), entries);
+export async function appendPostgresChain(tx: Query, entries: readonly ChainEntry[]): Promise<EntryLink[]> {
+  if (entries.length === 0) return [];
+  return await insertChainLinks(tx, await lockChainHead(tx), entries);
 }
 
 /** Links the entries of the given transfers, read back from this transaction (the savepoint path, backfill). */
-export async function appendPostgresChainOf(tx: Query, transferIds: readonly string[]): Promise<void> {
-  if (transferIds.length === 0) return;
+export async function appendPostgresChainOf(
+  tx: Query,
+  transferIds: readonly string[],
+): Promise<Map<string, EntryLink>> {
+  if (transferIds.length === 0) return new Map();
   const [journal, postings] = await Promise.all([
     tx<Row[]>`SELECT * FROM journal WHERE transfer_id = ANY(${[...transferIds]}::text[]) ORDER BY entry`,
     tx<Row[]>`SELECT p.* FROM postings p JOIN journal j ON j.entry = p.entry
       WHERE j.transfer_id = ANY(${[...transferIds]}::text[])`,
   ]);
   assert(journal.length === transferIds.length, "Every transfer to chain must be journaled");
-  await appendPostgresChain(tx, chainEntriesFromRows(journal, postings));
+  const entries = chainEntriesFromRows(journal, postings);
+  const links = await appendPostgresChain(tx, entries);
+  return new Map(entries.map((entry, index) => [entry.transferId, links[index]!]));
 }
 
 /** Links every journaled entry not yet in the chain, oldest first (a store written before the chain). */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assert } from "../../lib/assert.ts";
+import { assert, isAssertionFailure } from "../../lib/assert.ts";
 import { checkDeadline } from "./group_commit.ts";
 import type { Settled } from "./group_commit.ts";
 import type { ContactField, ContactResult } from "./ledger.ts";
@@ -82,4 +82,30 @@ export async function updateContactIn(
     INSERT INTO contact_changes (owner, fields, email, phone, address, changed_at)
     VALUES (${owner}, ${changed.join(",")}, ${history.email}, ${history.phone}, ${history.address}, ${at})`;
   return { code: "ok", changed };
+}
+
+/**
+ * The fallback when a planned batch of contact updates was refused: every owner locked up front, in the
+ * order planned batches use (so the two never deadlock), then each update in its own savepoint.
+ */
+export async function commitContactsBySavepoints(
+  tx: Transaction,
+  updates: readonly ContactUpdate[],
+  options: { now: () => Date; deadlineMs: number },
+): Promise<Settled<ContactResult>[]> {
+  await Promise.all([setLockTimeout(tx, options.deadlineMs), lockContacts(tx, updates, options.now())]);
+  const outcomes: Settled<ContactResult>[] = [];
+  for (const update of updates) {
+    try {
+      outcomes.push({
+        ok: true,
+        value: await tx.savepoint((savepoint) => updateContactIn(savepoint, { update, at: options.now() })),
+      });
+    } catch (error) {
+      if (isAssertionFailure(error)) throw error;
+      outcomes.push({ ok: false, error });
+    }
+  }
+  checkDeadline(options.deadlineMs);
+  return outcomes;
 }

@@ -7,7 +7,7 @@
  */
 import postgres from "postgres";
 import { assert } from "../../lib/assert.ts";
-import type { Account, Transfer } from "./ledger.ts";
+import type { Transfer } from "./ledger.ts";
 import {
   DATABASE_BACKOFF_S_MAX,
   DATABASE_BACKOFF_S_MIN,
@@ -16,8 +16,8 @@ import {
   DATABASE_STATEMENT_TIMEOUT_MS,
   LEDGER_RETRY_DELAY_MS_MAX,
 } from "./limits.ts";
-import { toAccount, toTransfer } from "./rows.ts";
-import type { AccountRow, JournalRow } from "./rows.ts";
+import { toTransfer } from "./rows.ts";
+import type { JournalRow } from "./rows.ts";
 
 export type Types = { bigint: bigint };
 export type Database = postgres.Sql<Types>;
@@ -51,21 +51,6 @@ export function connect(url: string, poolMax: number): Database {
       synchronous_commit: "on",
     },
   });
-}
-
-/** Locks the given accounts in id order (the one order every transaction uses) and returns them by id. */
-export async function lockAccounts(tx: Query, ids: readonly string[]): Promise<Map<string, Account>> {
-  assert(ids.length >= 1, `Cannot lock ${ids.length} accounts at once`);
-  assert(ids.length <= 2, `Cannot lock ${ids.length} accounts at once`);
-  const rows = await tx<AccountRow[]>`
-    SELECT * FROM accounts WHERE id IN ${tx(ids)} ORDER BY id COLLATE "C" FOR UPDATE`;
-  assert(rows.length <= ids.length, "Each locked account must be one row");
-  return new Map(rows.map((row) => [row.id, toAccount(row)]));
-}
-
-export async function findAccount(sql: Query, id: string): Promise<Account | undefined> {
-  const [row] = await sql<AccountRow[]>`SELECT * FROM accounts WHERE id = ${id}`;
-  return row === undefined ? undefined : toAccount(row);
 }
 
 export async function findTransferIn(

@@ -1,7 +1,8 @@
 import postgres from "postgres";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { CHAIN_CASES } from "./_chain_cases.ts";
-import { LEDGER_CASES } from "./_ledger_cases.ts";
+import { LEDGER_CASES, TestClock } from "./_ledger_cases.ts";
+import { HOLD_CASES } from "./_hold_cases.ts";
 import type { TransferInput, TransferResult } from "./ledger.ts";
 import { PostgresLedger } from "./postgres.ts";
 import { MIGRATIONS } from "./schema.ts";
@@ -35,13 +36,15 @@ if (adminUrl === undefined) {
 }
 
 function registerTests(adminUrl: string): void {
-  for (const ledgerCase of [...LEDGER_CASES, ...CHAIN_CASES]) {
+  for (const ledgerCase of [...LEDGER_CASES, ...CHAIN_CASES, ...HOLD_CASES]) {
     Deno.test(`PostgresLedger: ${ledgerCase.name}`, async () => {
       await using database = await createTestDatabase(adminUrl);
-      await using ledger = await PostgresLedger.open(database.url);
+      const clock = new TestClock();
+      await using ledger = await PostgresLedger.open(database.url, { now: () => clock.now() });
       await withRaw(database.url, (raw) =>
         ledgerCase.fn({
           ledger,
+          clock,
           execute: async (sql) => {
             await raw.unsafe(sql);
           },

@@ -9,7 +9,10 @@ import type {
   Account,
   ContactChange,
   ContactField,
+  EntryKind,
+  EntryLink,
   HistoryItem,
+  Hold,
   IdentityChanges,
   IdentityRecord,
   IdentityStatus,
@@ -21,8 +24,51 @@ export interface AccountRow {
   owner: string;
   kind: string;
   balance_minor: bigint;
+  /** What active holds reserve: every account query computes it ({@link heldMinorSql}). */
+  held_minor: bigint;
   status: string;
   created_at: Date | string;
+}
+
+/**
+ * The SQL, in both dialects, of an account's `held_minor`: the pending holds on account `a` that expire
+ * after `now` (a parameter placeholder: the ledger's clock, never the client's).
+ */
+export function heldMinorSql(now: string): string {
+  return `CAST(COALESCE((SELECT SUM(h.amount_minor) FROM holds h
+    WHERE h.source_account_id = a.id AND h.status = 'pending' AND h.expires_at > ${now}), 0) AS BIGINT)`;
+}
+
+export interface HoldRow {
+  hold_id: string;
+  identity: string;
+  idempotency_key: string;
+  source_account_id: string;
+  target_account_id: string;
+  amount_minor: bigint;
+  status: string;
+  expires_at: Date | string;
+  created_at: Date | string;
+  settled_at: Date | string | null;
+  capture_entry: bigint | number | null;
+}
+
+export function toHold(row: HoldRow): Hold {
+  const { status } = row;
+  assert(status === "pending" || status === "captured" || status === "voided", `Hold has status ${status}`);
+  return {
+    id: String(row.hold_id),
+    identity: String(row.identity),
+    idempotencyKey: String(row.idempotency_key),
+    sourceAccountId: String(row.source_account_id),
+    targetAccountId: String(row.target_account_id),
+    amountMinor: asMinor(row.amount_minor),
+    status,
+    expiresAt: asDate(row.expires_at, `Hold ${row.hold_id}`),
+    createdAt: asDate(row.created_at, `Hold ${row.hold_id}`),
+    settledAt: row.settled_at === null ? null : asDate(row.settled_at, `Hold ${row.hold_id}`),
+    captureEntry: row.capture_entry === null ? null : BigInt(row.capture_entry),
+  };
 }
 
 export interface JournalRow {
@@ -67,6 +113,7 @@ export function toAccount(row: AccountRow): Account {
     kind,
     currency: "USD",
     balanceMinor: asMinor(row.balance_minor),
+    heldMinor: asMinor(row.held_minor),
     status,
     createdAt: asDate(row.created_at, `Account ${row.id}`),
   };
@@ -86,7 +133,7 @@ export function toTransfer(row: JournalRow): Transfer {
 
 export function toHistoryItem(row: HistoryRow): HistoryItem {
   const { kind } = row;
-  assert(kind === "deposit" || kind === "transfer", `Journal entry ${row.entry} has kind ${kind}`);
+  assert(isEntryKind(kind), `Journal entry ${row.entry} has kind ${kind}`);
   assert(typeof row.entry === "bigint", `Journal entry ${row.entry} must be a bigint`);
   return {
     entry: row.entry,
@@ -97,6 +144,24 @@ export function toHistoryItem(row: HistoryRow): HistoryItem {
     amountMinor: asMinor(row.amount_minor),
     createdAt: asDate(row.created_at, `Journal entry ${row.entry}`),
   };
+}
+
+const ENTRY_KINDS: ReadonlySet<string> = new Set<EntryKind>([
+  "deposit",
+  "transfer",
+  "capture",
+  "reversal",
+  "refund",
+]);
+
+export function isEntryKind(kind: string): kind is EntryKind {
+  return ENTRY_KINDS.has(kind);
+}
+
+/** An entry's link in the chain from its `entry` and `hash` columns. */
+export function toLink(row: { entry?: unknown; hash?: unknown }): EntryLink {
+  assert(typeof row.hash === "string" && /^[0-9a-f]{64}$/.test(row.hash), "A linked entry has its hash");
+  return { entry: BigInt(row.entry as bigint | number), hash: row.hash };
 }
 
 export interface IdentityRow {

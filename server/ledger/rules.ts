@@ -15,6 +15,7 @@ import type {
   Account,
   ContactDetails,
   ContactField,
+  EntryLink,
   Transfer,
   TransferFailureCode,
   TransferInput,
@@ -24,8 +25,29 @@ import type {
 
 const GENERATED_ID_BYTES = 6;
 
+/** A transfer's result as the rules judge it, before the store links what it journaled into the chain. */
+export type PlannedResult =
+  | { code: "ok" | "exists"; transfer: Transfer }
+  | { code: TransferFailureCode };
+
+/**
+ * The results of a written plan, each accepted or replayed transfer with its link in the chain (those the
+ * plan wrote, and those journaled before).
+ */
+export function linkResults(
+  results: readonly PlannedResult[],
+  links: ReadonlyMap<string, EntryLink>,
+): TransferResult[] {
+  return results.map((result): TransferResult => {
+    if (result.code !== "ok" && result.code !== "exists") return { code: result.code };
+    const link = links.get(result.transfer.id);
+    assert(link !== undefined, `Transfer ${result.transfer.id} is linked in the chain`);
+    return { code: result.code, transfer: result.transfer, link };
+  });
+}
+
 /** What an earlier transfer under the same key means for this one: a replay or a conflict. */
-export function judgeReplay(previous: Transfer, input: TransferInput): TransferResult {
+export function judgeReplay(previous: Transfer, input: TransferInput): PlannedResult {
   assert(previous.identity === input.identity, "Idempotency keys are scoped to their caller");
   assert(previous.idempotencyKey === input.idempotencyKey, "A replay must have the same key");
   const sourceMatches = input.sourceAccountId === undefined ||
@@ -36,7 +58,9 @@ export function judgeReplay(previous: Transfer, input: TransferInput): TransferR
 }
 
 /** Checks that need no account: run before any row is read or locked. */
-export function judgeAmount(input: TransferInput): TransferFailureCode | null {
+export function judgeAmount(
+  input: Pick<TransferInput, "sourceAccountId" | "targetAccountId" | "amountMinor">,
+): TransferFailureCode | null {
   if (input.amountMinor <= 0n) return "amount_must_be_positive";
   if (input.amountMinor > TRANSFER_MINOR_MAX) return "amount_over_limit";
   if (input.sourceAccountId === input.targetAccountId) return "accounts_must_differ";
@@ -48,7 +72,7 @@ export function judgeAmount(input: TransferInput): TransferFailureCode | null {
  * when the caller owns no such account; a system account is never a party to a customer transfer.
  */
 export function judgeAccounts(
-  input: TransferInput,
+  input: Pick<TransferInput, "identity" | "targetAccountId" | "amountMinor">,
   accounts: { source: Account | undefined; target: Account | undefined },
 ): TransferFailureCode | null {
   const { source, target } = accounts;
@@ -58,7 +82,7 @@ export function judgeAccounts(
   if (source.id === input.targetAccountId) return "accounts_must_differ";
   if (target === undefined || target.kind !== "customer") return "account_not_found";
   if (source.status === "frozen" || target.status === "frozen") return "account_frozen";
-  if (source.balanceMinor < input.amountMinor) return "insufficient_funds";
+  if (source.balanceMinor - source.heldMinor < input.amountMinor) return "insufficient_funds";
   assert(
     target.balanceMinor + input.amountMinor <= BALANCE_MINOR_MAX,
     `Issuance caps ${target.id}'s balance`,
@@ -78,7 +102,7 @@ export interface BatchState {
 
 /** A batch judged in memory: one result per input, and the writes that make the accepted ones so. */
 export interface BatchPlan {
-  results: TransferResult[];
+  results: PlannedResult[];
   /** The accepted transfers, in input order, to journal. */
   accepted: Transfer[];
   /** The balance after the batch of every account an accepted transfer touches. */
@@ -102,7 +126,7 @@ export function planTransfers(
   for (const transfer of state.previous) {
     journaled.set(keyOf(transfer.identity, transfer.idempotencyKey), transfer);
   }
-  const results: TransferResult[] = [];
+  const results: PlannedResult[] = [];
   const accepted: Transfer[] = [];
   const balances = new Map<string, bigint>();
   for (const input of inputs) {

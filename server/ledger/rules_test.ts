@@ -21,6 +21,7 @@ function openingAccounts(random: () => number): Account[] {
       kind: "customer" as const,
       currency: "USD" as const,
       balanceMinor: BigInt(Math.floor(random() * 50_000)),
+      heldMinor: 0n,
       status: "open" as const,
       createdAt: EPOCH,
     }))

@@ -12,6 +12,8 @@ export interface Migration {
   name: string;
   sqlite: string;
   postgres: string;
+  /** SQLite rebuilds a table others reference: its foreign keys are off meanwhile, and checked before commit. */
+  foreignKeysOff?: boolean;
 }
 
 const V1_TABLES = (dialect: "sqlite" | "postgres") => {
@@ -138,6 +140,83 @@ CREATE TABLE journal_chain (
 `;
 };
 
+/** The most characters an operator's reason for a reversal may have. */
+export const REVERSAL_REASON_CHARS_MAX = 200;
+
+/**
+ * Holds (two-phase transfers) and reversals. A hold reserves money in its source account until it is
+ * captured (a `capture` entry), voided, or expires; a `reversal` (by an operator) or `refund` (by the
+ * recipient) is an entry linked to the one it undoes. The journal gains the kinds and links; SQLite cannot
+ * change a CHECK in place, so its journal is rebuilt (with foreign keys off: see `foreignKeysOff`).
+ */
+const V5_HOLDS_AND_REVERSALS = (dialect: "sqlite" | "postgres") => {
+  const time = dialect === "sqlite" ? "TEXT" : "TIMESTAMPTZ";
+  const id = dialect === "sqlite" ? "TEXT" : 'TEXT COLLATE "C"';
+  const kinds = "kind IN ('deposit', 'transfer', 'capture', 'reversal', 'refund')";
+  const links = `CHECK ((kind IN ('reversal', 'refund')) = (original_entry IS NOT NULL)),
+  CHECK ((kind = 'capture') = (hold_id IS NOT NULL)),
+  CHECK (reason IS NULL OR (kind = 'reversal' AND length(reason) BETWEEN 1 AND ${REVERSAL_REASON_CHARS_MAX}))`;
+  const holds = `
+CREATE TABLE holds (
+  hold_id           TEXT PRIMARY KEY,
+  identity          TEXT NOT NULL,
+  idempotency_key   TEXT NOT NULL,
+  source_account_id ${id} NOT NULL REFERENCES accounts (id),
+  target_account_id ${id} NOT NULL REFERENCES accounts (id),
+  amount_minor      BIGINT NOT NULL CHECK (amount_minor > 0),
+  status            TEXT NOT NULL CHECK (status IN ('pending', 'captured', 'voided')),
+  expires_at        ${time} NOT NULL,
+  created_at        ${time} NOT NULL,
+  settled_at        ${time},
+  capture_entry     BIGINT UNIQUE REFERENCES journal (entry),
+  CHECK (source_account_id <> target_account_id),
+  CHECK ((status = 'captured') = (capture_entry IS NOT NULL)),
+  CHECK ((status = 'pending') = (settled_at IS NULL)),
+  UNIQUE (identity, idempotency_key)
+);
+CREATE INDEX holds_pending ON holds (source_account_id, expires_at) WHERE status = 'pending';
+`;
+  const index =
+    `CREATE INDEX journal_by_original ON journal (original_entry) WHERE original_entry IS NOT NULL;`;
+  if (dialect === "postgres") {
+    return `${holds}
+ALTER TABLE journal DROP CONSTRAINT journal_kind_check;
+ALTER TABLE journal ADD COLUMN original_entry BIGINT REFERENCES journal (entry),
+  ADD COLUMN hold_id TEXT REFERENCES holds (hold_id),
+  ADD COLUMN reason TEXT,
+  ADD CONSTRAINT journal_kind_check CHECK (${kinds}),
+  ADD ${links.replaceAll("\n  CHECK", "\n  ADD CHECK")};
+${index}
+`;
+  }
+  return `${holds}
+CREATE TABLE journal_v5 (
+  entry             INTEGER PRIMARY KEY AUTOINCREMENT,
+  transfer_id       TEXT NOT NULL UNIQUE,
+  kind              TEXT NOT NULL CHECK (${kinds}),
+  identity          TEXT NOT NULL,
+  idempotency_key   TEXT NOT NULL,
+  source_account_id TEXT NOT NULL REFERENCES accounts (id),
+  target_account_id TEXT NOT NULL REFERENCES accounts (id),
+  amount_minor      BIGINT NOT NULL CHECK (amount_minor > 0),
+  created_at        TEXT NOT NULL,
+  original_entry    BIGINT REFERENCES journal (entry),
+  hold_id           TEXT REFERENCES holds (hold_id),
+  reason            TEXT,
+  CHECK (source_account_id <> target_account_id),
+  ${links},
+  UNIQUE (identity, idempotency_key)
+);
+INSERT INTO journal_v5 (entry, transfer_id, kind, identity, idempotency_key, source_account_id,
+  target_account_id, amount_minor, created_at)
+SELECT entry, transfer_id, kind, identity, idempotency_key, source_account_id, target_account_id,
+  amount_minor, created_at FROM journal;
+DROP TABLE journal;
+ALTER TABLE journal_v5 RENAME TO journal;
+${index}
+`;
+};
+
 /** Every migration, oldest first. Versions are consecutive from 1. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -158,6 +237,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "journal hash chain",
     sqlite: V4_JOURNAL_CHAIN("sqlite"),
     postgres: V4_JOURNAL_CHAIN("postgres"),
+  },
+  {
+    version: 5,
+    name: "holds and reversals",
+    sqlite: V5_HOLDS_AND_REVERSALS("sqlite"),
+    postgres: V5_HOLDS_AND_REVERSALS("postgres"),
+    foreignKeysOff: true,
   },
 ];
 

@@ -18,12 +18,17 @@ import type {
   Account,
   AccountStatus,
   BankStore,
+  CaptureInput,
+  CaptureResult,
   ContactChange,
   ContactDetails,
   ContactResult,
+  EntryLink,
   HistoryItem,
   HistoryQuery,
   HistoryResult,
+  HoldInput,
+  HoldResult,
   IdentityChanges,
   IdentityKey,
   IdentityRecord,
@@ -31,30 +36,49 @@ import type {
   NewKey,
   OpenAccountInput,
   OpenAccountResult,
+  ReversalInput,
+  ReversalResult,
   StatusResult,
   Transfer,
   TransferInput,
   TransferResult,
   VerifyReport,
+  VoidInput,
+  VoidResult,
 } from "./ledger.ts";
 import {
   checkPage,
   judgeContactUpdate,
+  linkResults,
   newAccountId,
   newTransferId,
   planOpening,
   planTransfers,
   reportFromFacts,
 } from "./rules.ts";
+import { judgeCapture, judgeHold, judgeReversal, judgeVoid } from "./operations.ts";
+import type { Judged, Makers } from "./operations.ts";
+import {
+  applySqlitePlan,
+  insertSqliteEntry,
+  sqliteAccount,
+  sqliteAccountPage,
+  sqliteAccountsOf,
+  sqliteCaptureState,
+  sqliteEntryByKey,
+  sqliteHold,
+  sqliteHoldState,
+  sqliteReversalState,
+  writeSqliteEntry,
+} from "./sqlite_operations.ts";
 import type { JournalEntry } from "./rules.ts";
 import type { BatchState, ContactRecord } from "./rules.ts";
 import {
   contactChangeFromRow,
-  toAccount as accountFromRow,
   toHistoryItem as historyFromRow,
   toTransfer as transferFromRow,
 } from "./rows.ts";
-import type { AccountRow, HistoryRow, JournalRow } from "./rows.ts";
+import type { HistoryRow, JournalRow } from "./rows.ts";
 import { CHAIN_MIGRATION, MIGRATIONS_TABLE, planMigrations } from "./schema.ts";
 import { collectVerifyRows, factsFromRows } from "./verify.ts";
 import { appendSqliteChain, backfillSqliteChain, checkSqliteChain, sqliteChainHead } from "./sqlite_chain.ts";
@@ -127,42 +151,41 @@ export class SqliteLedger implements BankStore {
     this.#db.exec(
       `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
     );
-    this.#db.write(() => {
-      const applied = this.#db.all(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`).map((row) =>
+    const applied = () =>
+      this.#db.all(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`).map((row) =>
         Number(row.version)
       );
-      for (const migration of planMigrations(applied, "SQLite")) {
-        this.#db.exec(migration.sqlite);
-        this.#db.run(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`, [
-          migration.version,
-          migration.name,
-          this.#now().toISOString(),
-        ]);
-        // A store journaled before the chain existed gets its entries linked, oldest first, once.
-        if (migration.version === CHAIN_MIGRATION) backfillSqliteChain(this.#db);
-      }
-    });
+    // A migration that rebuilds a referenced table runs with foreign keys off (SQLite ignores the pragma
+    // inside a transaction), and the whole database is checked for dangling references before it commits.
+    const rebuilds = planMigrations(applied(), "SQLite").some((migration) => migration.foreignKeysOff);
+    if (rebuilds) this.#db.exec("PRAGMA foreign_keys = OFF");
+    try {
+      this.#db.write(() => {
+        for (const migration of planMigrations(applied(), "SQLite")) {
+          this.#db.exec(migration.sqlite);
+          this.#db.run(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`, [
+            migration.version,
+            migration.name,
+            this.#now().toISOString(),
+          ]);
+          // A store journaled before the chain existed gets its entries linked, oldest first, once.
+          if (migration.version === CHAIN_MIGRATION) backfillSqliteChain(this.#db);
+        }
+        const dangling = this.#db.all("PRAGMA foreign_key_check");
+        assert(dangling.length === 0, `Migrated ledger has ${dangling.length} dangling references`);
+      });
+    } finally {
+      if (rebuilds) this.#db.exec("PRAGMA foreign_keys = ON");
+    }
   }
 
   accountsOf(owner: string): Promise<Account[]> {
-    return this.#db.read(() =>
-      this.#db.all(
-        `SELECT * FROM accounts WHERE owner = ? AND kind = 'customer' ORDER BY seq LIMIT ${ACCOUNTS_PER_OWNER_MAX}`,
-        [owner],
-      ).map(
-        toAccount,
-      )
-    );
+    return this.#db.read(() => sqliteAccountsOf(this.#db, owner, ACCOUNTS_PER_OWNER_MAX, this.#now()));
   }
 
   listAccounts(query: { owner?: string; limit: number; after?: string }): Promise<Account[]> {
     checkPage(query.limit, { max: ACCOUNTS_PAGE_MAX, what: "Account" });
-    return this.#db.read(() =>
-      this.#db.all(
-        "SELECT * FROM accounts WHERE (?1 IS NULL OR owner = ?1) AND id > ?2 ORDER BY id LIMIT ?3",
-        [query.owner ?? null, query.after ?? "", query.limit],
-      ).map(toAccount)
-    );
+    return this.#db.read(() => sqliteAccountPage(this.#db, query, this.#now()));
   }
 
   openAccount(input: OpenAccountInput): Promise<OpenAccountResult> {
@@ -247,26 +270,34 @@ export class SqliteLedger implements BankStore {
 
   /** Judges transfers by the shared rules and writes the accepted ones; runs inside a write transaction. */
   #planAndWrite(inputs: readonly TransferInput[]): TransferResult[] {
-    const plan = planTransfers(inputs, this.#batchState(inputs), { now: this.#now, newId: newTransferId });
+    const state = this.#batchState(inputs);
+    const plan = planTransfers(inputs, state, { now: this.#now, newId: newTransferId });
     const entries = plan.accepted.map((transfer) =>
-      chainEntryOf(this.#insertEntry("transfer", transfer), "transfer", transfer)
+      chainEntryOf(insertSqliteEntry(this.#db, { kind: "transfer", transfer }), {
+        kind: "transfer",
+        transfer,
+      })
     );
-    appendSqliteChain(this.#db, entries);
+    const written = appendSqliteChain(this.#db, entries);
     for (const [id, balance] of plan.balances) {
       const moved = this.#db.run("UPDATE accounts SET balance_minor = ? WHERE id = ?", [balance, id]);
       assert(moved === 1, `Account ${id} must move to its planned balance`);
     }
-    return plan.results;
+    const links = new Map(state.links);
+    plan.accepted.forEach((transfer, index) => links.set(transfer.id, written[index]!));
+    return linkResults(plan.results, links);
   }
 
   /** Reads what a batch is judged against: the accounts it may touch and earlier transfers under its keys. */
-  #batchState(inputs: readonly TransferInput[]): BatchState {
+  #batchState(inputs: readonly TransferInput[]): BatchState & { links: Map<string, EntryLink> } {
+    const now = this.#now();
     const accounts = new Map<string, Account>();
     const oldestAccountOf = new Map<string, string>();
     const previous = new Map<string, Transfer>();
+    const links = new Map<string, EntryLink>();
     const load = (id: string) => {
       if (accounts.has(id)) return;
-      const account = this.#account(id);
+      const account = sqliteAccount(this.#db, id, now);
       if (account !== undefined) accounts.set(id, account);
     };
     for (const input of inputs) {
@@ -274,16 +305,19 @@ export class SqliteLedger implements BankStore {
       if (input.sourceAccountId !== undefined) {
         load(input.sourceAccountId);
       } else if (!oldestAccountOf.has(input.identity)) {
-        const oldest = this.#oldestAccount(input.identity);
+        const oldest = sqliteAccountsOf(this.#db, input.identity, 1, now)[0];
         if (oldest !== undefined) {
           oldestAccountOf.set(input.identity, oldest.id);
           accounts.set(oldest.id, oldest);
         }
       }
-      const earlier = this.#findTransfer(input.identity, input.idempotencyKey);
-      if (earlier !== null) previous.set(earlier.id, earlier);
+      const earlier = sqliteEntryByKey(this.#db, input.identity, input.idempotencyKey);
+      if (earlier !== null) {
+        previous.set(earlier.transfer.id, earlier.transfer);
+        links.set(earlier.transfer.id, earlier.link);
+      }
     }
-    return { accounts, oldestAccountOf, previous: [...previous.values()] };
+    return { accounts, oldestAccountOf, previous: [...previous.values()], links };
   }
 
   /** The fallback: each transfer of the batch in its own savepoint, one after the other. */
@@ -321,69 +355,43 @@ export class SqliteLedger implements BankStore {
       amountMinor: entry.amountMinor,
       createdAt: this.#now(),
     };
-    const debited = this.#db.run(
-      "UPDATE accounts SET balance_minor = balance_minor - ?1 WHERE id = ?2 AND (kind = 'system' OR balance_minor >= ?1)",
-      [entry.amountMinor, entry.sourceAccountId],
-    );
-    assert(debited === 1, `Debit of ${entry.sourceAccountId} must change one row`);
-    const credited = this.#db.run("UPDATE accounts SET balance_minor = balance_minor + ? WHERE id = ?", [
-      entry.amountMinor,
-      entry.targetAccountId,
-    ]);
-    assert(credited === 1, `Credit of ${entry.targetAccountId} must change one row`);
-    appendSqliteChain(this.#db, [
-      chainEntryOf(this.#insertEntry(entry.kind, transfer), entry.kind, transfer),
-    ]);
+    writeSqliteEntry(this.#db, { kind: entry.kind, transfer });
     return transfer;
+  }
+
+  hold(input: HoldInput): Promise<HoldResult> {
+    return this.#operate((make) => judgeHold(input, sqliteHoldState(this.#db, input, make.now()), make));
+  }
+
+  captureHold(input: CaptureInput): Promise<CaptureResult> {
+    return this.#operate((make) =>
+      judgeCapture(input, sqliteCaptureState(this.#db, input, make.now()), make)
+    );
+  }
+
+  voidHold(input: VoidInput): Promise<VoidResult> {
+    return this.#operate((make) => judgeVoid(input, sqliteHold(this.#db, input.holdId), make));
+  }
+
+  reverse(input: ReversalInput): Promise<ReversalResult> {
+    return this.#operate((make) =>
+      judgeReversal(input, sqliteReversalState(this.#db, input, make.now()), make)
+    );
+  }
+
+  /** One operation in its own write transaction: read its state, judge it at one instant, write the plan. */
+  #operate<R>(judge: (make: Makers) => Judged<R>): Promise<R> {
+    assert(!this.#db.closed, "Cannot use a closed ledger");
+    return this.#db.writeAsync(() => {
+      const now = this.#now();
+      const judged = judge({ now: () => now, newId: newTransferId });
+      if ("done" in judged) return judged.done;
+      return judged.answer(applySqlitePlan(this.#db, judged.plan));
+    });
   }
 
   findTransfer(identity: string, idempotencyKey: string): Promise<Transfer | null> {
     return this.#db.read(() => this.#findTransfer(identity, idempotencyKey));
-  }
-
-  /**
-   * Inserts a journal entry and its two postings and returns its number; the balances are the caller's to
-   * move, and the chain the caller's to append (once, for a whole batch).
-   */
-  #insertEntry(kind: "deposit" | "transfer", transfer: Transfer): bigint {
-    const row = this.#db.get(
-      `INSERT INTO journal (transfer_id, kind, identity, idempotency_key, source_account_id, target_account_id,
-         amount_minor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING entry`,
-      [
-        transfer.id,
-        kind,
-        transfer.identity,
-        transfer.idempotencyKey,
-        transfer.sourceAccountId,
-        transfer.targetAccountId,
-        transfer.amountMinor,
-        transfer.createdAt.toISOString(),
-      ],
-    );
-    assert(row !== undefined, "Journal insert must return its entry");
-    const postings = this.#db.run(
-      "INSERT INTO postings (entry, account_id, amount_minor) VALUES (?1, ?2, ?3), (?1, ?4, ?5)",
-      [
-        row.entry!,
-        transfer.sourceAccountId,
-        -transfer.amountMinor,
-        transfer.targetAccountId,
-        transfer.amountMinor,
-      ],
-    );
-    assert(postings === 2, "An entry must have two postings");
-    return BigInt(row.entry as number);
-  }
-
-  /** The caller's oldest customer account, which pays when the caller names no source. */
-  #oldestAccount(owner: string): Account | undefined {
-    const row = this.#db.get(
-      "SELECT * FROM accounts WHERE owner = ? AND kind = 'customer' ORDER BY seq LIMIT 1",
-      [
-        owner,
-      ],
-    );
-    return row === undefined ? undefined : toAccount(row);
   }
 
   #findTransfer(identity: string, idempotencyKey: string): Transfer | null {
@@ -398,7 +406,7 @@ export class SqliteLedger implements BankStore {
     checkPage(query.limit, { max: HISTORY_PAGE_MAX, what: "History" });
     return this.#db.read(() => {
       if (query.accountId !== undefined) {
-        const account = this.#account(query.accountId);
+        const account = sqliteAccount(this.#db, query.accountId, this.#now());
         if (account === undefined || account.owner !== owner) return { code: "account_not_found" as const };
       }
       const rows = this.#db.all(
@@ -534,13 +542,8 @@ export class SqliteLedger implements BankStore {
   }
 
   #account(id: string): Account | undefined {
-    const row = this.#db.get("SELECT * FROM accounts WHERE id = ?", [id]);
-    return row === undefined ? undefined : toAccount(row);
+    return sqliteAccount(this.#db, id, this.#now());
   }
-}
-
-function toAccount(row: Row): Account {
-  return accountFromRow(row as unknown as AccountRow);
 }
 
 function toTransfer(row: Row): Transfer {

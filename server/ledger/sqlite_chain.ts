@@ -20,6 +20,7 @@ import {
 } from "./chain.ts";
 import type { ChainCheck, ChainEntry, ChainHead } from "./chain.ts";
 import type { SqliteDatabase } from "./sqlite_database.ts";
+import type { EntryLink } from "./ledger.ts";
 
 /** The entries, and their postings, of the page of links after position `?1`: fixed statements. */
 const PAGE = `FROM journal_chain c JOIN TABLE t ON t.entry = c.entry
@@ -34,10 +35,11 @@ export function sqliteChainHead(db: SqliteDatabase): ChainHead {
   );
 }
 
-/** Links the given entries (already journaled in this write transaction), in their order. */
-export function appendSqliteChain(db: SqliteDatabase, entries: readonly ChainEntry[]): void {
+/** Links the given entries (already journaled in this write transaction), in their order; returns the links. */
+export function appendSqliteChain(db: SqliteDatabase, entries: readonly ChainEntry[]): EntryLink[] {
   assert(db.isTransaction, "The chain is appended inside the entries' own write transaction");
   let head = sqliteChainHead(db);
+  const links: EntryLink[] = [];
   for (const entry of entries) {
     const hash = chainHash(head.hash, entry);
     head = { position: head.position + 1n, entry: entry.entry, hash };
@@ -46,7 +48,9 @@ export function appendSqliteChain(db: SqliteDatabase, entries: readonly ChainEnt
       entry.entry,
       formatHash(hash),
     ]);
+    links.push({ entry: entry.entry, hash: formatHash(hash) });
   }
+  return links;
 }
 
 /** Links every journaled entry not yet in the chain, oldest first (a store written before the chain). */

@@ -2,19 +2,22 @@ import { DatabaseSync } from "node:sqlite";
 import { assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { isAssertionFailure } from "../../lib/assert.ts";
 import { CHAIN_CASES } from "./_chain_cases.ts";
-import { LEDGER_CASES } from "./_ledger_cases.ts";
+import { LEDGER_CASES, TestClock } from "./_ledger_cases.ts";
+import { HOLD_CASES } from "./_hold_cases.ts";
 import { MIGRATIONS } from "./schema.ts";
 import { SqliteLedger } from "./sqlite.ts";
 import { executeSqlite } from "./testing.ts";
 
-for (const ledgerCase of [...LEDGER_CASES, ...CHAIN_CASES]) {
+for (const ledgerCase of [...LEDGER_CASES, ...CHAIN_CASES, ...HOLD_CASES]) {
   Deno.test(`SqliteLedger: ${ledgerCase.name}`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "ledger-" });
     const path = `${dir}/bank.db`;
-    const ledger = SqliteLedger.open(path);
+    const clock = new TestClock();
+    const ledger = SqliteLedger.open(path, { now: () => clock.now() });
     try {
       await ledgerCase.fn({
         ledger,
+        clock,
         execute: (sql) => executeSqlite(path, sql),
         dialect: "sqlite",
         [Symbol.asyncDispose]: () => ledger.close(),
