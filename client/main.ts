@@ -27,6 +27,7 @@ import { TASKS_DEFAULT } from "../protocol/text.ts";
 import { benchMain } from "./bench/cli.ts";
 import { ClientError } from "./connection.ts";
 import { KEY_COMMANDS, keyCommandMain } from "./key_commands.ts";
+import { LEDGER_COMMANDS, ledgerCommandMain } from "./ledger_commands.ts";
 import { KeyChangeError } from "./keys.ts";
 import { CONNECTION_OPTIONS, connectionOf, loadCa, loadCredential } from "./setup.ts";
 import {
@@ -70,6 +71,9 @@ Commands:
   bank-client keygen --identity NAME           make a key pair here (bank-client keygen --help)
   bank-client enrol --identity NAME --invite CODE   register a key with a one-time code
   bank-client rotate-key [--credential FILE]   replace this client's key
+  bank-client transfer|hold|capture|void|refund ...   money over structured requests, receipts saved
+                               with --receipts DIR (bank-client transfer --help)
+  bank-client receipt verify FILE              check a receipt against the bank key you pinned
 
 Exit codes: 0 all tasks succeeded, 1 a task was refused, 2 usage error, 3 no connection or no answer.`;
 
@@ -115,10 +119,15 @@ function parseClientRun(
   };
 }
 
-/** Runs a key command, turning its expected failures into a message and an exit code. */
-async function keyMain(command: typeof KEY_COMMANDS[number], args: string[]): Promise<number> {
+/** Runs a key, money or receipt command, turning its expected failures into a message and an exit code. */
+async function commandMain(
+  command: typeof KEY_COMMANDS[number] | typeof LEDGER_COMMANDS[number],
+  args: string[],
+): Promise<number> {
   try {
-    return await keyCommandMain(command, args);
+    const ledgerCommand = LEDGER_COMMANDS.find((name) => name === command);
+    if (ledgerCommand !== undefined) return await ledgerCommandMain(ledgerCommand, args);
+    return await keyCommandMain(command as typeof KEY_COMMANDS[number], args);
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(
@@ -144,8 +153,8 @@ function isFileError(error: unknown): boolean {
 
 async function main(args: string[]): Promise<number> {
   if (args[0] === "bench") return await benchMain(args.slice(1));
-  const command = KEY_COMMANDS.find((name) => name === args[0]);
-  if (command !== undefined) return await keyMain(command, args.slice(1));
+  const command = [...KEY_COMMANDS, ...LEDGER_COMMANDS].find((name) => name === args[0]);
+  if (command !== undefined) return await commandMain(command, args.slice(1));
   let run: ClientRun;
   try {
     const parsed = parseClientRun(args, (name) => Deno.env.get(name));

@@ -40,6 +40,8 @@
 import { assert } from "../lib/assert.ts";
 import type { ErrorCode } from "../protocol/codes.ts";
 import type { AccountView, HistoryView, TransferView } from "../protocol/messages.ts";
+import type { HoldView, LedgerResultOf, RefundView } from "../protocol/ledger_messages.ts";
+import { HOLD_EXPIRY_S_DEFAULT } from "../protocol/limits.ts";
 import { webHandshakeCrypto } from "../protocol/handshake_crypto.ts";
 import { SDK_RETRY_DELAY_MS, SDK_TRANSFER_ATTEMPTS_MAX } from "./limits.ts";
 import { BankConnection, ClientError } from "./connection.ts";
@@ -50,6 +52,9 @@ import type { GeneratedKey, HeldKey } from "./keys.ts";
 export { decodeCredential, encodeCredential } from "../protocol/credential.ts";
 export type { Credential } from "../protocol/credential.ts";
 export type { AccountView, HistoryView, TransferView } from "../protocol/messages.ts";
+export type { HoldView, LedgerResultOf, RefundView } from "../protocol/ledger_messages.ts";
+export { readReceipt, verifyReceipt } from "../protocol/receipt.ts";
+export type { Receipt } from "../protocol/receipt.ts";
 export { BankConnection, ClientError } from "./connection.ts";
 export type { ConnectOptions, SecureConn } from "./connection.ts";
 export { enrolWithInvite, generateKey, heldClientKey, KeyChangeError } from "./keys.ts";
@@ -134,6 +139,55 @@ export class BankClient {
     }
     assert(lastError !== null, "A transfer that was not answered failed somehow");
     throw lastError;
+  }
+
+  /** Reserves money for `to` until it is captured, voided, or expires (`expiresInS`, default 7 days). */
+  async hold(request: TransferRequest & { expiresInS?: number }): Promise<HoldView> {
+    const answer = await this.#connection.send({
+      op: "hold",
+      id: this.#nextId(),
+      targetAccountId: request.to,
+      amountMinorText: request.amountMinor.toString(),
+      idempotencyKey: request.idempotencyKey ?? `sdk-${crypto.randomUUID()}`,
+      expiresInS: request.expiresInS ?? HOLD_EXPIRY_S_DEFAULT,
+      ...(request.from === undefined ? {} : { sourceAccountId: request.from }),
+    });
+    if (!answer.ok) throw new BankRequestError(answer.error);
+    return answer.result;
+  }
+
+  /** Captures one of this identity's holds, whole or `amountMinor` of it; safe to repeat. */
+  async capture(holdId: string, amountMinor?: bigint): Promise<LedgerResultOf["capture"]> {
+    const answer = await this.#connection.send({
+      op: "capture",
+      id: this.#nextId(),
+      holdId,
+      ...(amountMinor === undefined ? {} : { amountMinorText: amountMinor.toString() }),
+    });
+    if (!answer.ok) throw new BankRequestError(answer.error);
+    return answer.result;
+  }
+
+  /** Releases one of this identity's pending holds; safe to repeat. */
+  async void(holdId: string): Promise<HoldView> {
+    const answer = await this.#connection.send({ op: "void", id: this.#nextId(), holdId });
+    if (!answer.ok) throw new BankRequestError(answer.error);
+    return answer.result;
+  }
+
+  /** Returns money of a transfer this identity received, whole (what is left) or in part, exactly once per key. */
+  async refund(
+    request: { transferId: string; amountMinor?: bigint; idempotencyKey?: string },
+  ): Promise<RefundView> {
+    const answer = await this.#connection.send({
+      op: "refund",
+      id: this.#nextId(),
+      transferId: request.transferId,
+      idempotencyKey: request.idempotencyKey ?? `sdk-${crypto.randomUUID()}`,
+      ...(request.amountMinor === undefined ? {} : { amountMinorText: request.amountMinor.toString() }),
+    });
+    if (!answer.ok) throw new BankRequestError(answer.error);
+    return answer.result;
   }
 
   /** A page of an account's postings, newest first; pass `before` from the last page for the next. */

@@ -80,6 +80,9 @@ export const HOLD_EXPIRY_S_MAX = 30 * 24 * 60 * 60;
 /** Ids of holds and transfers as requests carry them (UUIDs are 36). */
 export const LEDGER_ID_BYTES_MAX = 64;
 
+/** Largest receipt file a client or server reads (a receipt is about 600 bytes). */
+export const RECEIPT_FILE_BYTES_MAX = 4 * 1024;
+
 /** Largest credential file a client or server reads. */
 export const CREDENTIAL_FILE_BYTES_MAX = 4 * 1024;
 

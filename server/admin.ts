@@ -6,8 +6,7 @@
  * bank-server accounts list [--owner NAME] [--limit N] [--after ID]
  * bank-server accounts freeze ID
  * bank-server accounts unfreeze ID
- * bank-server ledger verify
- * bank-server ledger head
+ * bank-server ledger verify|head|reverse …  (admin_ledger.ts)
  * bank-server clients …                 (admin_clients.ts)
  * ```
  *
@@ -28,8 +27,7 @@ import { ensurePrivateDir } from "../lib/files.ts";
 import { CLIENT_ACTIONS, CLIENT_OPTIONS, CLIENT_USAGE } from "./admin_clients.ts";
 import { parseDeposit } from "./admin_deposit.ts";
 import type { Account, BankStore, Ledger } from "./ledger/ledger.ts";
-import { formatHash } from "./ledger/chain.ts";
-import type { ChainHead } from "./ledger/chain.ts";
+import { LEDGER_ACTIONS, LEDGER_OPTIONS, LEDGER_USAGE } from "./admin_ledger.ts";
 import { openStore } from "./ledger/mod.ts";
 
 export const ADMIN_COMMANDS = ["accounts", "ledger", "clients"] as const;
@@ -47,6 +45,7 @@ const ADMIN_OPTIONS: readonly OptionSpec[] = [
   { name: "id", value: "ID", help: "account id to open (default: generated)" },
   { name: "limit", value: "N", defaultText: "100", help: `accounts to list (at most ${ACCOUNTS_PAGE_MAX})` },
   { name: "after", value: "ID", help: "list accounts after this id (paging)" },
+  ...LEDGER_OPTIONS,
   ...CLIENT_OPTIONS,
   { name: "help", boolean: true, help: "show this help" },
 ];
@@ -56,8 +55,7 @@ export const ADMIN_USAGE = `Ledger administration:
   bank-server accounts list [--owner NAME] [--limit N] [--after ID]
   bank-server accounts freeze ID
   bank-server accounts unfreeze ID
-  bank-server ledger verify                        balances, postings and the journal's hash chain
-  bank-server ledger head                          the chain's latest entry and hash
+${LEDGER_USAGE}
 ${CLIENT_USAGE}
 
 Options:
@@ -72,8 +70,7 @@ const ACTIONS: Record<string, Action> = {
   "accounts list": listAccounts,
   "accounts freeze": (ledger, _options, subject) => setStatus(ledger, subject, "frozen"),
   "accounts unfreeze": (ledger, _options, subject) => setStatus(ledger, subject, "open"),
-  "ledger verify": verifyLedger,
-  "ledger head": printHead,
+  ...LEDGER_ACTIONS,
   ...CLIENT_ACTIONS,
 };
 
@@ -157,33 +154,6 @@ async function setStatus(
   }
   console.log(formatAccount(result.account));
   return 0;
-}
-
-async function verifyLedger(ledger: Ledger, _options: Options, subject: string | undefined): Promise<number> {
-  if (subject !== undefined) throw new UsageError(`Unexpected argument "${subject}"`);
-  const report = await ledger.verify();
-  for (const problem of report.problems) console.log(`PROBLEM ${problem}`);
-  const { links, head } = report.chain;
-  const summary =
-    `${report.accounts} accounts, ${report.entries} journal entries, balances total ${report.totalMinor}, ` +
-    `${links} chain links verified (head ${formatHead(head)})`;
-  console.log(
-    `${report.ok ? "Ledger verified" : "Ledger verification FAILED"} (${ledger.store}): ${summary}`,
-  );
-  return report.ok ? 0 : 1;
-}
-
-/** `bank-server ledger head`: the latest link of the journal's hash chain. */
-async function printHead(ledger: Ledger, _options: Options, subject: string | undefined): Promise<number> {
-  if (subject !== undefined) throw new UsageError(`Unexpected argument "${subject}"`);
-  console.log(formatHead(await ledger.chainHead()));
-  return 0;
-}
-
-function formatHead(head: ChainHead): string {
-  return head.entry === null
-    ? `empty ${formatHash(head.hash)}`
-    : `entry ${head.entry} ${formatHash(head.hash)}`;
 }
 
 function formatAccount(account: Account): string {

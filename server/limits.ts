@@ -187,3 +187,6 @@ export const INVITE_TTL_MS_DEFAULT = 24 * 3_600_000;
 export const INVITE_TTL_MS_MAX = 7 * 24 * 3_600_000;
 assert(INVITE_ATTEMPTS_DEFAULT <= INVITE_ATTEMPTS_MAX, "The default invite attempts fit the maximum");
 assert(INVITE_TTL_MS_DEFAULT <= INVITE_TTL_MS_MAX, "The default invite lifetime fits the maximum");
+
+/** Receipts one `ledger verify --receipts DIR` checks at most (each is one indexed lookup). */
+export const RECEIPTS_PER_VERIFY_MAX = 1_000_000;

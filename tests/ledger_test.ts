@@ -205,6 +205,147 @@ for (const variant of STORES) {
     assertEquals(tampered.stdout.split("\n").filter((line) => line.startsWith("PROBLEM")).length, 1);
   });
 
+  Deno.test(`ledger on ${variant.name}: receipts catch a rewrite that recomputed the whole chain`, async () => {
+    await using store = await variant.make();
+    const receipts = `${store.dataDir}/receipts`;
+    {
+      await using server = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
+      for (const amount of ["$100", "$1", "$2"]) {
+        const sent = await runClient(server, [
+          "transfer",
+          "--to",
+          "XYZ",
+          "--amount",
+          amount,
+          "--receipts",
+          receipts,
+        ]);
+        assertEquals(sent.code, 0, sent.stderr);
+        assertMatch(sent.stdout, /^Receipt for entry \d+ saved in /m);
+      }
+      const files = [...Deno.readDirSync(receipts)].map((item) => `${receipts}/${item.name}`).sort();
+      assertEquals(files.length, 3);
+      const checked = await runClient(server, ["receipt", "verify", files[0]!]);
+      assertEquals(checked.code, 0, checked.stderr);
+      assertMatch(checked.stdout, /^Receipt .* verified: entry \d+ \(transfer /m);
+      const forged = `${receipts}/forged.json`;
+      const receipt = JSON.parse(await Deno.readTextFile(files[0]!));
+      await Deno.writeTextFile(forged, JSON.stringify({ ...receipt, amount_minor: "1" }));
+      const refused = await runClient(server, ["receipt", "verify", forged]);
+      assertEquals(refused.code, 1, refused.stdout);
+      assertMatch(refused.stderr, /NOT signed by the bank key/);
+      await Deno.remove(forged);
+    }
+    assertEquals((await runAdmin(["ledger", "verify", "--receipts", receipts], store)).code, 0);
+    // The attack: client-1's first $100 becomes $10 (journal, postings, balances), then the chain is dropped
+    // and rebuilt from the rewritten journal by the bank's own code (migration 4 runs again on open).
+    const target = "(SELECT MIN(entry) FROM journal WHERE identity = 'client-1' AND kind = 'transfer')";
+    for (
+      const statement of [
+        `UPDATE journal SET amount_minor = 1000 WHERE entry = ${target}`,
+        `UPDATE postings SET amount_minor = CASE WHEN amount_minor < 0 THEN -1000 ELSE 1000 END WHERE entry = ${target}`,
+        "UPDATE accounts SET balance_minor = balance_minor + 9000 WHERE id = 'ACC-0001'",
+        "UPDATE accounts SET balance_minor = balance_minor - 9000 WHERE id = 'XYZ'",
+        "DROP TABLE journal_chain",
+        "DELETE FROM schema_migrations WHERE version = 4",
+      ]
+    ) await store.execute(statement);
+    const plain = await runAdmin(["ledger", "verify"], store);
+    assertEquals(plain.code, 0, `the recomputed chain fools the chain alone: ${plain.stdout}`);
+    const caught = await runAdmin(["ledger", "verify", "--receipts", receipts], store);
+    assertEquals(caught.code, 1, caught.stdout);
+    const problems = caught.stdout.split("\n").filter((line) => line.startsWith("PROBLEM"));
+    assertEquals(problems.length, 3, caught.stdout);
+    assertMatch(
+      problems[0]!,
+      /^PROBLEM Receipt .*\.json: entry \d+ is not what the bank signed \(the journal says transfer .*, \$10 from ACC-0001 to XYZ\)/,
+    );
+    assertMatch(
+      problems[1]!,
+      /^PROBLEM Receipt .*\.json: entry \d+'s chain hash is [0-9a-f]{64}, the bank signed [0-9a-f]{64}: history up to it was rewritten$/,
+    );
+    assertMatch(caught.stdout, /^3 receipts checked, 3 do not match the journal$/m);
+  });
+
+  Deno.test(`ledger on ${variant.name}: holds, captures, voids, refunds and reversals through the real CLIs`, async () => {
+    await using store = await variant.make();
+    const receipts = `${store.dataDir}/receipts`;
+    await using server = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
+    const client = async (args: string[], code = 0) => {
+      const run = await runClient(server, args);
+      assertEquals(run.code, code, `${args.join(" ")}: ${run.stdout}${run.stderr}`);
+      return run;
+    };
+    const placed = await client(["hold", "--to", "XYZ", "--amount", "$100", "--key", "h-1"]);
+    const holdId = firstGroup(placed.stdout, /^Done: hold (\S+), \$100 for XYZ until /m);
+    assertMatch(
+      (await client(["hold", "--to", "XYZ", "--amount", "$100", "--key", "h-1"])).stdout,
+      new RegExp(`^Already done: hold ${holdId},`, "m"),
+    );
+    assertMatch(
+      (await client(["--task", "Check Balance"])).stdout,
+      /^Client 1: Server response: Balance: \$400 available \(\$500 in the ledger\)$/m,
+    );
+    assertMatch(
+      (await client(["transfer", "--to", "XYZ", "--amount", "$400.01"], 1)).stderr,
+      /refused \(insufficient_funds\)/,
+    );
+    const captured = await client(["capture", holdId, "--amount", "$60", "--receipts", receipts]);
+    const captureId = firstGroup(captured.stdout, /^Done: captured \$60 of hold \S+ \(transfer (\S+)\)$/m);
+    assertMatch(
+      (await client(["capture", holdId, "--amount", "$60"])).stdout,
+      /^Already done: captured \$60/m,
+    );
+    assertMatch((await client(["void", holdId], 1)).stderr, /refused \(hold_already_captured\)/);
+    assertMatch(
+      (await client(["--task", "Check Balance"])).stdout,
+      /^Client 1: Server response: Balance: \$440$/m,
+    );
+    // client-2 refunds part of a payment it received; then an operator reverses the capture in two steps.
+    const paid = await client(["transfer", "--to", "ACC-0002", "--amount", "$50", "--receipts", receipts]);
+    const paidId = firstGroup(paid.stdout, /^Done: transfer (\S+),/m);
+    const asClient2 = ["--credential", `${server.dataDir}/clients/client-2.json`];
+    assertMatch(
+      (await client([
+        "refund",
+        paidId,
+        "--amount",
+        "$20",
+        "--key",
+        "r-1",
+        ...asClient2,
+        "--receipts",
+        receipts,
+      ])).stdout,
+      /^Done: refund \S+, \$20 of /m,
+    );
+    assertMatch(
+      (await client(["refund", paidId, "--amount", "$20", "--key", "r-1", ...asClient2])).stdout,
+      /^Already done: refund/m,
+    );
+    assertMatch((await client(["refund", paidId], 1)).stderr, /refused \(transfer_not_found\)/);
+    const reverse = (args: string[]) =>
+      runAdmin(["ledger", "reverse", captureId, "--reason", "duplicate charge", ...args], store);
+    const part = await reverse(["--amount", "$10", "--key", "o-1"]);
+    assertEquals(part.code, 0, part.stderr);
+    assertMatch(part.stdout, /^Reversed \$10 of \S+ \(\$10 of \$60 in all\): entry \d+/m);
+    assertMatch(
+      (await reverse(["--amount", "$10", "--key", "o-1"])).stdout,
+      /^Already reversed under key o-1:/m,
+    );
+    assertMatch((await reverse([])).stdout, /^Reversed \$50 of \S+ \(\$60 of \$60 in all\)/m);
+    const again = await reverse([]);
+    assertEquals([again.code, again.stderr.trim()], [1, `Cannot reverse ${captureId}: already_reversed`]);
+    assertMatch(
+      (await client(["--task", "Check Balance"])).stdout,
+      /^Client 1: Server response: Balance: \$470$/m,
+    );
+    await server.stop();
+    const verified = await runAdmin(["ledger", "verify", "--receipts", receipts], store);
+    assertEquals(verified.code, 0, verified.stdout);
+    assertMatch(verified.stdout, /^3 receipts checked, 0 do not match the journal$/m);
+  });
+
   Deno.test(`ledger on ${variant.name}: invariants hold with many clients transferring among shared accounts`, async () => {
     await using store = await variant.make();
     await using server = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
@@ -337,4 +478,11 @@ async function waitForHead(server: ServerHandle, expected: string): Promise<{ en
     if (Date.now() > deadline) throw new Error(`/status shows ${JSON.stringify(head)}, not ${expected}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The first group of `pattern` in `text`; fails the test when it does not match. */
+function firstGroup(text: string, pattern: RegExp): string {
+  const found = text.match(pattern)?.[1];
+  if (found === undefined) throw new Error(`${pattern} does not match: ${text}`);
+  return found;
 }

@@ -97,7 +97,13 @@ Deno.test("structured requests get stable error codes", async () => {
   }
   const balance = await connection.sendStructured({ v: 1, id: "b", op: "balance" });
   assertEquals(balance.ok && balance.result.accounts, [
-    { account_id: "ACC-0001", currency: "USD", balance_minor: "50000", status: "open" },
+    {
+      account_id: "ACC-0001",
+      currency: "USD",
+      balance_minor: "50000",
+      available_minor: "50000",
+      status: "open",
+    },
   ]);
   await connection.close();
 });

@@ -156,7 +156,15 @@ Deno.test("A bank session runs over the web port's WebSocket exactly as over TLS
   assertEquals(await connection.sendText("Transfer $100 to Account XYZ"), "Transaction Successful");
   const balance = await connection.sendStructured({ v: 1, id: "b", op: "balance" });
   assertEquals(balance.ok ? balance.result : balance, {
-    accounts: [{ account_id: "ACC-0001", currency: "USD", balance_minor: "40000", status: "open" }],
+    accounts: [
+      {
+        account_id: "ACC-0001",
+        currency: "USD",
+        balance_minor: "40000",
+        available_minor: "40000",
+        status: "open",
+      },
+    ],
   });
   await connection.close();
   await server.waitForLog(/Connection 1 from \S+ closed/);

@@ -40,7 +40,18 @@ function childEnv(): Record<string, string> {
 
 const SERVER_PERMISSIONS = taskPermissions("serve");
 /** bank-client's commands, which come before its options. */
-const CLIENT_COMMANDS: readonly string[] = ["bench", "keygen", "enrol", "rotate-key"];
+const CLIENT_COMMANDS: readonly string[] = [
+  "bench",
+  "keygen",
+  "enrol",
+  "rotate-key",
+  "transfer",
+  "hold",
+  "capture",
+  "void",
+  "refund",
+  "receipt",
+];
 const CLIENT_PERMISSIONS = taskPermissions("client");
 
 /** What the seed's Test Case 1 prints for client 1 after `Client 1: Connected.`. */

@@ -109,6 +109,7 @@ var AMOUNT_DIGITS_MAX = 18;
 var HOLD_EXPIRY_S_DEFAULT = 7 * 24 * 60 * 60;
 var HOLD_EXPIRY_S_MAX = 30 * 24 * 60 * 60;
 var LEDGER_ID_BYTES_MAX = 64;
+var RECEIPT_FILE_BYTES_MAX = 4 * 1024;
 var CREDENTIAL_FILE_BYTES_MAX = 4 * 1024;
 assert(PORT_DEFAULT > 0, "The default port is a port");
 assert(PORT_DEFAULT < 65536, "The default port is a port");
@@ -2057,6 +2058,59 @@ var BankClient = class _BankClient {
     }
     assert(lastError !== null, "A transfer that was not answered failed somehow");
     throw lastError;
+  }
+  /** Reserves money for `to` until it is captured, voided, or expires (`expiresInS`, default 7 days). */
+  async hold(request) {
+    const answer = await this.#connection.send({
+      op: "hold",
+      id: this.#nextId(),
+      targetAccountId: request.to,
+      amountMinorText: request.amountMinor.toString(),
+      idempotencyKey: request.idempotencyKey ?? `sdk-${crypto.randomUUID()}`,
+      expiresInS: request.expiresInS ?? HOLD_EXPIRY_S_DEFAULT,
+      ...request.from === void 0 ? {} : {
+        sourceAccountId: request.from
+      }
+    });
+    if (!answer.ok) throw new BankRequestError(answer.error);
+    return answer.result;
+  }
+  /** Captures one of this identity's holds, whole or `amountMinor` of it; safe to repeat. */
+  async capture(holdId, amountMinor) {
+    const answer = await this.#connection.send({
+      op: "capture",
+      id: this.#nextId(),
+      holdId,
+      ...amountMinor === void 0 ? {} : {
+        amountMinorText: amountMinor.toString()
+      }
+    });
+    if (!answer.ok) throw new BankRequestError(answer.error);
+    return answer.result;
+  }
+  /** Releases one of this identity's pending holds; safe to repeat. */
+  async void(holdId) {
+    const answer = await this.#connection.send({
+      op: "void",
+      id: this.#nextId(),
+      holdId
+    });
+    if (!answer.ok) throw new BankRequestError(answer.error);
+    return answer.result;
+  }
+  /** Returns money of a transfer this identity received, whole (what is left) or in part, exactly once per key. */
+  async refund(request) {
+    const answer = await this.#connection.send({
+      op: "refund",
+      id: this.#nextId(),
+      transferId: request.transferId,
+      idempotencyKey: request.idempotencyKey ?? `sdk-${crypto.randomUUID()}`,
+      ...request.amountMinor === void 0 ? {} : {
+        amountMinorText: request.amountMinor.toString()
+      }
+    });
+    if (!answer.ok) throw new BankRequestError(answer.error);
+    return answer.result;
   }
   /** A page of an account's postings, newest first; pass `before` from the last page for the next. */
   async history(query = {}) {

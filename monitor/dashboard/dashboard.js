@@ -37,6 +37,7 @@ var BALANCE_MINOR_MAX = 10n ** 17n;
 var AMOUNT_DIGITS_MAX = 18;
 var HOLD_EXPIRY_S_DEFAULT = 7 * 24 * 60 * 60;
 var HOLD_EXPIRY_S_MAX = 30 * 24 * 60 * 60;
+var RECEIPT_FILE_BYTES_MAX = 4 * 1024;
 var CREDENTIAL_FILE_BYTES_MAX = 4 * 1024;
 assert(PORT_DEFAULT > 0, "The default port is a port");
 assert(PORT_DEFAULT < 65536, "The default port is a port");

@@ -250,6 +250,8 @@ export interface Ledger extends AsyncDisposable {
   ping(): Promise<void>;
   /** Recomputes every balance from the journal and checks every invariant. */
   verify(): Promise<VerifyReport>;
+  /** Journal entry number `entry`, its kind and its link, or null (what a receipt is checked against). */
+  entryAt(entry: bigint): Promise<{ kind: EntryKind; transfer: Transfer; link: EntryLink } | null>;
   /** The latest link of the journal's hash chain: what `ledger head` prints and receipts point into. */
   chainHead(): Promise<ChainHead>;
   close(): Promise<void>;

@@ -70,7 +70,7 @@ import {
 } from "./rules.ts";
 import type { PlannedResult } from "./rules.ts";
 import { judgeCapture, judgeHold, judgeReversal, judgeVoid } from "./operations.ts";
-import type { Judged, Makers } from "./operations.ts";
+import type { JournaledEntry, Judged, Makers } from "./operations.ts";
 import { contactChangeFromRow, toAccount } from "./rows.ts";
 import type { AccountRow } from "./rows.ts";
 import { postgresHistory } from "./postgres_history.ts";
@@ -98,6 +98,7 @@ import { commitContactsBySavepoints, commitContactsPlanned } from "./postgres_co
 import {
   applyPostgresPlan,
   findAccount,
+  findEntryAt,
   heldMinor,
   lockAccounts,
   lockHold,
@@ -540,6 +541,10 @@ export class PostgresLedger implements BankStore {
       const rows = await collectVerifyRowsAsync((text) => tx.unsafe(text));
       return reportFromFacts(factsFromRows(rows), await checkPostgresChain(tx));
     });
+  }
+
+  entryAt(entry: bigint): Promise<JournaledEntry | null> {
+    return this.#use((sql) => findEntryAt(sql, entry));
   }
 
   chainHead(): Promise<ChainHead> {

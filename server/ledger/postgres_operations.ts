@@ -66,6 +66,13 @@ function journaled(row: Row | undefined): JournaledEntry | null {
   };
 }
 
+/** Entry number `entry`, with its link. */
+export async function findEntryAt(sql: Query, entry: bigint): Promise<JournaledEntry | null> {
+  const [row] = await sql<Row[]>`SELECT j.*, c.hash FROM journal j JOIN journal_chain c ON c.entry = j.entry
+    WHERE j.entry = ${entry}`;
+  return journaled(row);
+}
+
 /** The entry journaled under a caller's key, with its link. */
 export async function findEntryByKey(
   tx: Query,

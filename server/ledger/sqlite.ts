@@ -57,7 +57,7 @@ import {
   reportFromFacts,
 } from "./rules.ts";
 import { judgeCapture, judgeHold, judgeReversal, judgeVoid } from "./operations.ts";
-import type { Judged, Makers } from "./operations.ts";
+import type { JournaledEntry, Judged, Makers } from "./operations.ts";
 import {
   applySqlitePlan,
   insertSqliteEntry,
@@ -65,6 +65,7 @@ import {
   sqliteAccountPage,
   sqliteAccountsOf,
   sqliteCaptureState,
+  sqliteEntryAt,
   sqliteEntryByKey,
   sqliteHold,
   sqliteHoldState,
@@ -526,6 +527,10 @@ export class SqliteLedger implements BankStore {
         checkSqliteChain(this.#db),
       )
     );
+  }
+
+  entryAt(entry: bigint): Promise<JournaledEntry | null> {
+    return this.#db.read(() => sqliteEntryAt(this.#db, entry));
   }
 
   chainHead(): Promise<ChainHead> {

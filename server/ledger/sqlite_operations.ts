@@ -80,7 +80,12 @@ function journaled(row: Row | undefined): JournaledEntry | null {
   };
 }
 
-/** The entries journaled under `(identity, key)` pairs, with their links. */
+/** Entry number `entry`, with its link. */
+export function sqliteEntryAt(db: SqliteDatabase, entry: bigint): JournaledEntry | null {
+  return journaled(db.get(`${JOURNALED} WHERE j.entry = ?`, [entry]));
+}
+
+/** The entry journaled under a caller's key, with its link. */
 export function sqliteEntryByKey(db: SqliteDatabase, identity: string, key: string): JournaledEntry | null {
   return journaled(db.get(`${JOURNALED} WHERE j.identity = ? AND j.idempotency_key = ?`, [identity, key]));
 }
