@@ -89,17 +89,17 @@ function linkFields(entry: ChainEntry): string[] {
   return [];
 }
 
+/** An entry to journal: what moved, its kind, and its link (a capture's hold, a reversal's original). */
+export interface EntryToWrite {
+  kind: EntryKind;
+  transfer: Transfer;
+  holdId?: string | null;
+  originalEntry?: bigint | null;
+  reason?: string | null;
+}
+
 /** A journaled entry as the chain sees it (its two postings follow from it), without reading it back. */
-export function chainEntryOf(
-  entry: bigint,
-  journaled: {
-    kind: EntryKind;
-    transfer: Transfer;
-    holdId?: string | null;
-    originalEntry?: bigint | null;
-    reason?: string | null;
-  },
-): ChainEntry {
+export function chainEntryOf(entry: bigint, journaled: EntryToWrite): ChainEntry {
   const { transfer } = journaled;
   return {
     entry,

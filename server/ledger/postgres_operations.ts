@@ -10,20 +10,12 @@
 import { assert } from "../../lib/assert.ts";
 import { appendPostgresChain } from "./postgres_chain.ts";
 import { chainEntryOf } from "./chain.ts";
+import type { EntryToWrite } from "./chain.ts";
 import { captureKeyOf } from "./operations.ts";
 import type { CaptureState, HoldState, JournaledEntry, OperationPlan, ReversalState } from "./operations.ts";
 import { isEntryKind, toAccount, toHold, toLink, toTransfer } from "./rows.ts";
 import type { AccountRow, HoldRow, JournalRow } from "./rows.ts";
-import type {
-  Account,
-  CaptureInput,
-  EntryKind,
-  EntryLink,
-  Hold,
-  HoldInput,
-  ReversalInput,
-  Transfer,
-} from "./ledger.ts";
+import type { Account, CaptureInput, EntryLink, Hold, HoldInput, ReversalInput } from "./ledger.ts";
 import type { Query } from "./postgres_sql.ts";
 
 /** An account's `held_minor` at `now` (the ledger's clock), as a fragment over the alias `a`. */
@@ -90,13 +82,7 @@ export async function findEntryByKey(
  */
 export async function writePostgresEntry(
   tx: Query,
-  entry: {
-    kind: EntryKind;
-    transfer: Transfer;
-    holdId?: string | null;
-    originalEntry?: bigint | null;
-    reason?: string | null;
-  },
+  entry: EntryToWrite,
 ): Promise<EntryLink> {
   const { transfer } = entry;
   assert(transfer.amountMinor > 0n, `Journal amount ${transfer.amountMinor} must be positive`);

@@ -9,20 +9,12 @@
 import { assert } from "../../lib/assert.ts";
 import { appendSqliteChain } from "./sqlite_chain.ts";
 import { chainEntryOf } from "./chain.ts";
+import type { EntryToWrite } from "./chain.ts";
 import { captureKeyOf } from "./operations.ts";
 import type { CaptureState, HoldState, JournaledEntry, OperationPlan, ReversalState } from "./operations.ts";
 import { heldMinorSql, isEntryKind, toAccount, toHold, toLink, toTransfer } from "./rows.ts";
 import type { AccountRow, HoldRow, JournalRow } from "./rows.ts";
-import type {
-  Account,
-  CaptureInput,
-  EntryKind,
-  EntryLink,
-  Hold,
-  HoldInput,
-  ReversalInput,
-  Transfer,
-} from "./ledger.ts";
+import type { Account, CaptureInput, EntryLink, Hold, HoldInput, ReversalInput } from "./ledger.ts";
 import type { Row, SqliteDatabase } from "./sqlite_database.ts";
 
 /** Accounts with `held_minor` at the time `?1`; callers add the rest of the statement. */
@@ -96,13 +88,7 @@ export function sqliteEntryByKey(db: SqliteDatabase, identity: string, key: stri
  */
 export function writeSqliteEntry(
   db: SqliteDatabase,
-  entry: {
-    kind: EntryKind;
-    transfer: Transfer;
-    holdId?: string | null;
-    originalEntry?: bigint | null;
-    reason?: string | null;
-  },
+  entry: EntryToWrite,
 ): EntryLink {
   const { transfer } = entry;
   const debited = db.run(
@@ -127,13 +113,7 @@ export function writeSqliteEntry(
  */
 export function insertSqliteEntry(
   db: SqliteDatabase,
-  entry: {
-    kind: EntryKind;
-    transfer: Transfer;
-    holdId?: string | null;
-    originalEntry?: bigint | null;
-    reason?: string | null;
-  },
+  entry: EntryToWrite,
 ): bigint {
   const { transfer } = entry;
   const row = db.get(
@@ -205,11 +185,9 @@ export function sqliteReversalState(db: SqliteDatabase, input: ReversalInput, no
   const original = named === null
     ? null
     : { transfer: named.transfer, kind: named.kind, entry: named.link.entry };
-  const originalOfPrevious = previous?.originalEntry ?? null;
-  const entry = original?.entry ?? originalOfPrevious;
-  const reversed = entry === null ? undefined : db.get(
+  const reversed = original === null ? undefined : db.get(
     "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS total FROM journal WHERE original_entry = ?",
-    [entry],
+    [original.entry],
   );
   return {
     previous,
