@@ -13,6 +13,24 @@ export function utf8(text: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(text);
 }
 
+/**
+ * Strings as `u32be(UTF-8 byte length) || UTF-8 bytes` each, one after the other: the framing of every
+ * signed or hashed record (chain entries, receipts), in one allocation.
+ */
+export function lengthPrefixed(fields: readonly string[]): Uint8Array<ArrayBuffer> {
+  // A UTF-16 code unit never takes more than 3 bytes of UTF-8.
+  const bound = fields.reduce((sum, field) => sum + 4 + 3 * field.length, 0);
+  const out = new Uint8Array(bound);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const field of fields) {
+    const { written } = encoder.encodeInto(field, out.subarray(at + 4));
+    view.setUint32(at, written, false);
+    at += 4 + written;
+  }
+  return out.slice(0, at);
+}
+
 /** Decodes UTF-8, or returns null for bytes that are not valid UTF-8. */
 export function fromUtf8(bytes: Uint8Array): string | null {
   try {
@@ -69,7 +87,7 @@ export function fromBase64Url(text: string): Uint8Array | null {
 
 /** Bytes as lower-case hex. */
 export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return bytes.toHex();
 }
 
 /** Lower- or upper-case hex as bytes; null when the text is not an even number of hex digits. */

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { fromBase64Url, fromHex, timingSafeEqual, toBase64Url, utf8 } from "../lib/bytes.ts";
+import { fromBase64Url, fromHex, lengthPrefixed, timingSafeEqual, toBase64Url } from "../lib/bytes.ts";
 import { signedContent } from "./handshake.ts";
 import type { HandshakeCrypto, Signer } from "./handshake_crypto.ts";
 import { ACCOUNT_ID_BYTES_MAX, ED25519_SIGNATURE_BYTES, KEY_BYTES, LEDGER_ID_BYTES_MAX } from "./limits.ts";
@@ -48,7 +48,7 @@ const TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$
 
 /** The bytes a receipt's signature signs. */
 export function receiptSignedContent(facts: ReceiptFacts): Uint8Array {
-  const fields = [
+  const fields = lengthPrefixed([
     RECEIPT_FORMAT,
     facts.entry.toString(),
     facts.hash,
@@ -58,13 +58,8 @@ export function receiptSignedContent(facts: ReceiptFacts): Uint8Array {
     facts.targetAccountId,
     facts.amountMinor.toString(),
     facts.createdAt,
-  ].map((field) => utf8(field));
-  const framed = fields.flatMap((field) => {
-    const length = new Uint8Array(4);
-    new DataView(length.buffer).setUint32(0, field.length, false);
-    return [length, field];
-  });
-  return signedContent("bank/2 receipt", framed);
+  ]);
+  return signedContent("bank/2 receipt", [fields]);
 }
 
 /** Signs a receipt with the bank's key. */

@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { assert } from "../../lib/assert.ts";
-import { fromHex, toHex, utf8 } from "../../lib/bytes.ts";
+import { fromHex, lengthPrefixed, toHex } from "../../lib/bytes.ts";
 import type { EntryKind, Transfer } from "./ledger.ts";
 
 /** The hash before the first entry. */
@@ -50,7 +50,7 @@ export interface ChainEntry {
  */
 function encodeChainEntry(entry: ChainEntry): Uint8Array {
   const postings = [...entry.postings].sort((a, b) => compareBytewise(a.accountId, b.accountId));
-  const fields = [
+  return lengthPrefixed([
     CHAIN_ENCODING,
     entry.entry.toString(),
     entry.transferId,
@@ -64,16 +64,7 @@ function encodeChainEntry(entry: ChainEntry): Uint8Array {
     postings.length.toString(),
     ...postings.flatMap((posting) => [posting.accountId, posting.amountMinor.toString()]),
     ...linkFields(entry),
-  ].map(utf8);
-  const out = new Uint8Array(fields.reduce((sum, field) => sum + 4 + field.length, 0));
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const field of fields) {
-    view.setUint32(at, field.length, false);
-    out.set(field, at + 4);
-    at += 4 + field.length;
-  }
-  return out;
+  ]);
 }
 
 /** The fields an entry's kind adds after its postings. */

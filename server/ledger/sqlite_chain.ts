@@ -43,12 +43,13 @@ export function appendSqliteChain(db: SqliteDatabase, entries: readonly ChainEnt
   for (const entry of entries) {
     const hash = chainHash(head.hash, entry);
     head = { position: head.position + 1n, entry: entry.entry, hash };
+    const link = { entry: entry.entry, hash: formatHash(hash) };
     db.run("INSERT INTO journal_chain (position, entry, hash) VALUES (?, ?, ?)", [
       head.position,
-      entry.entry,
-      formatHash(hash),
+      link.entry,
+      link.hash,
     ]);
-    links.push({ entry: entry.entry, hash: formatHash(hash) });
+    links.push(link);
   }
   return links;
 }

@@ -30,12 +30,15 @@ export function sqliteAccount(db: SqliteDatabase, id: string, now: Date): Accoun
   return account(db.get(`${ACCOUNTS} WHERE a.id = ?2`, [now.toISOString(), id]));
 }
 
-/** An owner's customer accounts, oldest first, at most `limit`. */
+/**
+ * An owner's customer accounts, oldest first, at most `limit`. The limit is written into the statement (one
+ * per limit the code uses): SQLite plans a bound `LIMIT ?` several times slower on this hot path.
+ */
 export function sqliteAccountsOf(db: SqliteDatabase, owner: string, limit: number, now: Date): Account[] {
-  return db.all(`${ACCOUNTS} WHERE a.owner = ?2 AND a.kind = 'customer' ORDER BY a.seq LIMIT ?3`, [
+  assert(Number.isSafeInteger(limit) && limit > 0, "An account limit is a positive integer");
+  return db.all(`${ACCOUNTS} WHERE a.owner = ?2 AND a.kind = 'customer' ORDER BY a.seq LIMIT ${limit}`, [
     now.toISOString(),
     owner,
-    limit,
   ]).map((row) => account(row)!);
 }
 
