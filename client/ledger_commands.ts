@@ -8,6 +8,7 @@
  * bank-client void HOLD_ID
  * bank-client refund TRANSFER_ID [--amount $5] [--key K] [--receipts DIR]
  * bank-client receipt verify FILE [--credential FILE]
+ * bank-client history [--account ACC] [--limit N] [--before ENTRY] [--as-of ENTRY|TIME] [--json]
  * ```
  *
  * With `--receipts DIR` every receipt the bank answers with is saved there as `ENTRY-TRANSFER_ID.json`;
@@ -27,6 +28,7 @@ import { encodeReceipt, readReceipt, verifyReceipt } from "../protocol/receipt.t
 import type { Receipt } from "../protocol/receipt.ts";
 import { BankClient, BankRequestError } from "./mod.ts";
 import { CONNECTION_OPTIONS, connectionOf, loadCa, loadCredential } from "./setup.ts";
+import { printStatement } from "./statement_command.ts";
 
 const LEDGER_OPTIONS: readonly OptionSpec[] = [
   ...CONNECTION_OPTIONS,
@@ -42,10 +44,23 @@ const LEDGER_OPTIONS: readonly OptionSpec[] = [
   { name: "key", value: "KEY", help: "idempotency key: the same key never moves money twice (default: new)" },
   { name: "expires-in", value: "SECONDS", defaultText: "604800", help: "hold: expiry, seconds" },
   { name: "receipts", value: "DIR", help: "save every receipt in DIR" },
+  { name: "account", value: "ACCOUNT", help: "history: one of your accounts (default: all)" },
+  { name: "limit", value: "N", defaultText: "20", help: "history: entries per page" },
+  { name: "before", value: "ENTRY", help: "history: the next page, from the last page's More: line" },
+  { name: "as-of", value: "ENTRY|TIME", help: "history: a statement up to an entry, a date or a time" },
+  { name: "json", boolean: true, help: "history: print the page as JSON" },
   { name: "help", boolean: true, help: "show this help" },
 ];
 
-export const LEDGER_COMMANDS = ["transfer", "hold", "capture", "void", "refund", "receipt"] as const;
+export const LEDGER_COMMANDS = [
+  "transfer",
+  "hold",
+  "capture",
+  "void",
+  "refund",
+  "receipt",
+  "history",
+] as const;
 export type LedgerCommand = typeof LEDGER_COMMANDS[number];
 
 export const LEDGER_USAGE = `Money and receipts:
@@ -55,6 +70,7 @@ export const LEDGER_USAGE = `Money and receipts:
   bank-client void HOLD_ID
   bank-client refund TRANSFER_ID [--amount AMOUNT] [--key KEY] [--receipts DIR]
   bank-client receipt verify FILE [--credential FILE]
+  bank-client history [--account ACCOUNT] [--limit N] [--before ENTRY] [--as-of ENTRY|TIME] [--json]
 
 Options:
 ${formatOptionHelp(LEDGER_OPTIONS)}`;
@@ -99,6 +115,10 @@ export async function ledgerCommandMain(command: LedgerCommand, args: string[]):
 
 /** Does one command and prints what happened; returns the receipt the bank answered with, if any. */
 async function act(client: BankClient, command: LedgerCommand, options: Options, subject: string) {
+  if (command === "history") {
+    await printStatement(client, options);
+    return null;
+  }
   const key = options.string("key");
   const keyed = key === undefined ? {} : { idempotencyKey: key };
   const amount = amountOf(options);

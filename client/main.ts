@@ -74,6 +74,7 @@ Commands:
   bank-client transfer|hold|capture|void|refund ...   money over structured requests, receipts saved
                                with --receipts DIR (bank-client transfer --help)
   bank-client receipt verify FILE              check a receipt against the bank key you pinned
+  bank-client history [--as-of ENTRY|TIME]     a statement: entries with the balance after each
 
 Exit codes: 0 all tasks succeeded, 1 a task was refused, 2 usage error, 3 no connection or no answer.`;
 

@@ -39,7 +39,7 @@
  */
 import { assert } from "../lib/assert.ts";
 import type { ErrorCode } from "../protocol/codes.ts";
-import type { AccountView, HistoryView, TransferView } from "../protocol/messages.ts";
+import type { AccountView, AsOfView, HistoryView, TransferView } from "../protocol/messages.ts";
 import type { HoldView, LedgerResultOf, RefundView } from "../protocol/ledger_messages.ts";
 import { HOLD_EXPIRY_S_DEFAULT } from "../protocol/limits.ts";
 import { webHandshakeCrypto } from "../protocol/handshake_crypto.ts";
@@ -51,7 +51,7 @@ import type { GeneratedKey, HeldKey } from "./keys.ts";
 
 export { decodeCredential, encodeCredential } from "../protocol/credential.ts";
 export type { Credential } from "../protocol/credential.ts";
-export type { AccountView, HistoryView, TransferView } from "../protocol/messages.ts";
+export type { AccountView, AsOfView, HistoryView, TransferView } from "../protocol/messages.ts";
 export type { HoldView, LedgerResultOf, RefundView } from "../protocol/ledger_messages.ts";
 export { readReceipt, verifyReceipt } from "../protocol/receipt.ts";
 export type { Receipt } from "../protocol/receipt.ts";
@@ -190,14 +190,18 @@ export class BankClient {
     return answer.result;
   }
 
-  /** A page of an account's postings, newest first; pass `before` from the last page for the next. */
-  async history(query: { account?: string; limit?: number; before?: bigint } = {}) {
+  /**
+   * A page of an account's postings, newest first, each with the balance after it; pass `before` from the
+   * last page for the next, and `asOf` (an entry number or a time) for a statement as of then.
+   */
+  async history(query: { account?: string; limit?: number; before?: bigint; asOf?: AsOfView } = {}) {
     const answer = await this.#connection.send({
       op: "history",
       id: this.#nextId(),
       limit: query.limit ?? 20,
       ...(query.account === undefined ? {} : { accountId: query.account }),
       ...(query.before === undefined ? {} : { beforeEntry: query.before }),
+      ...(query.asOf === undefined ? {} : { asOf: query.asOf }),
     });
     if (!answer.ok) throw new BankRequestError(answer.error);
     return answer.result as { items: HistoryView[]; nextBefore: bigint | null };

@@ -60,7 +60,7 @@ export type StructuredRequest =
     amountMinorText: string;
     idempotencyKey: string;
   }
-  | { op: "history"; id: string; accountId?: string; limit: number; beforeEntry?: bigint }
+  | { op: "history"; id: string; accountId?: string; limit: number; beforeEntry?: bigint; asOf?: AsOfView }
   | { op: "update_contact"; id: string; details: { email?: string; phone?: string; address?: string } }
   | LedgerRequest
   | KeyRequest;
@@ -91,6 +91,13 @@ export interface TransferView {
   receipt: Receipt;
 }
 
+/**
+ * A statement's cut-off: up to and including an entry number, or every entry written at or before a time
+ * (ISO 8601 UTC with milliseconds, as `Date.toISOString()` writes it). On the wire, `as_of` is the entry's
+ * digits or the time.
+ */
+export type AsOfView = { entry: bigint } | { time: string };
+
 /** One posting of a history page; the amount is negative when money went out. */
 export interface HistoryView {
   entry: bigint;
@@ -99,6 +106,8 @@ export interface HistoryView {
   accountId: string;
   counterpartyAccountId: string;
   amountMinor: bigint;
+  /** The account's ledger balance right after this entry. */
+  balanceAfterMinor: bigint;
   createdAt: string;
 }
 
@@ -149,13 +158,23 @@ const TOKEN_PATTERN = /^[\x21-\x7e]+$/;
 const FIELDS_BY_OPERATION: Record<Operation, readonly string[]> = {
   balance: [],
   transfer: ["from", "to", "amount_minor", "idempotency_key"],
-  history: ["account", "limit", "before"],
+  history: ["account", "limit", "before", "as_of"],
   update_contact: ["email", "phone", "address"],
   ...LEDGER_FIELDS,
   ...KEY_FIELDS,
 };
 const CURSOR_PATTERN = /^(0|[1-9][0-9]{0,18})$/;
 const CURSOR_MAX = 2n ** 63n - 1n;
+const AS_OF_TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
+
+/** An `as_of` value: an entry number's digits or a canonical UTC time; null when it is neither. */
+export function readAsOf(value: unknown): AsOfView | null {
+  if (typeof value !== "string") return null;
+  if (CURSOR_PATTERN.test(value)) return BigInt(value) <= CURSOR_MAX ? { entry: BigInt(value) } : null;
+  if (!AS_OF_TIME.test(value)) return null;
+  const time = new Date(value);
+  return !Number.isNaN(time.getTime()) && time.toISOString() === value ? { time: value } : null;
+}
 
 /** Tells whether text is a well-formed account id. */
 export function isAccountId(text: string): boolean {
@@ -260,9 +279,18 @@ function decodeHistory(id: string, fields: Record<string, unknown>): DecodeReque
   ) {
     return failure(id, "invalid_field", "before must be a cursor from a previous page");
   }
+  const asOf = fields.as_of === undefined ? undefined : readAsOf(fields.as_of);
+  if (asOf === null) {
+    return failure(
+      id,
+      "invalid_field",
+      "as_of must be an entry number or a UTC time like 2026-12-01T00:00:00.000Z",
+    );
+  }
   const request: StructuredRequest = { op: "history", id, limit: pageSize };
   if (account !== undefined) request.accountId = account as string;
   if (before !== undefined) request.beforeEntry = BigInt(before as string);
+  if (asOf !== undefined) request.asOf = asOf;
   return { ok: true, request };
 }
 
@@ -315,6 +343,7 @@ export function encodeRequest(request: StructuredRequest): Uint8Array {
         ...(request.accountId === undefined ? {} : { account: request.accountId }),
         limit: request.limit,
         ...(request.beforeEntry === undefined ? {} : { before: request.beforeEntry.toString() }),
+        ...(request.asOf === undefined ? {} : { as_of: asOfText(request.asOf) }),
       }));
     case "update_contact":
       return utf8(JSON.stringify({ ...base, ...request.details }));
@@ -327,6 +356,10 @@ export function encodeRequest(request: StructuredRequest): Uint8Array {
     case "rotate_key":
       return utf8(JSON.stringify({ ...base, ...encodeKeyRequest(request) }));
   }
+}
+
+function asOfText(asOf: AsOfView): string {
+  return "entry" in asOf ? asOf.entry.toString() : asOf.time;
 }
 
 /** Encodes an answer as the JSON the wire carries (the server's end); amounts become digit strings. */
@@ -372,6 +405,7 @@ function wireResult(result: StructuredResult): Record<string, unknown> {
           account_id: item.accountId,
           counterparty_account_id: item.counterpartyAccountId,
           amount_minor: item.amountMinor.toString(),
+          balance_after_minor: item.balanceAfterMinor.toString(),
           created_at: item.createdAt,
         })),
         next_before: result.nextBefore === null ? null : result.nextBefore.toString(),
@@ -493,12 +527,12 @@ function readTransfer(value: Record<string, unknown>): Omit<TransferView, never>
 function readHistoryItem(value: unknown): HistoryView | null {
   if (!isObject(value)) return null;
   const entry = readDigits(value.entry);
-  const amount = typeof value.amount_minor === "string" && /^-?(0|[1-9][0-9]{0,18})$/.test(value.amount_minor)
-    ? BigInt(value.amount_minor)
-    : null;
+  const amount = readSignedMinor(value.amount_minor);
+  const balanceAfter = readSignedMinor(value.balance_after_minor);
   const { transfer_id: transferId, kind, account_id: accountId, created_at: createdAt } = value;
   const counterparty = value.counterparty_account_id;
-  if (entry === null || amount === null || typeof kind !== "string" || !HISTORY_KINDS.has(kind)) return null;
+  if (entry === null || amount === null || balanceAfter === null) return null;
+  if (typeof kind !== "string" || !HISTORY_KINDS.has(kind)) return null;
   if (typeof transferId !== "string" || typeof accountId !== "string") return null;
   if (typeof counterparty !== "string" || typeof createdAt !== "string") return null;
   return {
@@ -508,8 +542,13 @@ function readHistoryItem(value: unknown): HistoryView | null {
     accountId,
     counterpartyAccountId: counterparty,
     amountMinor: amount,
+    balanceAfterMinor: balanceAfter,
     createdAt,
   };
+}
+
+function readSignedMinor(value: unknown): bigint | null {
+  return typeof value === "string" && /^-?(0|[1-9][0-9]{0,18})$/.test(value) ? BigInt(value) : null;
 }
 
 const HISTORY_KINDS: ReadonlySet<string> = new Set(["deposit", "transfer", "capture", "reversal", "refund"]);

@@ -134,6 +134,21 @@ Deno.test("decodeRequest() refuses malformed requests with their exact codes", (
       "r3",
       "invalid_field",
     ],
+    ...[
+      ["as_of as a number", 5],
+      ["as_of a date without a time", "2026-12-01"],
+      ["as_of a time without milliseconds", "2026-12-01T00:00:00Z"],
+      ["as_of a time with an offset", "2026-12-01T00:00:00.000+01:00"],
+      ["as_of a day that does not exist", "2026-02-30T00:00:00.000Z"],
+      ["as_of an entry past 2^63 - 1", "9223372036854775808"],
+      ["as_of a negative entry", "-1"],
+      ["as_of empty", ""],
+    ].map(([name, asOf]): [string, unknown, string | null, RequestErrorCode] => [
+      String(name),
+      { v: 1, id: "h9", op: "history", as_of: asOf },
+      "h9",
+      "invalid_field",
+    ]),
   ];
   const cases = [
     ...raw,
@@ -271,6 +286,7 @@ const RESPONSES: StructuredResponse[] = [
         accountId: "ACC-0001",
         counterpartyAccountId: "XYZ",
         amountMinor: -100n,
+        balanceAfterMinor: 900n,
         createdAt: "2026-12-01T00:00:00.000Z",
       }],
       nextBefore: 7n,
@@ -354,6 +370,8 @@ Deno.test("encodeRequest() and decodeRequest() round-trip every operation", () =
     { op: "refund", id: "rf1", transferId: "T-1", idempotencyKey: "rf-1" },
     { op: "refund", id: "rf2", transferId: "T-1", amountMinorText: "1", idempotencyKey: "rf-2" },
     { op: "history", id: "h2", accountId: "ACC-0001", limit: 1, beforeEntry: 99n },
+    { op: "history", id: "h3", limit: 5, asOf: { entry: 12n } },
+    { op: "history", id: "h4", limit: 5, beforeEntry: 9n, asOf: { time: "2026-12-01T10:00:00.000Z" } },
     { op: "update_contact", id: "c1", details: { email: "ada@example.com", phone: "+1 555" } },
   ];
   for (const request of requests) assertEquals(decodeRequest(encodeRequest(request)), { ok: true, request });
@@ -436,6 +454,28 @@ Deno.test("decodeResponse() refuses what is not a well-formed answer of the oper
             account_id: "A",
             counterparty_account_id: "B",
             amount_minor: "+1",
+            balance_after_minor: "1",
+            created_at: "x",
+          }],
+          next_before: null,
+        },
+      }),
+      "history",
+    ],
+    [
+      "a history item without its balance after",
+      encode({
+        v: 1,
+        id: "h",
+        ok: true,
+        result: {
+          items: [{
+            entry: "1",
+            transfer_id: "T",
+            kind: "transfer",
+            account_id: "A",
+            counterparty_account_id: "B",
+            amount_minor: "-1",
             created_at: "x",
           }],
           next_before: null,

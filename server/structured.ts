@@ -22,8 +22,9 @@ export function fromStructured(
     case "update_contact":
       return { operation: "update_contact", details: request.details };
     case "history": {
-      const { op: _op, id: _id, ...query } = request;
-      return { operation: "history", ...query };
+      const { op: _op, id: _id, asOf, ...query } = request;
+      if (asOf === undefined) return { operation: "history", ...query };
+      return { operation: "history", ...query, asOf: "entry" in asOf ? asOf : { time: new Date(asOf.time) } };
     }
     case "enrol":
       return { operation: "enrol", publicKey: request.publicKey, signature: request.signature };
@@ -113,6 +114,7 @@ export function toStructured(id: string | null, outcome: Outcome): StructuredRes
         accountId: item.accountId,
         counterpartyAccountId: item.counterpartyAccountId,
         amountMinor: item.amountMinor,
+        balanceAfterMinor: item.balanceAfterMinor,
         createdAt: item.createdAt.toISOString(),
       }));
       return { id, ok: true, result: { op: "history", items, nextBefore: outcome.nextBeforeEntry } };

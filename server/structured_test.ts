@@ -88,6 +88,7 @@ const ITEM: HistoryItem = {
   accountId: "ACC-0001",
   counterpartyAccountId: "XYZ",
   amountMinor: -10_000n,
+  balanceAfterMinor: 40_000n,
   createdAt: AT,
 };
 

@@ -340,6 +340,19 @@ for (const variant of STORES) {
       (await client(["--task", "Check Balance"])).stdout,
       /^Client 1: Server response: Balance: \$470$/m,
     );
+    // The statement: newest first, each entry with the balance after it; then as of the first reversal.
+    const statement = (await client(["history", "--limit", "3"])).stdout;
+    assertMatch(statement, /^ENTRY +TIME +KIND +ACCOUNT +AMOUNT +BALANCE AFTER +COUNTERPARTY$/m);
+    const [newest, older] = [...statement.matchAll(/^(\d+) +\S+ +reversal +\S+ +(\$\S+) +(\$\S+) +XYZ$/gm)];
+    assertEquals([newest?.slice(2), older?.slice(2)], [["$50.00", "$470.00"], ["$10.00", "$420.00"]]);
+    assertMatch(statement, /^More: --before \d+$/m);
+    const asOf = await client(["history", "--limit", "1", "--as-of", older![1]!, "--json"]);
+    const [first] = JSON.parse(asOf.stdout).items;
+    assertEquals([first.kind, first.balanceAfterMinor], ["reversal", "42000"]);
+    assertMatch(
+      (await client(["history", "--as-of", "yesterday"], 2)).stderr,
+      /--as-of yesterday: an entry number, a date/,
+    );
     await server.stop();
     const verified = await runAdmin(["ledger", "verify", "--receipts", receipts], store);
     assertEquals(verified.code, 0, verified.stdout);

@@ -51,6 +51,7 @@ const CLIENT_COMMANDS: readonly string[] = [
   "void",
   "refund",
   "receipt",
+  "history",
 ];
 const CLIENT_PERMISSIONS = taskPermissions("client");
 

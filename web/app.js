@@ -754,7 +754,8 @@ var FIELDS_BY_OPERATION = {
   history: [
     "account",
     "limit",
-    "before"
+    "before",
+    "as_of"
   ],
   update_contact: [
     "email",
@@ -800,6 +801,9 @@ function encodeRequest(request) {
         limit: request.limit,
         ...request.beforeEntry === void 0 ? {} : {
           before: request.beforeEntry.toString()
+        },
+        ...request.asOf === void 0 ? {} : {
+          as_of: asOfText(request.asOf)
         }
       }));
     case "update_contact":
@@ -822,6 +826,9 @@ function encodeRequest(request) {
         ...encodeKeyRequest(request)
       }));
   }
+}
+function asOfText(asOf) {
+  return "entry" in asOf ? asOf.entry.toString() : asOf.time;
 }
 function decodeResponse(bytes, op) {
   const wire = decodeWireResponse(bytes);
@@ -946,10 +953,12 @@ function readTransfer(value) {
 function readHistoryItem(value) {
   if (!isObject(value)) return null;
   const entry = readDigits(value.entry);
-  const amount = typeof value.amount_minor === "string" && /^-?(0|[1-9][0-9]{0,18})$/.test(value.amount_minor) ? BigInt(value.amount_minor) : null;
+  const amount = readSignedMinor(value.amount_minor);
+  const balanceAfter = readSignedMinor(value.balance_after_minor);
   const { transfer_id: transferId, kind, account_id: accountId, created_at: createdAt } = value;
   const counterparty = value.counterparty_account_id;
-  if (entry === null || amount === null || typeof kind !== "string" || !HISTORY_KINDS.has(kind)) return null;
+  if (entry === null || amount === null || balanceAfter === null) return null;
+  if (typeof kind !== "string" || !HISTORY_KINDS.has(kind)) return null;
   if (typeof transferId !== "string" || typeof accountId !== "string") return null;
   if (typeof counterparty !== "string" || typeof createdAt !== "string") return null;
   return {
@@ -959,8 +968,12 @@ function readHistoryItem(value) {
     accountId,
     counterpartyAccountId: counterparty,
     amountMinor: amount,
+    balanceAfterMinor: balanceAfter,
     createdAt
   };
+}
+function readSignedMinor(value) {
+  return typeof value === "string" && /^-?(0|[1-9][0-9]{0,18})$/.test(value) ? BigInt(value) : null;
 }
 var HISTORY_KINDS = /* @__PURE__ */ new Set([
   "deposit",
@@ -2112,7 +2125,10 @@ var BankClient = class _BankClient {
     if (!answer.ok) throw new BankRequestError(answer.error);
     return answer.result;
   }
-  /** A page of an account's postings, newest first; pass `before` from the last page for the next. */
+  /**
+   * A page of an account's postings, newest first, each with the balance after it; pass `before` from the
+   * last page for the next, and `asOf` (an entry number or a time) for a statement as of then.
+   */
   async history(query = {}) {
     const answer = await this.#connection.send({
       op: "history",
@@ -2123,6 +2139,9 @@ var BankClient = class _BankClient {
       },
       ...query.before === void 0 ? {} : {
         beforeEntry: query.before
+      },
+      ...query.asOf === void 0 ? {} : {
+        asOf: query.asOf
       }
     });
     if (!answer.ok) throw new BankRequestError(answer.error);
@@ -2648,8 +2667,11 @@ async function loadAccounts() {
     const balance = document.createElement("strong");
     balance.className = "balance";
     balance.dataset.testid = `balance-${account.accountId}`;
-    balance.textContent = formatDollars(account.balanceMinor);
+    balance.textContent = formatDollars(account.availableMinor);
     item.append(name, balance);
+    if (account.availableMinor !== account.balanceMinor) {
+      item.append(` available (${formatDollars(account.balanceMinor)} in the ledger)`);
+    }
     if (account.status === "frozen") item.append(" (frozen)");
     return item;
   }));
@@ -2659,7 +2681,7 @@ async function loadAccounts() {
   from.replaceChildren(...state.accounts.map((account) => {
     const option = document.createElement("option");
     option.value = account.accountId;
-    option.textContent = `${account.accountId} (${formatDollars(account.balanceMinor)})`;
+    option.textContent = `${account.accountId} (${formatDollars(account.availableMinor)})`;
     return option;
   }));
   if (state.accounts.some((account) => account.accountId === chosen)) from.value = chosen;
@@ -2766,7 +2788,12 @@ async function loadHistory(fresh) {
     amount.textContent = `${item.amountMinor < 0n ? "\u2212" : "+"}${formatDollars(magnitude, {
       cents: "always"
     })}`;
-    row.append(when, what, amount);
+    const after = document.createElement("td");
+    after.className = "amount";
+    after.textContent = formatDollars(item.balanceAfterMinor, {
+      cents: "always"
+    });
+    row.append(when, what, amount, after);
     return row;
   });
   const body = element("history");

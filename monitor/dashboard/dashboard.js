@@ -169,7 +169,8 @@ var FIELDS_BY_OPERATION = {
   history: [
     "account",
     "limit",
-    "before"
+    "before",
+    "as_of"
   ],
   update_contact: [
     "email",

@@ -9,6 +9,7 @@ import type { HandshakeCrypto, Signer } from "../../protocol/handshake_crypto.ts
 import type { Receipt } from "../../protocol/receipt.ts";
 import type {
   Account,
+  AsOf,
   ContactDetails,
   ContactField,
   HistoryItem,
@@ -39,7 +40,7 @@ export type BankRequest =
   | { operation: "capture"; holdId: string; amountMinor?: bigint }
   | { operation: "void"; holdId: string }
   | { operation: "refund"; transferId: string; amountMinor?: bigint; idempotencyKey: string }
-  | { operation: "history"; accountId?: string; limit: number; beforeEntry?: bigint }
+  | { operation: "history"; accountId?: string; limit: number; beforeEntry?: bigint; asOf?: AsOf }
   | { operation: "update_contact"; details: ContactDetails }
   | { operation: "enrol"; publicKey: Uint8Array; signature: Uint8Array }
   | {

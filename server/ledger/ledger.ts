@@ -168,8 +168,13 @@ export interface HistoryItem {
   counterpartyAccountId: string;
   /** Positive when money came in, negative when it went out. */
   amountMinor: bigint;
+  /** The account's ledger balance right after this entry (entries in number order). */
+  balanceAfterMinor: bigint;
   createdAt: Date;
 }
+
+/** A statement's cut-off: up to and including an entry number, or every entry written at or before a time. */
+export type AsOf = { entry: bigint } | { time: Date };
 
 export interface HistoryQuery {
   /** One of the caller's accounts; all of them when absent. */
@@ -177,6 +182,8 @@ export interface HistoryQuery {
   limit: number;
   /** Only entries older than this cursor. */
   beforeEntry?: bigint;
+  /** Only entries up to this cut-off: the page starts at the statement's last entry. */
+  asOf?: AsOf;
 }
 
 export type HistoryResult = { code: "ok"; items: HistoryItem[] } | { code: "account_not_found" };

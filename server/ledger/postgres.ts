@@ -445,7 +445,8 @@ export class PostgresLedger implements BankStore {
 
   history(owner: string, query: HistoryQuery): Promise<HistoryResult> {
     checkPage(query.limit, { max: HISTORY_PAGE_MAX, what: "History" });
-    return this.#use((sql) => postgresHistory(sql, owner, query));
+    assert(!this.#closed, "Cannot use a closed ledger");
+    return postgresHistory(this.#sql, owner, query);
   }
 
   /** Queues the update for the next group commit of contact updates; resolves once that commit is durable. */

@@ -3,6 +3,7 @@ import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/
 import { CHAIN_CASES } from "./_chain_cases.ts";
 import { LEDGER_CASES, TestClock } from "./_ledger_cases.ts";
 import { HOLD_CASES } from "./_hold_cases.ts";
+import { STATEMENT_CASES } from "./_statement_cases.ts";
 import type { TransferInput, TransferResult } from "./ledger.ts";
 import { PostgresLedger } from "./postgres.ts";
 import { MIGRATIONS } from "./schema.ts";
@@ -36,7 +37,7 @@ if (adminUrl === undefined) {
 }
 
 function registerTests(adminUrl: string): void {
-  for (const ledgerCase of [...LEDGER_CASES, ...CHAIN_CASES, ...HOLD_CASES]) {
+  for (const ledgerCase of [...LEDGER_CASES, ...CHAIN_CASES, ...HOLD_CASES, ...STATEMENT_CASES]) {
     Deno.test(`PostgresLedger: ${ledgerCase.name}`, async () => {
       await using database = await createTestDatabase(adminUrl);
       const clock = new TestClock();

@@ -11,13 +11,13 @@ import type {
   ContactField,
   EntryKind,
   EntryLink,
-  HistoryItem,
   Hold,
   IdentityChanges,
   IdentityRecord,
   IdentityStatus,
   Transfer,
 } from "./ledger.ts";
+import type { PostedItem } from "./statements.ts";
 
 export interface AccountRow {
   id: string;
@@ -131,7 +131,7 @@ export function toTransfer(row: JournalRow): Transfer {
   };
 }
 
-export function toHistoryItem(row: HistoryRow): HistoryItem {
+export function toHistoryItem(row: HistoryRow): PostedItem {
   const { kind } = row;
   assert(isEntryKind(kind), `Journal entry ${row.entry} has kind ${kind}`);
   assert(typeof row.entry === "bigint", `Journal entry ${row.entry} must be a bigint`);

@@ -4,11 +4,12 @@ import { isAssertionFailure } from "../../lib/assert.ts";
 import { CHAIN_CASES } from "./_chain_cases.ts";
 import { LEDGER_CASES, TestClock } from "./_ledger_cases.ts";
 import { HOLD_CASES } from "./_hold_cases.ts";
+import { STATEMENT_CASES } from "./_statement_cases.ts";
 import { MIGRATIONS } from "./schema.ts";
 import { SqliteLedger } from "./sqlite.ts";
 import { executeSqlite } from "./testing.ts";
 
-for (const ledgerCase of [...LEDGER_CASES, ...CHAIN_CASES, ...HOLD_CASES]) {
+for (const ledgerCase of [...LEDGER_CASES, ...CHAIN_CASES, ...HOLD_CASES, ...STATEMENT_CASES]) {
   Deno.test(`SqliteLedger: ${ledgerCase.name}`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "ledger-" });
     const path = `${dir}/bank.db`;

@@ -215,8 +215,12 @@ async function loadAccounts(): Promise<void> {
     const balance = document.createElement("strong");
     balance.className = "balance";
     balance.dataset.testid = `balance-${account.accountId}`;
-    balance.textContent = formatDollars(account.balanceMinor);
+    // What may be spent; when holds reserve part of it, the ledger balance beside it.
+    balance.textContent = formatDollars(account.availableMinor);
     item.append(name, balance);
+    if (account.availableMinor !== account.balanceMinor) {
+      item.append(` available (${formatDollars(account.balanceMinor)} in the ledger)`);
+    }
     if (account.status === "frozen") item.append(" (frozen)");
     return item;
   }));
@@ -226,7 +230,7 @@ async function loadAccounts(): Promise<void> {
   from.replaceChildren(...state.accounts.map((account) => {
     const option = document.createElement("option");
     option.value = account.accountId;
-    option.textContent = `${account.accountId} (${formatDollars(account.balanceMinor)})`;
+    option.textContent = `${account.accountId} (${formatDollars(account.availableMinor)})`;
     return option;
   }));
   if (state.accounts.some((account) => account.accountId === chosen)) from.value = chosen;
@@ -346,7 +350,10 @@ async function loadHistory(fresh: boolean): Promise<void> {
     amount.textContent = `${item.amountMinor < 0n ? "−" : "+"}${
       formatDollars(magnitude, { cents: "always" })
     }`;
-    row.append(when, what, amount);
+    const after = document.createElement("td");
+    after.className = "amount";
+    after.textContent = formatDollars(item.balanceAfterMinor, { cents: "always" });
+    row.append(when, what, amount, after);
     return row;
   });
   const body = element("history");
