@@ -5,6 +5,7 @@
  * bank-server ledger verify [--receipts DIR]      balances, postings, the hash chain, and customers' receipts
  * bank-server ledger head                         the chain's latest entry and hash
  * bank-server ledger reverse TRANSFER_ID --reason TEXT [--amount AMOUNT] [--key KEY]
+ * bank-server ledger export [--from ENTRY|DATE|TIME] [--to …] [--format csv|json] [--output FILE]
  * ```
  *
  * `--receipts DIR` checks every `*.json` receipt in DIR: signed by this bank's key, and the entry it names
@@ -29,6 +30,7 @@ import { BANK_OWNER } from "./ledger/ledger.ts";
 import type { BankStore, Ledger } from "./ledger/ledger.ts";
 import { REVERSAL_REASON_CHARS_MAX } from "./ledger/schema.ts";
 import { RECEIPTS_PER_VERIFY_MAX } from "./limits.ts";
+import { exportLedger } from "./admin_export.ts";
 
 export const LEDGER_OPTIONS: readonly OptionSpec[] = [
   { name: "receipts", value: "DIR", help: "ledger verify: also check every receipt (*.json) in DIR" },
@@ -39,12 +41,17 @@ export const LEDGER_OPTIONS: readonly OptionSpec[] = [
   },
   { name: "amount", value: "AMOUNT", help: "ledger reverse: how much (default: all that is left)" },
   { name: "key", value: "KEY", help: "ledger reverse: idempotency key (default: a new one, printed)" },
+  { name: "from", value: "ENTRY|DATE|TIME", help: "ledger export: the first entry (number, date or time)" },
+  { name: "to", value: "ENTRY|DATE|TIME", help: "ledger export: the last entry (number, date or time)" },
+  { name: "format", value: "csv|json", defaultText: "json", help: "ledger export: JSON lines or CSV" },
+  { name: "output", value: "FILE", help: "ledger export: write FILE (whole or not at all), not stdout" },
 ];
 
 export const LEDGER_USAGE =
   `  bank-server ledger verify [--receipts DIR]       balances, postings, hash chain, customers' receipts
   bank-server ledger head                          the chain's latest entry and hash
-  bank-server ledger reverse TRANSFER_ID --reason TEXT [--amount AMOUNT] [--key KEY]`;
+  bank-server ledger reverse TRANSFER_ID --reason TEXT [--amount AMOUNT] [--key KEY]
+  bank-server ledger export [--from ENTRY|DATE|TIME] [--to …] [--format csv|json] [--output FILE]`;
 
 type LedgerAction = (store: BankStore, options: Options, subject: string | undefined) => Promise<number>;
 
@@ -52,6 +59,7 @@ export const LEDGER_ACTIONS: Record<string, LedgerAction> = {
   "ledger verify": verifyLedger,
   "ledger head": printHead,
   "ledger reverse": reverseTransfer,
+  "ledger export": exportLedger,
 };
 
 async function verifyLedger(ledger: Ledger, options: Options, subject: string | undefined): Promise<number> {

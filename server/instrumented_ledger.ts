@@ -34,6 +34,7 @@ export function instrumentLedger(ledger: Ledger, stats: StatsSink): Ledger {
     contactHistory: (owner, query) => ledger.contactHistory(owner, query),
     verify: () => ledger.verify(),
     chainHead: () => ledger.chainHead(),
+    chainPage: (position) => ledger.chainPage(position),
     entryAt: (entry) => ledger.entryAt(entry),
     ping: () => ledger.ping(),
     close: () => ledger.close(),

@@ -1,7 +1,8 @@
 /**
  * docs/LEDGER.md, checked by an implementation written from it alone (`@noble/hashes` for SHA-256, nothing
  * of `server/ledger/chain.ts`): it reproduces the worked example, then recomputes the chain of a real
- * store from its raw rows (read with `node:sqlite`) and finds every stored hash.
+ * store from its raw rows (read with `node:sqlite`) and finds every stored hash, and recomputes a chain of
+ * every kind of entry, over more than one page, from `bank-server ledger export` alone.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { assertEquals } from "@std/assert";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
+import { runAdmin } from "../tools/harness.ts";
 
 const DOCUMENT = new URL("../docs/LEDGER.md", import.meta.url);
 
@@ -23,6 +25,8 @@ interface Entry {
   amount: string;
   time: string;
   postings: [string, string][];
+  /** Section 3's link fields: a capture's hold; a reversal's or refund's original entry and reason. */
+  link?: string[];
 }
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
@@ -43,6 +47,7 @@ function encode(entry: Entry): Uint8Array {
     entry.time,
     String(postings.length),
     ...postings.flat(),
+    ...(entry.link ?? []),
   ].map((field) => new TextEncoder().encode(field));
   const out = new Uint8Array(fields.reduce((sum, field) => sum + 4 + field.length, 0));
   let at = 0;
@@ -145,5 +150,84 @@ Deno.test("docs/LEDGER.md alone recomputes every hash a real store keeps, from i
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("docs/LEDGER.md alone recomputes the whole chain from `ledger export`, every kind and every page", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "bank-ledger-export-" });
+  try {
+    {
+      await using ledger = SqliteLedger.open(`${dataDir}/bank.db`);
+      for (const owner of ["ada", "bob"]) {
+        await ledger.openAccount({ owner, id: `${owner}-1`, depositMinor: 500_000n });
+      }
+      // More entries than one page of the chain (1,000), written in group commits.
+      const paid = await Promise.all(Array.from({ length: 1_050 }, (_, index) =>
+        ledger.transfer({
+          identity: index % 2 === 0 ? "ada" : "bob",
+          targetAccountId: index % 2 === 0 ? "bob-1" : "ada-1",
+          amountMinor: BigInt(index + 1),
+          idempotencyKey: `export-${index}`,
+        })));
+      const held = await ledger.hold({
+        identity: "ada",
+        targetAccountId: "bob-1",
+        amountMinor: 700n,
+        idempotencyKey: "hold-1",
+        expiresInS: 60,
+      });
+      if (held.code !== "ok") throw new Error(held.code);
+      await ledger.captureHold({ identity: "ada", holdId: held.hold.id, amountMinor: 600n });
+      const first = paid[0]!;
+      if (first.code !== "ok") throw new Error(first.code);
+      await ledger.reverse({
+        kind: "refund",
+        identity: "bob",
+        transferId: first.transfer.id,
+        idempotencyKey: "refund-1",
+      });
+      await ledger.reverse({
+        kind: "reversal",
+        identity: "bank",
+        transferId: paid[1]!.code === "ok" ? paid[1]!.transfer.id : "",
+        idempotencyKey: "reversal:1",
+        reason: "entered twice, reversed — see ticket 7",
+      });
+    }
+    const exported = await runAdmin(["ledger", "export"], { dataDir });
+    assertEquals(exported.code, 0, exported.stderr);
+    const lines = exported.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    assertEquals(lines.length, 2 + 1_050 + 3);
+    assertEquals(
+      new Set(lines.map((line) => line.kind)),
+      new Set(["deposit", "transfer", "capture", "refund", "reversal"]),
+    );
+    let previous: Uint8Array = new Uint8Array(32);
+    for (const line of lines) {
+      const fields = line.kind === "capture"
+        ? [line.hold_id]
+        : line.kind === "reversal" || line.kind === "refund"
+        ? [line.original_entry, line.reason ?? ""]
+        : [];
+      const hash = link(previous, {
+        entry: line.entry,
+        transferId: line.transfer_id,
+        kind: line.kind,
+        identity: line.identity,
+        key: line.idempotency_key,
+        source: line.from,
+        target: line.to,
+        amount: line.amount_minor,
+        time: line.created_at,
+        postings: line.postings.map((
+          posting: Record<string, string>,
+        ) => [posting.account_id, posting.amount_minor]),
+        link: fields,
+      });
+      assertEquals(hex(hash), line.hash, `position ${line.position}`);
+      previous = hash;
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
   }
 });

@@ -14,6 +14,9 @@ import { acknowledged, runTransferLoad, send } from "./_load.ts";
 import type { SentTransfer } from "./_load.ts";
 import postgres from "postgres";
 
+const CSV_HEADER = "position,entry,hash,kind,transfer_id,identity,idempotency_key,from,to,amount_minor," +
+  "created_at,hold_id,original_entry,reason";
+
 const DEMO_CLIENTS = 12;
 const DEMO_TOTAL_MINOR = BigInt(DEMO_CLIENTS) * 50_000n;
 const SHARED_TARGETS = ["ACC-0001", "ACC-0002", "ACC-0003", "XYZ"];
@@ -357,6 +360,60 @@ for (const variant of STORES) {
     const verified = await runAdmin(["ledger", "verify", "--receipts", receipts], store);
     assertEquals(verified.code, 0, verified.stdout);
     assertMatch(verified.stdout, /^3 receipts checked, 0 do not match the journal$/m);
+  });
+
+  Deno.test(`ledger on ${variant.name}: ledger export streams the journal in commit order, filtered, as JSON or CSV`, async () => {
+    await using store = await variant.make();
+    await using server = await startServer({ dataDir: store.dataDir, args: store.serverArgs });
+    const paid = await runClient(server, ["transfer", "--to", "XYZ", "--amount", "$2.50"]);
+    const paidId = firstGroup(paid.stdout, /^Done: transfer (\S+),/m);
+    await runClient(server, ["transfer", "--to", "XYZ", "--amount", "$1"]);
+    await server.stop();
+    const reason = `=HYPERLINK("x"), then, a "quote"`;
+    assertEquals((await runAdmin(["ledger", "reverse", paidId, "--reason", reason], store)).code, 0);
+    const head = firstGroup(
+      (await runAdmin(["ledger", "head"], store)).stdout,
+      /^entry (\d+) [0-9a-f]{64}$/m,
+    );
+    const path = `${store.dataDir}/export.jsonl`;
+    const json = await runAdmin(["ledger", "export", "--output", path], store);
+    assertEquals(json.code, 0, json.stderr);
+    assertMatch(
+      json.stderr,
+      new RegExp(`^Exported ${head} entries \\(json\\) of ${head} in the chain to `, "m"),
+    );
+    const lines = (await Deno.readTextFile(path)).trimEnd().split("\n").map((line) => JSON.parse(line));
+    assertEquals(
+      lines.map((line) => line.position),
+      Array.from({ length: Number(head) }, (_, i) => `${i + 1}`),
+    );
+    const last = lines.at(-1);
+    assertEquals([last.kind, last.reason, last.postings.length], ["reversal", reason, 2]);
+    assertEquals(last.hash, firstGroup((await runAdmin(["ledger", "head"], store)).stdout, /([0-9a-f]{64})/));
+    // A range by entry number, and by time: today's entries are all of them, tomorrow's none.
+    const one = await runAdmin(["ledger", "export", "--from", last.entry, "--to", last.entry], store);
+    assertEquals(one.stdout.trimEnd().split("\n").map((line) => JSON.parse(line).entry), [last.entry]);
+    const today = last.created_at.slice(0, 10);
+    const byDay = await runAdmin(["ledger", "export", "--from", today, "--to", today], store);
+    assertEquals(byDay.stdout.trimEnd().split("\n").length, Number(head));
+    const tomorrow = new Date(Date.parse(today) + 86_400_000).toISOString().slice(0, 10);
+    assertEquals((await runAdmin(["ledger", "export", "--from", tomorrow], store)).stdout, "");
+    // CSV: quoted where it must be, and a formula a spreadsheet would run is defused.
+    const csv = await runAdmin(["ledger", "export", "--format", "csv", "--from", last.entry], store);
+    assertEquals(csv.stdout.split("\r\n")[0], CSV_HEADER);
+    assertEquals(csv.stdout.split("\r\n")[1]?.endsWith(`,"'=HYPERLINK(""x""), then, a ""quote"""`), true);
+    for (
+      const [args, message] of [
+        [["--format", "xml"], /--format xml: csv or json/],
+        [["--from", "9", "--to", "3"], /--from is after --to/],
+        [["--from", "last week"], /--from last week: an entry number, a date/],
+        [["--to", "2026-02-30"], /--to 2026-02-30: an entry number, a date/],
+      ] as const
+    ) {
+      const refused = await runAdmin(["ledger", "export", ...args], store);
+      assertEquals(refused.code, 2, refused.stderr);
+      assertMatch(refused.stderr, message);
+    }
   });
 
   Deno.test(`ledger on ${variant.name}: invariants hold with many clients transferring among shared accounts`, async () => {

@@ -139,8 +139,9 @@ async function customerJourney(program?: Program): Promise<void> {
     await screenshot(page, "web-accounts.png");
     const history = await historyLines(page);
     assertEquals(history.length, 2, history.join("\n"));
-    assertMatch(history[0]!, /To XYZ from ACC-\S+\s*−\$12\.34$/);
-    assertMatch(history[1]!, /Opening deposit to ACC-\S+\s*\+\$500\.00$/);
+    // Newest first, with the balance after it: $500 - $12.34.
+    assertMatch(history[0]!, /To XYZ from ACC-\S+\s*−\$12\.34\s*\$487\.66$/);
+    assertMatch(history[1]!, /Opening deposit to ACC-\S+\s*\+\$500\.00\s*\$500\.00$/);
     await screenshot(page, "web-history.png");
     await page.setViewportSize(PHONE);
     await screenshot(page, "web-history-phone.png");

@@ -178,6 +178,12 @@ export interface ChainCheck {
   problem: string | null;
 }
 
+/** A page of the chain in commit order: its stored links, and the entries they name (by entry number). */
+export interface ChainPage {
+  links: StoredLink[];
+  entries: Map<bigint, ChainEntry>;
+}
+
 /** A stored link, as the chain's queries return it: position, entry and stored hash. */
 export interface StoredLink {
   position: bigint;

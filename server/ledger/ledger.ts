@@ -23,7 +23,7 @@ import type {
   TransferFailureCode,
   VoidFailureCode,
 } from "../../protocol/codes.ts";
-import type { ChainHead } from "./chain.ts";
+import type { ChainHead, ChainPage } from "./chain.ts";
 
 export type {
   CaptureFailureCode,
@@ -261,6 +261,8 @@ export interface Ledger extends AsyncDisposable {
   entryAt(entry: bigint): Promise<{ kind: EntryKind; transfer: Transfer; link: EntryLink } | null>;
   /** The latest link of the journal's hash chain: what `ledger head` prints and receipts point into. */
   chainHead(): Promise<ChainHead>;
+  /** The chain's links after `position`, a page at a time in commit order, with their entries (export). */
+  chainPage(position: bigint): Promise<ChainPage>;
   close(): Promise<void>;
 }
 

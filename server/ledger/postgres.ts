@@ -59,31 +59,22 @@ import type {
   VoidInput,
   VoidResult,
 } from "./ledger.ts";
-import {
-  checkPage,
-  linkResults,
-  newAccountId,
-  newTransferId,
-  planOpening,
-  planTransfers,
-  reportFromFacts,
-} from "./rules.ts";
+import { checkPage, linkResults, newAccountId, newTransferId, planOpening, planTransfers } from "./rules.ts";
 import type { PlannedResult } from "./rules.ts";
 import { judgeCapture, judgeHold, judgeReversal, judgeVoid } from "./operations.ts";
 import type { JournaledEntry, Judged, Makers } from "./operations.ts";
 import { contactChangeFromRow, toAccount } from "./rows.ts";
 import type { AccountRow } from "./rows.ts";
-import { postgresHistory } from "./postgres_history.ts";
-import { collectVerifyRowsAsync, factsFromRows } from "./verify.ts";
+import { postgresHistory, verifyPostgres } from "./postgres_history.ts";
 import {
   appendPostgresChainOf,
-  checkPostgresChain,
   insertChainLinks,
   lockChainHead,
   postgresChainHead,
+  readPostgresChainPage,
 } from "./postgres_chain.ts";
 import { migratePostgres } from "./postgres_migrate.ts";
-import type { ChainHead } from "./chain.ts";
+import type { ChainHead, ChainPage } from "./chain.ts";
 import { checkDeadline, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import {
   answerReplays,
@@ -537,11 +528,11 @@ export class PostgresLedger implements BankStore {
 
   verify(): Promise<VerifyReport> {
     assert(!this.#closed, "Cannot use a closed ledger");
-    // One snapshot for every query, so transfers committing meanwhile cannot look like mismatches.
-    return this.#sql.begin("isolation level repeatable read read only", async (tx) => {
-      const rows = await collectVerifyRowsAsync((text) => tx.unsafe(text));
-      return reportFromFacts(factsFromRows(rows), await checkPostgresChain(tx));
-    });
+    return verifyPostgres(this.#sql);
+  }
+
+  chainPage(position: bigint): Promise<ChainPage> {
+    return this.#use((sql) => readPostgresChainPage(sql, position));
   }
 
   entryAt(entry: bigint): Promise<JournaledEntry | null> {

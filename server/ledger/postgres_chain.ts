@@ -21,7 +21,7 @@ import {
   linkFromRow,
   unlinkedProblem,
 } from "./chain.ts";
-import type { ChainCheck, ChainEntry, ChainHead } from "./chain.ts";
+import type { ChainCheck, ChainEntry, ChainHead, ChainPage } from "./chain.ts";
 import type { Query } from "./postgres_sql.ts";
 import type { EntryLink } from "./ledger.ts";
 
@@ -106,20 +106,29 @@ export async function backfillPostgresChain(tx: Query): Promise<void> {
   }
 }
 
+/** The page of at most {@link CHAIN_PAGE_ENTRIES} links after `position`, with their entries. */
+export async function readPostgresChainPage(tx: Query, position: bigint): Promise<ChainPage> {
+  const links = (await tx<Row[]>`
+    SELECT position, entry, hash FROM journal_chain WHERE position > ${position}
+    ORDER BY position LIMIT ${CHAIN_PAGE_ENTRIES}`).map(linkFromRow);
+  if (links.length === 0) return { links, entries: new Map() };
+  const numbers = links.map((link) => link.entry.toString());
+  const [journal, postings] = await Promise.all([
+    tx<Row[]>`SELECT * FROM journal WHERE entry = ANY(${numbers}::bigint[])`,
+    tx<Row[]>`SELECT * FROM postings WHERE entry = ANY(${numbers}::bigint[])`,
+  ]);
+  return {
+    links,
+    entries: new Map(chainEntriesFromRows(journal, postings).map((entry) => [entry.entry, entry])),
+  };
+}
+
 /** Walks the whole chain in commit order within the caller's snapshot, a page at a time. */
 export async function checkPostgresChain(tx: Query): Promise<ChainCheck> {
   let head = EMPTY_CHAIN;
   for (;;) {
-    const links = (await tx<Row[]>`
-      SELECT position, entry, hash FROM journal_chain WHERE position > ${head.position}
-      ORDER BY position LIMIT ${CHAIN_PAGE_ENTRIES}`).map(linkFromRow);
+    const { links, entries } = await readPostgresChainPage(tx, head.position);
     if (links.length === 0) break;
-    const numbers = links.map((link) => link.entry.toString());
-    const [journal, postings] = await Promise.all([
-      tx<Row[]>`SELECT * FROM journal WHERE entry = ANY(${numbers}::bigint[])`,
-      tx<Row[]>`SELECT * FROM postings WHERE entry = ANY(${numbers}::bigint[])`,
-    ]);
-    const entries = new Map(chainEntriesFromRows(journal, postings).map((entry) => [entry.entry, entry]));
     const checked = checkChainPage(head, links, entries);
     if (checked.problem !== null) return checked;
     head = checked.head;

@@ -1,11 +1,14 @@
 /**
- * What a customer reads of the journal on PostgreSQL: history pages of their own accounts, newest first,
- * each posting with the balance after it (statements.ts).
+ * What is read of the journal on PostgreSQL, each in one snapshot: a customer's history pages of their own
+ * accounts, newest first, each posting with the balance after it (statements.ts); and `ledger verify`.
  *
  * @module
  */
 import { assert } from "../../lib/assert.ts";
-import type { HistoryQuery, HistoryResult } from "./ledger.ts";
+import type { HistoryQuery, HistoryResult, VerifyReport } from "./ledger.ts";
+import { checkPostgresChain } from "./postgres_chain.ts";
+import { reportFromFacts } from "./rules.ts";
+import { collectVerifyRowsAsync, factsFromRows } from "./verify.ts";
 import { asMinor, toHistoryItem } from "./rows.ts";
 import { asOfBounds, newestEntryOf, withBalancesAfter } from "./statements.ts";
 import type { HistoryRow } from "./rows.ts";
@@ -52,4 +55,12 @@ async function historyIn(sql: Query, owner: string, query: HistoryQuery): Promis
     for (const row of after) balances.set(row.id, asMinor(row.after));
   }
   return { code: "ok", items: withBalancesAfter(items, balances) };
+}
+
+/** Every invariant and the chain, in one snapshot: transfers committing meanwhile cannot look like mismatches. */
+export function verifyPostgres(sql: Database): Promise<VerifyReport> {
+  return sql.begin("isolation level repeatable read read only", async (tx) => {
+    const rows = await collectVerifyRowsAsync((text) => tx.unsafe(text));
+    return reportFromFacts(factsFromRows(rows), await checkPostgresChain(tx));
+  }) as Promise<VerifyReport>;
 }

@@ -73,20 +73,20 @@ import {
 } from "./sqlite_operations.ts";
 import type { JournalEntry } from "./rules.ts";
 import type { BatchState, ContactRecord } from "./rules.ts";
-import {
-  asMinor,
-  contactChangeFromRow,
-  toHistoryItem as historyFromRow,
-  toTransfer as transferFromRow,
-} from "./rows.ts";
-import type { HistoryRow, JournalRow } from "./rows.ts";
+import { contactChangeFromRow, toTransfer as transferFromRow } from "./rows.ts";
+import type { JournalRow } from "./rows.ts";
 import { CHAIN_MIGRATION, MIGRATIONS_TABLE, planMigrations } from "./schema.ts";
-import { asOfBounds, newestEntryOf, withBalancesAfter } from "./statements.ts";
-import type { PostedItem } from "./statements.ts";
+import { sqliteHistory } from "./sqlite_history.ts";
 import { collectVerifyRows, factsFromRows } from "./verify.ts";
-import { appendSqliteChain, backfillSqliteChain, checkSqliteChain, sqliteChainHead } from "./sqlite_chain.ts";
+import {
+  appendSqliteChain,
+  backfillSqliteChain,
+  checkSqliteChain,
+  readSqliteChainPage,
+  sqliteChainHead,
+} from "./sqlite_chain.ts";
 import { chainEntryOf } from "./chain.ts";
-import type { ChainHead } from "./chain.ts";
+import type { ChainHead, ChainPage } from "./chain.ts";
 import { checkDeadline, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import { SqliteDatabase } from "./sqlite_database.ts";
 import { SqliteIdentities } from "./sqlite_identities.ts";
@@ -407,43 +407,7 @@ export class SqliteLedger implements BankStore {
 
   history(owner: string, query: HistoryQuery): Promise<HistoryResult> {
     checkPage(query.limit, { max: HISTORY_PAGE_MAX, what: "History" });
-    return this.#db.read(() => {
-      if (query.accountId !== undefined) {
-        const account = sqliteAccount(this.#db, query.accountId, this.#now());
-        if (account === undefined || account.owner !== owner) return { code: "account_not_found" as const };
-      }
-      const asOf = asOfBounds(query.asOf);
-      const rows = this.#db.all(
-        `SELECT p.entry, j.transfer_id, j.kind, p.account_id, p.amount_minor, j.created_at,
-           CASE WHEN p.account_id = j.source_account_id THEN j.target_account_id ELSE j.source_account_id END
-             AS counterparty
-         FROM postings p JOIN journal j ON j.entry = p.entry JOIN accounts a ON a.id = p.account_id
-         WHERE a.owner = ?1 AND a.kind = 'customer' AND (?2 IS NULL OR p.account_id = ?2)
-           AND (?3 IS NULL OR p.entry < ?3) AND (?5 IS NULL OR p.entry <= ?5)
-           AND (?6 IS NULL OR j.created_at <= ?6)
-         ORDER BY p.entry DESC, p.account_id LIMIT ?4`,
-        [
-          owner,
-          query.accountId ?? null,
-          query.beforeEntry ?? null,
-          query.limit,
-          asOf.entry,
-          asOf.time?.toISOString() ?? null,
-        ],
-      );
-      const items = rows.map(toHistoryItem);
-      const balances = new Map<string, bigint>();
-      for (const [accountId, entry] of newestEntryOf(items)) {
-        const row = this.#db.get(
-          `SELECT a.balance_minor - COALESCE((SELECT SUM(p.amount_minor) FROM postings p
-             WHERE p.account_id = a.id AND p.entry > ?2), 0) AS after FROM accounts a WHERE a.id = ?1`,
-          [accountId, entry],
-        );
-        assert(row !== undefined, `Account ${accountId} of a history page exists`);
-        balances.set(accountId, asMinor(row.after));
-      }
-      return { code: "ok" as const, items: withBalancesAfter(items, balances) };
-    });
+    return this.#db.read(() => sqliteHistory(this.#db, owner, query, this.#now()));
   }
 
   /** Queues the update for the next group commit of contact updates; resolves once that commit is on disk. */
@@ -555,6 +519,10 @@ export class SqliteLedger implements BankStore {
     return this.#db.read(() => sqliteEntryAt(this.#db, entry));
   }
 
+  chainPage(position: bigint): Promise<ChainPage> {
+    return this.#db.read(() => readSqliteChainPage(this.#db, position));
+  }
+
   chainHead(): Promise<ChainHead> {
     return this.#db.read(() => sqliteChainHead(this.#db));
   }
@@ -575,10 +543,6 @@ export class SqliteLedger implements BankStore {
 
 function toTransfer(row: Row): Transfer {
   return transferFromRow(row as unknown as JournalRow);
-}
-
-function toHistoryItem(row: Row): PostedItem {
-  return historyFromRow(row as unknown as HistoryRow);
 }
 
 /** SQLite's primary result code for a violated constraint (NOT NULL, CHECK, UNIQUE, foreign key). */

@@ -18,7 +18,7 @@ import {
   linkFromRow,
   unlinkedProblem,
 } from "./chain.ts";
-import type { ChainCheck, ChainEntry, ChainHead } from "./chain.ts";
+import type { ChainCheck, ChainEntry, ChainHead, ChainPage } from "./chain.ts";
 import type { SqliteDatabase } from "./sqlite_database.ts";
 import type { EntryLink } from "./ledger.ts";
 
@@ -66,18 +66,27 @@ export function backfillSqliteChain(db: SqliteDatabase): void {
   }
 }
 
+/** The page of at most {@link CHAIN_PAGE_ENTRIES} links after `position`, with their entries. */
+export function readSqliteChainPage(db: SqliteDatabase, position: bigint): ChainPage {
+  const links = db.all(
+    `SELECT position, entry, hash FROM journal_chain WHERE position > ? ORDER BY position LIMIT ${CHAIN_PAGE_ENTRIES}`,
+    [position],
+  ).map(linkFromRow);
+  if (links.length === 0) return { links, entries: new Map() };
+  const journal = db.all(PAGE_JOURNAL, [position]);
+  const postings = db.all(PAGE_POSTINGS, [position]);
+  return {
+    links,
+    entries: new Map(chainEntriesFromRows(journal, postings).map((entry) => [entry.entry, entry])),
+  };
+}
+
 /** Walks the whole chain in commit order, a page at a time; stops at the first link that does not verify. */
 export function checkSqliteChain(db: SqliteDatabase): ChainCheck {
   let head = EMPTY_CHAIN;
   for (;;) {
-    const links = db.all(
-      `SELECT position, entry, hash FROM journal_chain WHERE position > ? ORDER BY position LIMIT ${CHAIN_PAGE_ENTRIES}`,
-      [head.position],
-    ).map(linkFromRow);
+    const { links, entries } = readSqliteChainPage(db, head.position);
     if (links.length === 0) break;
-    const journal = db.all(PAGE_JOURNAL, [head.position]);
-    const postings = db.all(PAGE_POSTINGS, [head.position]);
-    const entries = new Map(chainEntriesFromRows(journal, postings).map((entry) => [entry.entry, entry]));
     const checked = checkChainPage(head, links, entries);
     if (checked.problem !== null) return checked;
     head = checked.head;
