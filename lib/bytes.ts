@@ -15,21 +15,31 @@ export function utf8(text: string): Uint8Array<ArrayBuffer> {
 
 /**
  * Strings as `u32be(UTF-8 byte length) || UTF-8 bytes` each, one after the other: the framing of every
- * signed or hashed record (chain entries, receipts), in one allocation.
+ * signed or hashed record (chain entries, receipts), in one allocation. ASCII, which is what these records
+ * almost always hold, is copied character by character; anything else goes through the encoder.
  */
 export function lengthPrefixed(fields: readonly string[]): Uint8Array<ArrayBuffer> {
-  // A UTF-16 code unit never takes more than 3 bytes of UTF-8.
-  const bound = fields.reduce((sum, field) => sum + 4 + 3 * field.length, 0);
-  const out = new Uint8Array(bound);
-  const view = new DataView(out.buffer);
+  const parts = ASCII.test(fields.join("")) ? fields : fields.map((field) => encoder.encode(field));
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + 4 + part.length, 0));
   let at = 0;
-  for (const field of fields) {
-    const { written } = encoder.encodeInto(field, out.subarray(at + 4));
-    view.setUint32(at, written, false);
-    at += 4 + written;
+  for (const part of parts) {
+    const length = part.length;
+    out[at] = length >>> 24;
+    out[at + 1] = (length >>> 16) & 0xff;
+    out[at + 2] = (length >>> 8) & 0xff;
+    out[at + 3] = length & 0xff;
+    at += 4;
+    if (typeof part === "string") {
+      for (let index = 0; index < length; index++) out[at + index] = part.charCodeAt(index);
+    } else {
+      out.set(part, at);
+    }
+    at += length;
   }
-  return out.slice(0, at);
+  return out;
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** Decodes UTF-8, or returns null for bytes that are not valid UTF-8. */
 export function fromUtf8(bytes: Uint8Array): string | null {
