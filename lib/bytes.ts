@@ -19,7 +19,7 @@ export function utf8(text: string): Uint8Array<ArrayBuffer> {
  * almost always hold, is copied character by character; anything else goes through the encoder.
  */
 export function lengthPrefixed(fields: readonly string[]): Uint8Array<ArrayBuffer> {
-  const parts = ASCII.test(fields.join("")) ? fields : fields.map((field) => encoder.encode(field));
+  const parts = NOT_ASCII.test(fields.join("")) ? fields.map((field) => encoder.encode(field)) : fields;
   const out = new Uint8Array(parts.reduce((sum, part) => sum + 4 + part.length, 0));
   let at = 0;
   for (const part of parts) {
@@ -39,7 +39,8 @@ export function lengthPrefixed(fields: readonly string[]): Uint8Array<ArrayBuffe
   return out;
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+/** Any UTF-16 code unit outside ASCII (surrogates included). */
+const NOT_ASCII = /[\u0080-\uffff]/;
 
 /** Decodes UTF-8, or returns null for bytes that are not valid UTF-8. */
 export function fromUtf8(bytes: Uint8Array): string | null {
