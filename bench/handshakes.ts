@@ -10,13 +10,11 @@
 import process from "node:process";
 import { nodeHandshakeCrypto } from "../protocol/node_crypto.ts";
 import { CLIENT_CONNECTS_IN_FLIGHT_MAX } from "../client/limits.ts";
+import { CLOCK_TICKS_PER_SECOND, cpuTicksOf, ROOT, withTreeAt } from "./trees.ts";
 
 /** The last commit whose handshake is version 1 (the parent of the commit that replaced it). */
 export const V1_REVISION = "83052e0";
-const ROOT = new URL("../", import.meta.url).pathname;
 const IDENTITIES = 50;
-/** /proc/PID/stat counts CPU time in clock ticks of 1/100 s on Linux. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface HandshakeResult {
   version: "v1" | "v2";
@@ -49,17 +47,8 @@ interface Tree {
 export async function measureHandshakeVersions(
   options: { durationMs: number; reference: string },
 ): Promise<HandshakeResult[]> {
-  const checkout = await Deno.makeTempDir({ prefix: "bank-v1-" });
-  const added = await git(["worktree", "add", "--detach", checkout, options.reference]);
-  if (!added.ok) {
-    console.log(
-      `handshake versions not compared: git cannot check out ${options.reference}: ${added.output}`,
-    );
-    await Deno.remove(checkout, { recursive: true });
-    return [];
-  }
-  try {
-    const trees = await Promise.all([treeAt(`${checkout}/`, "v1"), treeAt(ROOT, "v2")]);
+  const measured = await withTreeAt(options.reference, "handshake versions", async (checkout) => {
+    const trees = await Promise.all([treeAt(checkout, "v1"), treeAt(ROOT, "v2")]);
     const results: HandshakeResult[] = [];
     for (const [index, tree] of [...trees, ...[...trees].reverse()].entries()) {
       const result = await measureTree(tree, { round: index < 2 ? 1 : 2, durationMs: options.durationMs });
@@ -74,10 +63,8 @@ export async function measureHandshakeVersions(
       );
     }
     return results;
-  } finally {
-    await git(["worktree", "remove", "--force", checkout]);
-    await Deno.remove(checkout, { recursive: true }).catch(() => {});
-  }
+  });
+  return measured ?? [];
 }
 
 async function treeAt(root: string, version: "v1" | "v2"): Promise<Tree> {
@@ -132,28 +119,6 @@ async function measureTree(tree: Tree, run: { round: number; durationMs: number 
     serverCpuUsPerSession: serverTicks / CLOCK_TICKS_PER_SECOND * 1e6 / opened,
     clientCpuUsPerSession: (client.user + client.system) / opened,
   };
-}
-
-/** User plus system CPU time of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat). */
-async function cpuTicksOf(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-async function git(args: string[]): Promise<{ ok: boolean; output: string }> {
-  try {
-    const output = await new Deno.Command("git", {
-      args: ["-C", ROOT, ...args],
-      stdout: "piped",
-      stderr: "piped",
-    })
-      .output();
-    const text = new TextDecoder().decode(output.success ? output.stdout : output.stderr).trim();
-    return { ok: output.success, output: text };
-  } catch (error) {
-    return { ok: false, output: error instanceof Error ? error.message : String(error) };
-  }
 }
 
 if (import.meta.main) {

@@ -6,6 +6,7 @@
  */
 import type { EchoReport } from "./echo.ts";
 import type { HandshakeResult } from "./handshakes.ts";
+import type { LedgerCostResult } from "./ledger_cost.ts";
 import type { ListenerResult, Row, ScalingResult, SessionsResult, Settings } from "./run.ts";
 import { CLIENT_CONNECTS_IN_FLIGHT_MAX as CONNECTS } from "../client/limits.ts";
 
@@ -21,6 +22,7 @@ interface Figures {
   scaling: ScalingResult;
   listeners: ListenerResult[];
   handshakes: HandshakeResult[];
+  ledgerCost: LedgerCostResult[];
 }
 
 const GIB = 2 ** 30;
@@ -217,6 +219,39 @@ function handshakeSection(handshakes: HandshakeResult[], reference: string): str
   ];
 }
 
+/** Durable transfers before the chain and now (chain, holds, receipts), each tree's own server and client. */
+function ledgerCostSection(results: LedgerCostResult[], reference: string): string[] {
+  if (results.length === 0) return [];
+  const meanOf = (tree: string, pick: (result: LedgerCostResult) => number) =>
+    mean(results.filter((result) => result.tree === tree).map(pick));
+  const ratio = (pick: (result: LedgerCostResult) => number) =>
+    fixed(meanOf("now", pick) / meanOf("before", pick));
+  return [
+    "## The ledger's depth: chain, holds and receipts",
+    "",
+    `Durable transfers at 50 connections (4 in flight each), SQLite, each tree's own server (default serving ` +
+    `threads) and load generator: the tree before the hash chain from \`${reference}\` (checked out beside this ` +
+    "one), and this tree, whose transfers also link each entry into the chain, judge against available " +
+    "balances and answer with a signed receipt; rounds in mirrored order. Server CPU covers the warm-up and " +
+    "the window, divided by the transfers answered in both. Verify is `ledger verify` over the store the run " +
+    "left (balances and postings; and the chain, for this tree).",
+    "",
+    "| tree | round | transfers/s | p99 ms | server CPU per transfer | verify entries/s | entries |",
+    "| ---- | ----: | ----------: | -----: | ----------------------: | ---------------: | ------: |",
+    ...results.map((result) =>
+      `| ${result.tree} | ${result.round} | ${fixed(result.transfersPerSecond, 0)} | ${
+        fixed(result.p99Ms, 1)
+      } | ` +
+      `${fixed(result.serverCpuUsPerTransfer, 0)} µs | ${fixed(result.verifyEntriesPerSecond, 0)} | ` +
+      `${result.verifiedEntries} |`
+    ),
+    "",
+    `Now / before (means of the rounds): transfers/s ${ratio((r) => r.transfersPerSecond)}, server CPU ` +
+    `${ratio((r) => r.serverCpuUsPerTransfer)}, verify entries/s ${ratio((r) => r.verifyEntriesPerSecond)}.`,
+    "",
+  ];
+}
+
 function sessionsSection(sessions: Figures["sessions"]): string[] {
   if (sessions === null) return ["The idle-sessions figure was not measured.", ""];
   const block = [
@@ -290,6 +325,7 @@ export async function writePerformanceReport(figures: Figures): Promise<void> {
     ...scalingSection(figures.scaling),
     ...listenerSection(figures.listeners),
     ...handshakeSection(figures.handshakes, figures.settings.handshakeReference),
+    ...ledgerCostSection(figures.ledgerCost, figures.settings.chainReference),
     "## Reproduce",
     "",
     "```sh",

@@ -24,6 +24,7 @@ import { startServer } from "../tools/harness.ts";
 import type { ServerHandle } from "../tools/harness.ts";
 import { runEchoClients } from "./echo.ts";
 import { measureHandshakeVersions, V1_REVISION } from "./handshakes.ts";
+import { BEFORE_CHAIN_REVISION, measureLedgerCost } from "./ledger_cost.ts";
 import type { EchoReport } from "./echo.ts";
 import { parseArgs } from "@std/cli/parse-args";
 
@@ -40,6 +41,8 @@ const SESSION_BATCH = CLIENT_CONNECTS_IN_FLIGHT_MAX;
 const PGBENCH_SCALE = 50;
 /** pgbench's shortest run: its rate swings between runs on a shared machine, more so in short ones. */
 const PGBENCH_SECONDS_MIN = 5;
+/** Each round of the ledger-cost comparison at least this long: its two trees differ by tens of percent. */
+const LEDGER_COST_MS_MIN = 5_000;
 /** The main matrix runs one serving thread; the scaling section varies it. */
 const MATRIX_WORKERS = 1;
 
@@ -54,6 +57,8 @@ interface Settings {
   sessions: number;
   /** The tree handshake version 2 is compared with (`--handshake-reference REV`; `none` skips it). */
   handshakeReference: string;
+  /** The tree before the journal's chain, holds and receipts (`--chain-reference REV`; `none` skips it). */
+  chainReference: string;
   out: string;
   databaseUrl: string | undefined;
 }
@@ -77,6 +82,7 @@ function readSettings(): Settings {
       "out",
       "listeners",
       "handshake-reference",
+      "chain-reference",
     ],
   }) as Record<string, string | undefined>;
   const databaseUrl = Deno.env.get("DATABASE_URL");
@@ -94,6 +100,7 @@ function readSettings(): Settings {
     mixes: (flags.mixes ?? "balance,transfer,seed").split(",").filter((mix) => mix in MIXES),
     sessions: Number(flags.sessions ?? "10000"),
     handshakeReference: flags["handshake-reference"] ?? V1_REVISION,
+    chainReference: flags["chain-reference"] ?? BEFORE_CHAIN_REVISION,
     out: flags.out ?? `${ROOT}docs/PERFORMANCE.md`,
     databaseUrl,
   };
@@ -415,6 +422,11 @@ async function main(): Promise<void> {
     durationMs: settings.durationMs,
     reference: settings.handshakeReference,
   });
+  const ledgerCost = settings.chainReference === "none" ? [] : await measureLedgerCost({
+    durationMs: Math.max(settings.durationMs, LEDGER_COST_MS_MIN),
+    warmupMs: settings.warmupMs,
+    reference: settings.chainReference,
+  });
   const pgbenchAfter = await measurePgbench(settings);
   const pgbenchRuns = [pgbenchBefore, pgbenchAfter].flatMap((run) => run === null ? [] : [run.tps]);
   const pgbench = pgbenchRuns.length === 0
@@ -431,6 +443,7 @@ async function main(): Promise<void> {
     scaling,
     listeners,
     handshakes,
+    ledgerCost,
   });
   console.log(`Wrote ${settings.out}`);
 }
