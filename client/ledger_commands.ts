@@ -24,7 +24,7 @@ import { credentialPathOf, DATA_DIR_DEFAULT } from "../protocol/demo.ts";
 import { nodeHandshakeCrypto } from "../protocol/node_crypto.ts";
 import { formatDollars, parseDollars } from "../protocol/money.ts";
 import { HOLD_EXPIRY_S_MAX, RECEIPT_FILE_BYTES_MAX, TRANSFER_MINOR_MAX } from "../protocol/limits.ts";
-import { encodeReceipt, readReceipt, verifyReceipt } from "../protocol/receipt.ts";
+import { readReceipt, receiptFileName, receiptFileText, verifyReceipt } from "../protocol/receipt.ts";
 import type { Receipt } from "../protocol/receipt.ts";
 import { BankClient, BankRequestError } from "./mod.ts";
 import { CONNECTION_OPTIONS, connectionOf, loadCa, loadCredential } from "./setup.ts";
@@ -187,11 +187,8 @@ function expiryOf(options: Options): number {
 
 async function saveReceipt(directory: string, receipt: Receipt): Promise<void> {
   await ensurePrivateDir(directory);
-  // Zero-padded, so receipts list in journal order.
-  const path = `${directory}/${receipt.entry.toString().padStart(12, "0")}-${receipt.transferId}.json`;
-  await writeFileAtomic(path, `${JSON.stringify(encodeReceipt(receipt), null, 2)}\n`, {
-    mode: PUBLIC_FILE_MODE,
-  });
+  const path = `${directory}/${receiptFileName(receipt)}`;
+  await writeFileAtomic(path, receiptFileText(receipt), { mode: PUBLIC_FILE_MODE });
   console.log(`Receipt for entry ${receipt.entry} saved in ${path}`);
 }
 

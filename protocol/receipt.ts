@@ -62,6 +62,16 @@ export function receiptSignedContent(facts: ReceiptFacts): Uint8Array {
   return signedContent("bank/2 receipt", [fields]);
 }
 
+/** The file name a saved receipt takes: its entry zero-padded, so receipts list in journal order. */
+export function receiptFileName(receipt: Receipt): string {
+  return `${receipt.entry.toString().padStart(12, "0")}-${receipt.transferId}.json`;
+}
+
+/** The text of a saved receipt file: its wire form, indented. */
+export function receiptFileText(receipt: Receipt): string {
+  return `${JSON.stringify(encodeReceipt(receipt), null, 2)}\n`;
+}
+
 /** Signs a receipt with the bank's key. */
 export async function signReceipt(bank: Signer, facts: ReceiptFacts): Promise<Receipt> {
   const signature = await bank.sign(receiptSignedContent(facts));

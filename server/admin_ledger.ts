@@ -4,7 +4,7 @@
  * ```sh
  * bank-server ledger verify [--receipts DIR]      balances, postings, the hash chain, and customers' receipts
  * bank-server ledger head                         the chain's latest entry and hash
- * bank-server ledger reverse TRANSFER_ID --reason TEXT [--amount AMOUNT] [--key KEY]
+ * bank-server ledger reverse TRANSFER_ID --reason TEXT [--amount AMOUNT] [--key KEY] [--receipts DIR]
  * bank-server ledger export [--from ENTRY|DATE|TIME] [--to …] [--format csv|json] [--output FILE]
  * ```
  *
@@ -14,14 +14,15 @@
  *
  * @module
  */
-import { readTextFileLimited } from "../lib/files.ts";
+import { toBase64Url } from "../lib/bytes.ts";
+import { ensurePrivateDir, PUBLIC_FILE_MODE, readTextFileLimited, writeFileAtomic } from "../lib/files.ts";
 import { UsageError } from "../lib/options.ts";
 import type { Options, OptionSpec } from "../lib/options.ts";
 import { DATA_DIR_DEFAULT } from "../protocol/demo.ts";
 import { formatDollars, parseDollars } from "../protocol/money.ts";
 import { nodeHandshakeCrypto } from "../protocol/node_crypto.ts";
 import { RECEIPT_FILE_BYTES_MAX, TRANSFER_MINOR_MAX } from "../protocol/limits.ts";
-import { readReceipt, verifyReceipt } from "../protocol/receipt.ts";
+import { readReceipt, receiptFileName, receiptFileText, verifyReceipt } from "../protocol/receipt.ts";
 import type { Receipt } from "../protocol/receipt.ts";
 import { loadBankKey } from "./bank_key.ts";
 import { formatHash } from "./ledger/chain.ts";
@@ -31,9 +32,14 @@ import type { BankStore, Ledger } from "./ledger/ledger.ts";
 import { REVERSAL_REASON_CHARS_MAX } from "./ledger/schema.ts";
 import { RECEIPTS_PER_VERIFY_MAX } from "./limits.ts";
 import { exportLedger } from "./admin_export.ts";
+import { receiptOf } from "./handlers/receipts.ts";
 
 export const LEDGER_OPTIONS: readonly OptionSpec[] = [
-  { name: "receipts", value: "DIR", help: "ledger verify: also check every receipt (*.json) in DIR" },
+  {
+    name: "receipts",
+    value: "DIR",
+    help: "ledger verify: also check every receipt (*.json) in DIR; ledger reverse: save its receipt there",
+  },
   {
     name: "reason",
     value: "TEXT",
@@ -50,7 +56,7 @@ export const LEDGER_OPTIONS: readonly OptionSpec[] = [
 export const LEDGER_USAGE =
   `  bank-server ledger verify [--receipts DIR]       balances, postings, hash chain, customers' receipts
   bank-server ledger head                          the chain's latest entry and hash
-  bank-server ledger reverse TRANSFER_ID --reason TEXT [--amount AMOUNT] [--key KEY]
+  bank-server ledger reverse TRANSFER_ID --reason TEXT [--amount AMOUNT] [--key KEY] [--receipts DIR]
   bank-server ledger export [--from ENTRY|DATE|TIME] [--to …] [--format csv|json] [--output FILE]`;
 
 type LedgerAction = (store: BankStore, options: Options, subject: string | undefined) => Promise<number>;
@@ -161,6 +167,8 @@ async function reverseTransfer(
   const amount = amountText === undefined ? undefined : parseDollars(amountText, TRANSFER_MINOR_MAX);
   if (amount !== undefined && !amount.ok) throw new UsageError(`--amount ${amountText}: ${amount.code}`);
   const key = options.string("key") ?? crypto.randomUUID();
+  // The bank's key signs the receipt: read before anything is journaled, so a missing key changes nothing.
+  const bank = await loadBankKey(options.string("data") ?? DATA_DIR_DEFAULT, nodeHandshakeCrypto);
   const result = await ledger.reverse({
     kind: "reversal",
     identity: BANK_OWNER,
@@ -181,6 +189,21 @@ async function reverseTransfer(
         formatDollars(result.original.amountMinor)
       } in all): entry ${link.entry}, transfer ${reversal.id}, key ${key}`,
   );
+  // The operator's answer carries a receipt like every other journaling answer: signed, and kept if asked.
+  const receipt = await receiptOf(bank, { kind: "reversal", transfer: reversal, link });
+  const directory = options.string("receipts");
+  if (directory !== undefined) {
+    await ensurePrivateDir(directory);
+    const path = `${directory}/${receiptFileName(receipt)}`;
+    await writeFileAtomic(path, receiptFileText(receipt), { mode: PUBLIC_FILE_MODE });
+    console.log(`Receipt for entry ${receipt.entry} saved in ${path}`);
+  } else {
+    console.log(
+      `Receipt: entry ${receipt.entry}, chain hash ${receipt.hash}, signature ${
+        toBase64Url(receipt.signature)
+      }`,
+    );
+  }
   return 0;
 }
 
