@@ -8,6 +8,8 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import { TextLineStream } from "@std/streams/text-line-stream";
 import { BankConnection } from "../client/connection.ts";
+import { KEY_COMMANDS } from "../client/key_commands.ts";
+import { LEDGER_COMMANDS } from "../client/ledger_commands.ts";
 import { NodeTlsConn } from "../server/tls_node.ts";
 import { decodeCredential } from "../protocol/credential.ts";
 import type { Credential } from "../protocol/credential.ts";
@@ -40,19 +42,7 @@ function childEnv(): Record<string, string> {
 
 const SERVER_PERMISSIONS = taskPermissions("serve");
 /** bank-client's commands, which come before its options. */
-const CLIENT_COMMANDS: readonly string[] = [
-  "bench",
-  "keygen",
-  "enrol",
-  "rotate-key",
-  "transfer",
-  "hold",
-  "capture",
-  "void",
-  "refund",
-  "receipt",
-  "history",
-];
+const CLIENT_COMMANDS: readonly string[] = ["bench", ...KEY_COMMANDS, ...LEDGER_COMMANDS];
 const CLIENT_PERMISSIONS = taskPermissions("client");
 
 /** What the seed's Test Case 1 prints for client 1 after `Client 1: Connected.`. */
