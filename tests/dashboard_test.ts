@@ -185,13 +185,15 @@ Deno.test({
       await page.reload({ timeout: WAIT_TIMEOUT_MS });
       await waitForValue(page, "tasks-processed", String(CLI_TASKS_PER_CLIENT));
 
+      // Only the fragment changes, so the page is not reloaded: wait for the panel's new words, not only for
+      // the panel, which may still show the previous refusal.
       await page.goto(`${base}#token=${"!".repeat(32)}`, { timeout: WAIT_TIMEOUT_MS });
-      await unauthorized.waitFor({ state: "visible", timeout: WAIT_TIMEOUT_MS });
+      await unauthorized.filter({ hasText: "not a monitor token" }).waitFor({ timeout: WAIT_TIMEOUT_MS });
       assertStringIncludes(await unauthorized.textContent() ?? "", "not a monitor token");
       await waitForValue(page, "tasks-processed", null);
 
       await page.goto(`${base}#token=${"x".repeat(32)}`, { timeout: WAIT_TIMEOUT_MS });
-      await unauthorized.waitFor({ state: "visible", timeout: WAIT_TIMEOUT_MS });
+      await unauthorized.filter({ hasText: "not accepted" }).waitFor({ timeout: WAIT_TIMEOUT_MS });
       assertStringIncludes(await unauthorized.textContent() ?? "", "not accepted");
       await waitForValue(page, "tasks-processed", null);
 
