@@ -14,6 +14,7 @@ import { HISTORY_PAGE_MAX } from "../protocol/limits.ts";
 import { readAsOf } from "../protocol/messages.ts";
 import type { AsOfView, HistoryView } from "../protocol/messages.ts";
 import { formatDollars } from "../protocol/money.ts";
+import { parseCutOff } from "../protocol/time.ts";
 import type { BankClient } from "./mod.ts";
 
 /** Prints one page of the statement; the last line says how to ask for the next. */
@@ -85,7 +86,7 @@ function cursorOf(text: string | undefined): bigint | undefined {
   return asOf.entry;
 }
 
-/** `--as-of`: an entry number, or a time (any form Date reads, with a zone or Z; a date alone is its end). */
+/** `--as-of`: an entry number, a date (its last millisecond, UTC) or an ISO 8601 time with its zone. */
 function asOfOf(text: string | undefined): AsOfView | undefined {
   if (text === undefined) return undefined;
   if (/^[0-9]+$/.test(text)) {
@@ -93,10 +94,9 @@ function asOfOf(text: string | undefined): AsOfView | undefined {
     if (entry === null) throw new UsageError(`--as-of ${text}: entry number out of range`);
     return entry;
   }
-  const dateOnly = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(text);
-  const time = dateOnly ? new Date(`${text}T23:59:59.999Z`) : new Date(text);
-  if (Number.isNaN(time.getTime()) || (!dateOnly && !/(Z|[+-][0-9]{2}:?[0-9]{2})$/.test(text))) {
+  const time = parseCutOff(text, "end");
+  if (time === null) {
     throw new UsageError(`--as-of ${text}: an entry number, a date (2026-12-01) or a time with its zone`);
   }
-  return { time: time.toISOString() };
+  return { time };
 }

@@ -96,9 +96,10 @@ export function fromBase64Url(text: string): Uint8Array | null {
   }
 }
 
-/** Bytes as lower-case hex. */
+/** Bytes as lower-case hex (natively where the engine has it; browsers before 2025 do not). */
 export function toHex(bytes: Uint8Array): string {
-  return bytes.toHex();
+  if (typeof bytes.toHex === "function") return bytes.toHex();
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /** Lower- or upper-case hex as bytes; null when the text is not an even number of hex digits. */

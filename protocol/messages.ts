@@ -19,6 +19,7 @@
  * @module
  */
 import { fromUtf8, utf8 } from "../lib/bytes.ts";
+import { readCanonicalTime } from "./time.ts";
 import { isErrorCode, OPERATIONS } from "./codes.ts";
 import type { ErrorCode, Operation, RequestErrorCode } from "./codes.ts";
 import {
@@ -165,15 +166,12 @@ const FIELDS_BY_OPERATION: Record<Operation, readonly string[]> = {
 };
 const CURSOR_PATTERN = /^(0|[1-9][0-9]{0,18})$/;
 const CURSOR_MAX = 2n ** 63n - 1n;
-const AS_OF_TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
-
 /** An `as_of` value: an entry number's digits or a canonical UTC time; null when it is neither. */
 export function readAsOf(value: unknown): AsOfView | null {
   if (typeof value !== "string") return null;
   if (CURSOR_PATTERN.test(value)) return BigInt(value) <= CURSOR_MAX ? { entry: BigInt(value) } : null;
-  if (!AS_OF_TIME.test(value)) return null;
-  const time = new Date(value);
-  return !Number.isNaN(time.getTime()) && time.toISOString() === value ? { time: value } : null;
+  const time = readCanonicalTime(value);
+  return time === null ? null : { time };
 }
 
 /** Tells whether text is a well-formed account id. */

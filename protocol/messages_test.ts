@@ -143,6 +143,7 @@ Deno.test("decodeRequest() refuses malformed requests with their exact codes", (
       ["as_of an entry past 2^63 - 1", "9223372036854775808"],
       ["as_of a negative entry", "-1"],
       ["as_of empty", ""],
+      ["as_of in the year 0", "0000-01-01T00:00:00.000Z"],
     ].map(([name, asOf]): [string, unknown, string | null, RequestErrorCode] => [
       String(name),
       { v: 1, id: "h9", op: "history", as_of: asOf },

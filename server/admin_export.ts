@@ -19,6 +19,7 @@ import { PRIVATE_FILE_MODE, renameDurably } from "../lib/files.ts";
 import { randomBytes, toBase64Url, utf8 } from "../lib/bytes.ts";
 import { UsageError } from "../lib/options.ts";
 import type { Options } from "../lib/options.ts";
+import { parseCutOff } from "../protocol/time.ts";
 import type { ChainEntry } from "./ledger/chain.ts";
 import type { BankStore } from "./ledger/ledger.ts";
 
@@ -98,16 +99,11 @@ export async function exportLedger(store: BankStore, options: Options, subject: 
 function boundOf(name: "from" | "to", text: string | undefined): Bound | null {
   if (text === undefined) return null;
   if (/^[0-9]{1,19}$/.test(text) && BigInt(text) < 2n ** 63n) return { entry: BigInt(text) };
-  if (/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(text)) {
-    const time = new Date(`${text}T${name === "from" ? "00:00:00.000" : "23:59:59.999"}Z`);
-    if (!Number.isNaN(time.getTime()) && time.toISOString().startsWith(text)) {
-      return { time: time.toISOString() };
-    }
-  } else if (/(Z|[+-][0-9]{2}:?[0-9]{2})$/.test(text)) {
-    const time = new Date(text);
-    if (!Number.isNaN(time.getTime())) return { time: time.toISOString() };
+  const time = parseCutOff(text, name === "from" ? "start" : "end");
+  if (time === null) {
+    throw new UsageError(`--${name} ${text}: an entry number, a date (2026-12-01) or a time with its zone`);
   }
-  throw new UsageError(`--${name} ${text}: an entry number, a date (2026-12-01) or a time with its zone`);
+  return { time };
 }
 
 function within(entry: ChainEntry, from: Bound | null, to: Bound | null): boolean {
@@ -166,15 +162,21 @@ async function openSink(output: string | undefined) {
   }
   const temporary = `${output}.tmp-${toBase64Url(randomBytes(6))}`;
   const file = await Deno.open(temporary, { write: true, createNew: true, mode: PRIVATE_FILE_MODE });
+  let open = true;
+  const close = () => {
+    if (open) file.close();
+    open = false;
+  };
   return {
     write: (text: string) => writeAll(file, utf8(text)),
     finish: async () => {
       await file.sync();
-      file.close();
+      close();
       await renameDurably(temporary, output);
     },
+    // After any failure, the partial copy of the journal goes: closed once, then removed.
     abandon: async () => {
-      file.close();
+      close();
       await Deno.remove(temporary).catch(() => {});
     },
   };

@@ -412,9 +412,17 @@ for (const variant of STORES) {
     const csv = await runAdmin(["ledger", "export", "--format", "csv", "--from", last.entry], store);
     assertEquals(csv.stdout.split("\r\n")[0], CSV_HEADER);
     assertEquals(csv.stdout.split("\r\n")[1]?.endsWith(`,"'=HYPERLINK(""x""), then, a ""quote"""`), true);
+    // A file that cannot be written leaves nothing behind: no partial copy of the journal.
+    await Deno.mkdir(`${store.dataDir}/taken`);
+    const blocked = await runAdmin(["ledger", "export", "--output", `${store.dataDir}/taken`], store);
+    assertEquals(blocked.code, 1, blocked.stderr);
+    assertMatch(blocked.stderr, /taken/);
+    const left = [...Deno.readDirSync(store.dataDir)].filter((item) => item.name.includes(".tmp-"));
+    assertEquals(left, []);
     for (
       const [args, message] of [
         [["--format", "xml"], /--format xml: csv or json/],
+        [["--to", "12-01-2026"], /--to 12-01-2026: an entry number, a date/],
         [["--from", "9", "--to", "3"], /--from is after --to/],
         [["--from", "last week"], /--from last week: an entry number, a date/],
         [["--to", "2026-02-30"], /--to 2026-02-30: an entry number, a date/],

@@ -66,7 +66,8 @@ function fromBase64Url(text) {
   }
 }
 function toHex(bytes) {
-  return bytes.toHex();
+  if (typeof bytes.toHex === "function") return bytes.toHex();
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 function fromHex(text) {
   if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return null;
@@ -372,6 +373,9 @@ function encodePublicKeyFile(publicKey, comment) {
   return `ed25519 ${encodeKey(publicKey)}${comment === "" ? "" : ` ${comment}`}
 `;
 }
+
+// protocol/time.ts
+var EARLIEST_MS = Date.UTC(1970, 0, 1);
 
 // protocol/codes.ts
 var CODE_MESSAGES = {

@@ -12,6 +12,9 @@ var decoder = new TextDecoder("utf-8", {
   fatal: true
 });
 
+// protocol/time.ts
+var EARLIEST_MS = Date.UTC(1970, 0, 1);
+
 // protocol/limits.ts
 var PORT_DEFAULT = 8443;
 var FRAME_BYTES_DEFAULT = 64 * 1024;

@@ -63,6 +63,23 @@ export const STATEMENT_CASES: readonly LedgerCase[] = [
     },
   },
   {
+    name: "history() never splits an entry between pages: both postings of a move between own accounts",
+    async fn({ ledger }) {
+      for (const id of ["A1", "A2"]) {
+        assertEquals((await ledger.openAccount({ owner: "alice", id, depositMinor: DEPOSIT })).code, "ok");
+      }
+      const own = { identity: "alice", sourceAccountId: "A1", targetAccountId: "A2", idempotencyKey: "own" };
+      assertEquals((await ledger.transfer({ ...own, amountMinor: 100n })).code, "ok");
+      const first = await page(ledger, "alice", { limit: 1 });
+      assertEquals(first.map((item) => [item.accountId, item.amountMinor, item.balanceAfterMinor]), [
+        ["A1", -100n, 9_900n],
+        ["A2", 100n, 10_100n],
+      ]);
+      const rest = await page(ledger, "alice", { limit: 1, beforeEntry: first[0]!.entry });
+      assertEquals(rest.map((item) => [item.kind, item.accountId]), [["deposit", "A2"]]);
+    },
+  },
+  {
     name: "history() as of an entry or a time lists what was journaled by then, with the balances then",
     async fn({ ledger, clock }) {
       for (const [owner, id] of [["alice", "A1"], ["bob", "B1"]] as const) {

@@ -4,13 +4,12 @@
  *
  * @module
  */
-import { assert } from "../../lib/assert.ts";
 import type { HistoryQuery, HistoryResult, VerifyReport } from "./ledger.ts";
 import { checkPostgresChain } from "./postgres_chain.ts";
 import { reportFromFacts } from "./rules.ts";
 import { collectVerifyRowsAsync, factsFromRows } from "./verify.ts";
 import { asMinor, toHistoryItem } from "./rows.ts";
-import { asOfBounds, newestEntryOf, withBalancesAfter } from "./statements.ts";
+import { asOfBounds, newestEntryOf, wholeEntries, withBalancesAfter } from "./statements.ts";
 import type { HistoryRow } from "./rows.ts";
 import type { Database, Query } from "./postgres_sql.ts";
 
@@ -41,9 +40,8 @@ async function historyIn(sql: Query, owner: string, query: HistoryQuery): Promis
       AND (${beforeEntry}::bigint IS NULL OR p.entry < ${beforeEntry})
       AND (${asOf.entry}::bigint IS NULL OR p.entry <= ${asOf.entry})
       AND (${asOf.time}::timestamptz IS NULL OR j.created_at <= ${asOf.time})
-    ORDER BY p.entry DESC, p.account_id COLLATE "C" LIMIT ${query.limit}`;
-  assert(rows.length <= query.limit, "History must fit its page");
-  const items = rows.map(toHistoryItem);
+    ORDER BY p.entry DESC, p.account_id COLLATE "C" LIMIT ${query.limit + 1}`;
+  const items = wholeEntries(rows.map(toHistoryItem), query.limit);
   const newest = [...newestEntryOf(items)];
   const balances = new Map<string, bigint>();
   if (newest.length > 0) {

@@ -11,7 +11,7 @@ import { asMinor, toHistoryItem } from "./rows.ts";
 import type { HistoryRow } from "./rows.ts";
 import { sqliteAccount } from "./sqlite_operations.ts";
 import type { SqliteDatabase } from "./sqlite_database.ts";
-import { asOfBounds, newestEntryOf, withBalancesAfter } from "./statements.ts";
+import { asOfBounds, newestEntryOf, wholeEntries, withBalancesAfter } from "./statements.ts";
 
 /** One page of an owner's history (one account's when the query names it, which the owner must own). */
 export function sqliteHistory(
@@ -38,12 +38,12 @@ export function sqliteHistory(
       owner,
       query.accountId ?? null,
       query.beforeEntry ?? null,
-      query.limit,
+      query.limit + 1,
       asOf.entry,
       asOf.time?.toISOString() ?? null,
     ],
   );
-  const items = rows.map((row) => toHistoryItem(row as unknown as HistoryRow));
+  const items = wholeEntries(rows.map((row) => toHistoryItem(row as unknown as HistoryRow)), query.limit);
   const balances = new Map<string, bigint>();
   for (const [accountId, entry] of newestEntryOf(items)) {
     const row = db.get(

@@ -13,6 +13,17 @@ import type { AsOf, HistoryItem } from "./ledger.ts";
 /** A history item before its balance is known. */
 export type PostedItem = Omit<HistoryItem, "balanceAfterMinor">;
 
+/**
+ * A page that never splits an entry: the store reads one row more than the page holds, and when that row
+ * is the other posting of the page's last entry (money moved between two of the caller's own accounts),
+ * the page keeps it; paging by entry would otherwise skip it. A page thus holds at most `limit + 1` items.
+ */
+export function wholeEntries<T extends { entry: bigint }>(rows: readonly T[], limit: number): T[] {
+  assert(rows.length <= limit + 1, "A page reads at most one row past its limit");
+  if (rows.length <= limit) return [...rows];
+  return rows[limit]!.entry === rows[limit - 1]!.entry ? [...rows] : rows.slice(0, limit);
+}
+
 /** The newest entry of each account on a page: where each account's balance must be read. */
 export function newestEntryOf(items: readonly PostedItem[]): Map<string, bigint> {
   const newest = new Map<string, bigint>();
