@@ -16,6 +16,7 @@ import type { ServerConfig } from "./config.ts";
 import { activeKeyIds, IdentityWatcher } from "./identities.ts";
 import { loadBankKey } from "./bank_key.ts";
 import { instrumentLedger } from "./instrumented_ledger.ts";
+import { withTestHooks } from "./test_hooks.ts";
 import { installPostgresDriverGuard } from "./ledger/postgres_guard.ts";
 import type { BankStore } from "./ledger/ledger.ts";
 import { startBankListener } from "./listener.ts";
@@ -97,7 +98,7 @@ export async function startNode(options: {
   };
   const context: ListenerContext = {
     settings: config,
-    ledger: instrumentLedger(store, stats),
+    ledger: withTestHooks(instrumentLedger(store, stats), (name) => Deno.env.get(name)),
     identities: store,
     latestGeneration: (name) => watcher.latestGeneration(name),
     bank,

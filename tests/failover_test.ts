@@ -13,6 +13,7 @@ import type { BankConnection } from "../client/connection.ts";
 import { PostgresLedger } from "../server/ledger/postgres.ts";
 import { createTestDatabase, databaseUrlForTests } from "../server/ledger/testing.ts";
 import { connectAs, runAdmin, startServer } from "../tools/harness.ts";
+import { TcpProxy } from "../tools/tcp_proxy.ts";
 import type { ServerHandle } from "../tools/harness.ts";
 import { acknowledged, runTransferLoad, send } from "./_load.ts";
 import type { SentTransfer } from "./_load.ts";
@@ -38,8 +39,6 @@ const OUTAGE_MS = 1_500;
  */
 const RECOVERY_TIMEOUT_MS = 90_000;
 const PROBE_INTERVAL_MS = 250;
-const PROXY_SOCKETS_MAX = 256;
-const PROXY_BUFFER_BYTES = 64 * 1024;
 const JOURNAL_ROWS_MAX = 100_000;
 const SERVER_LOG_TAIL_LINES = 20;
 
@@ -47,114 +46,6 @@ const SERVER_LOG_TAIL_LINES = 20;
 const EXPECTED_CODES = ["unavailable", "insufficient_funds"];
 /** Answers after which a transfer may be in the journal: committed, or committed with the answer lost. */
 const MAYBE_JOURNALED = ["created", "exists", "unavailable", "unanswered"];
-
-/**
- * A TCP proxy on 127.0.0.1 to one upstream address. `cutAll` closes every proxied socket; `shut` also
- * stops listening, so connects are refused; `reopen` listens again on the same port.
- */
-class TcpProxy implements AsyncDisposable {
-  readonly #upstream: Deno.ConnectOptions;
-  readonly #sockets = new Set<Deno.Conn>();
-  readonly #pairs = new Set<Promise<void>>();
-  #listener: Deno.TcpListener | null;
-  #accepting: Promise<void>;
-  readonly port: number;
-
-  constructor(upstream: Deno.ConnectOptions) {
-    this.#upstream = upstream;
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.port = this.#listener.addr.port;
-    this.#accepting = this.#accept(this.#listener);
-  }
-
-  /** Closes every proxied socket, both sides; returns how many were open. */
-  cutAll(): number {
-    const count = this.#sockets.size;
-    for (const socket of this.#sockets) closeQuietly(socket);
-    this.#sockets.clear();
-    return count;
-  }
-
-  /** Stops listening and cuts every socket: the database is unreachable until {@link reopen}. */
-  async shut(): Promise<void> {
-    this.#listener?.close();
-    this.#listener = null;
-    this.cutAll();
-    await this.#accepting;
-  }
-
-  reopen(): void {
-    assert(this.#listener === null, "The proxy must be shut before it reopens");
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: this.port });
-    this.#accepting = this.#accept(this.#listener);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.shut();
-    await Promise.all(this.#pairs);
-  }
-
-  async #accept(listener: Deno.TcpListener): Promise<void> {
-    try {
-      for await (const client of listener) {
-        if (this.#sockets.size >= PROXY_SOCKETS_MAX) {
-          closeQuietly(client);
-          continue;
-        }
-        const pair = this.#pair(client);
-        this.#pairs.add(pair);
-        pair.finally(() => this.#pairs.delete(pair));
-      }
-    } catch {
-      // The listener was closed.
-    }
-  }
-
-  async #pair(client: Deno.Conn): Promise<void> {
-    this.#sockets.add(client);
-    let upstream: Deno.Conn;
-    try {
-      upstream = await Deno.connect(this.#upstream);
-    } catch {
-      this.#drop(client);
-      return;
-    }
-    if (!this.#sockets.has(client)) {
-      closeQuietly(upstream); // Cut while connecting.
-      return;
-    }
-    this.#sockets.add(upstream);
-    await Promise.all([this.#pump(client, upstream), this.#pump(upstream, client)]);
-  }
-
-  async #pump(from: Deno.Conn, to: Deno.Conn): Promise<void> {
-    const buffer = new Uint8Array(PROXY_BUFFER_BYTES);
-    try {
-      while (true) {
-        const count = await from.read(buffer);
-        if (count === null) break;
-        let written = 0;
-        while (written < count) written += await to.write(buffer.subarray(written, count));
-      }
-    } catch {
-      // Cut, or the peer went away.
-    }
-    this.#drop(from);
-    this.#drop(to);
-  }
-
-  #drop(socket: Deno.Conn): void {
-    if (this.#sockets.delete(socket)) closeQuietly(socket);
-  }
-}
-
-function closeQuietly(socket: Deno.Conn): void {
-  try {
-    socket.close();
-  } catch {
-    // Closed already.
-  }
-}
 
 function sleep(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));

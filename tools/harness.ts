@@ -179,23 +179,26 @@ function freePort(): number {
   return port;
 }
 
+/** How a test starts a server: extra flags, its data directory, the program, the web port, extra variables. */
+export interface StartOptions {
+  args?: string[];
+  dataDir?: string;
+  program?: Program;
+  web?: boolean;
+  env?: Record<string, string>;
+}
+
 /** Starts the server with a fresh data directory (unless one is given) and the given extra flags. */
-export async function startServer(
-  options: { args?: string[]; dataDir?: string; program?: Program; web?: boolean } = {},
-): Promise<ServerHandle> {
+export async function startServer(options: StartOptions = {}): Promise<ServerHandle> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "bank-test-" });
   const ownsDataDir = options.dataDir === undefined;
   const program = options.program ?? SERVER_SOURCE;
   // The web port is off unless asked for; 0 turns it off, so a free one is found here.
   const webPort = options.web === true ? freePort() : 0;
-  const child = new Deno.Command(program.executable, {
-    args: serverArgs(program, { dataDir, webPort, extra: options.args ?? [] }),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    clearEnv: true,
-    env: childEnv(),
-  }).spawn();
+  const args = serverArgs(program, { dataDir, webPort, extra: options.args ?? [] });
+  const env = { ...childEnv(), ...options.env };
+  const piped = { stdin: "null", stdout: "piped", stderr: "piped" } as const;
+  const child = new Deno.Command(program.executable, { args, ...piped, clearEnv: true, env }).spawn();
   const watch = new LogWatch(child);
   const { waitForLog } = watch;
 
