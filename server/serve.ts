@@ -18,6 +18,7 @@ import { ensureBankKey } from "./bank_key.ts";
 import { nodeHandshakeCrypto } from "../protocol/node_crypto.ts";
 import type { IdentityDirectory } from "./ledger/ledger.ts";
 import { describeStore, openStore } from "./ledger/mod.ts";
+import { storeTestHooks } from "./test_hooks.ts";
 import type { BankStore } from "./ledger/mod.ts";
 import { ThreadWriteLock } from "./ledger/write_lock.ts";
 import { serverLogger } from "./log.ts";
@@ -43,9 +44,7 @@ const log = serverLogger("main");
 /** Serves until a signal asks to stop; returns the exit code (0 after a clean shutdown). */
 export async function serve(config: ServerConfig): Promise<number> {
   await ensurePrivateDir(config.dataDir);
-  const tls = config.certPath !== undefined && config.keyPath !== undefined
-    ? await loadCertificateFiles(config.certPath, config.keyPath)
-    : await ensureDevCertificates(config.dataDir);
+  const tls = await tlsFilesOf(config);
   const where = {
     dataDir: config.dataDir,
     ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
@@ -55,6 +54,7 @@ export async function serve(config: ServerConfig): Promise<number> {
   await using store = await openStore({
     ...where,
     ...(sqliteWriteLock === undefined ? {} : { sqliteWriteLock }),
+    ...storeTestHooks((name) => Deno.env.get(name)),
   });
   const bank = await ensureBankKey(config.dataDir, nodeHandshakeCrypto);
   await provisionDemo(store, config, { storeName: describeStore(where), bankPublicKey: bank.publicKey });
@@ -276,6 +276,13 @@ function claimPort(hostname: string, port: number): number {
   const claimed = (probe.addr as Deno.NetAddr).port;
   probe.close();
   return claimed;
+}
+
+/** The operator's certificate and key, or the development CA's, made on first start. */
+function tlsFilesOf(config: ServerConfig) {
+  return config.certPath !== undefined && config.keyPath !== undefined
+    ? loadCertificateFiles(config.certPath, config.keyPath)
+    : ensureDevCertificates(config.dataDir);
 }
 
 /** A worker thread as the main thread sees it. */

@@ -16,6 +16,19 @@ const log = serverLogger("test-hooks");
 export const FORGET_IDEMPOTENCY_ENV = "BANK_TEST_ONLY_FORGET_IDEMPOTENCY";
 export const FORGET_IDEMPOTENCY_VALUE = "break-exactly-once";
 
+/** PostgreSQL commits are acknowledged before they are durable: an immediate stop loses acknowledged writes. */
+export const ASYNC_COMMIT_ENV = "BANK_TEST_ONLY_ASYNC_COMMIT";
+export const ASYNC_COMMIT_VALUE = "lose-acknowledged-writes";
+
+/** The store's options any hook the environment turns on asks for. */
+export function storeTestHooks(env: (name: string) => string | undefined): { asyncCommitForTests?: true } {
+  if (env(ASYNC_COMMIT_ENV) !== ASYNC_COMMIT_VALUE) return {};
+  log.warn(
+    "TEST-ONLY HOOK: PostgreSQL commits are acknowledged before they are durable. Never in production.",
+  );
+  return { asyncCommitForTests: true };
+}
+
 /** The ledger, with any hook the environment turns on applied to it. */
 export function withTestHooks(ledger: Ledger, env: (name: string) => string | undefined): Ledger {
   if (env(FORGET_IDEMPOTENCY_ENV) !== FORGET_IDEMPOTENCY_VALUE) return ledger;

@@ -10,6 +10,7 @@ import { isAssertionFailure } from "../lib/assert.ts";
 import type { BudgetMemory } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { openStore } from "./ledger/mod.ts";
+import { storeTestHooks } from "./test_hooks.ts";
 import { configureLogging } from "./log.ts";
 import { startNode } from "./node.ts";
 import type { ServingNode } from "./node.ts";
@@ -63,6 +64,7 @@ async function start(message: Extract<ToWorker, { type: "init" }>): Promise<void
     dataDir: config.dataDir,
     ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
     ...(message.sqliteWriteLock === undefined ? {} : { sqliteWriteLock: message.sqliteWriteLock }),
+    ...storeTestHooks((name) => Deno.env.get(name)),
   });
   closeStore = () => store.close();
   stats = new ForwardingStats({

@@ -91,9 +91,11 @@ export class TcpProxy implements AsyncDisposable {
     }
   }
 
-  async #pair(client: Deno.Conn): Promise<void> {
+  async #pair(client: Deno.TcpConn): Promise<void> {
     this.#sockets.add(client);
-    let upstream: Deno.Conn;
+    // Small messages go at once both ways: Nagle's algorithm would hold each for the peer's delayed ACK.
+    client.setNoDelay(true);
+    let upstream: Deno.TcpConn;
     try {
       upstream = await Deno.connect(this.#upstream);
     } catch {
@@ -105,6 +107,7 @@ export class TcpProxy implements AsyncDisposable {
       return;
     }
     this.#sockets.add(upstream);
+    (upstream as Deno.TcpConn).setNoDelay(true);
     await Promise.all([this.#pump(client, upstream), this.#pump(upstream, client)]);
   }
 

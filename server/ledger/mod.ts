@@ -21,9 +21,18 @@ export const SQLITE_FILE = "bank.db";
  * write without blocking (see write_lock.ts).
  */
 export async function openStore(
-  options: { dataDir: string; databaseUrl?: string; sqliteWriteLock?: SharedArrayBuffer },
+  options: {
+    dataDir: string;
+    databaseUrl?: string;
+    sqliteWriteLock?: SharedArrayBuffer;
+    asyncCommitForTests?: boolean;
+  },
 ): Promise<BankStore> {
-  if (options.databaseUrl !== undefined) return await PostgresLedger.open(options.databaseUrl);
+  if (options.databaseUrl !== undefined) {
+    return await PostgresLedger.open(options.databaseUrl, {
+      asyncCommitForTests: options.asyncCommitForTests === true,
+    });
+  }
   const path = `${options.dataDir}/${SQLITE_FILE}`;
   await ensurePrivateFile(path);
   for (const suffix of ["-wal", "-shm"]) {

@@ -121,6 +121,8 @@ export interface PostgresLedgerOptions {
   poolMax?: number;
   /** How transfers share commits; {@link GROUP_COMMIT_DEFAULTS} by default. */
   groupCommit?: GroupCommitOptions;
+  /** Test-only (a negative control): acknowledge commits before they are durable. */
+  asyncCommitForTests?: boolean;
 }
 
 /** A {@link Ledger} in PostgreSQL; open it with {@link PostgresLedger.open}, close it when done. */
@@ -168,7 +170,7 @@ export class PostgresLedger implements BankStore {
     if (target === null) throw new Error("Cannot open ledger at an invalid PostgreSQL URL");
     let sql: Database | undefined;
     try {
-      sql = connect(url, poolMax);
+      sql = connect(url, poolMax, { asyncCommitForTests: options.asyncCommitForTests === true });
       const ledger = new PostgresLedger(sql, {
         now: options.now ?? (() => new Date()),
         groupCommit: options.groupCommit ??

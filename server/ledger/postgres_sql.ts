@@ -32,8 +32,15 @@ const UNIQUE_VIOLATION_STATE = "23505";
 /** The unique constraint a concurrent twin (same caller, same idempotency key) trips over. */
 const IDEMPOTENCY_CONSTRAINT = "journal_identity_idempotency_key_key";
 
-/** Creates the bounded pool; no connection is made until the first query. */
-export function connect(url: string, poolMax: number): Database {
+/**
+ * Creates the bounded pool; no connection is made until the first query. `asyncCommitForTests` is the
+ * chaos checker's negative control only (server/test_hooks.ts): commits acknowledged before they are durable.
+ */
+export function connect(
+  url: string,
+  poolMax: number,
+  options: { asyncCommitForTests?: boolean } = {},
+): Database {
   return postgres(url, {
     max: poolMax,
     connect_timeout: DATABASE_CONNECT_TIMEOUT_S,
@@ -48,7 +55,7 @@ export function connect(url: string, poolMax: number): Database {
       // A stalled process must not hold row locks forever.
       idle_in_transaction_session_timeout: DATABASE_STATEMENT_TIMEOUT_MS,
       // Durability is not left to the server's configuration.
-      synchronous_commit: "on",
+      synchronous_commit: options.asyncCommitForTests === true ? "off" : "on",
     },
   });
 }

@@ -2,13 +2,23 @@
  * The chaos checker's faults, on a schedule drawn from the run's seed, with quiet periods between them:
  * SIGKILL of a server (then a restart on the same store), SIGSTOP/SIGCONT of a server for 1-10 s, and, in
  * the TCP proxy between the clients and a server, added delay, a black hole (nothing forwarded, so answers
- * time out) and cuts of every connection. Each fault is recorded with its start and end.
+ * time out) and cuts of every connection; on PostgreSQL also an immediate stop and restart of the database,
+ * and cuts (commits in flight included) and delay between the servers and it. Each fault is recorded with
+ * its start and end.
  *
  * @module
  */
 import { seededRandom } from "../../lib/random.ts";
 
-export type FaultKind = "kill" | "pause" | "delay" | "blackhole" | "cut";
+export type FaultKind =
+  | "kill"
+  | "pause"
+  | "delay"
+  | "blackhole"
+  | "cut"
+  | "db-restart"
+  | "db-cut"
+  | "db-delay";
 
 export interface FaultRecord {
   kind: FaultKind;
@@ -27,47 +37,49 @@ export interface FaultTarget {
   delay(server: number, milliseconds: number, forMs: number): Promise<void>;
   blackhole(server: number, forMs: number): Promise<void>;
   cut(server: number): number;
+  /** Whether there is a database to fault (PostgreSQL), and its faults. */
+  database: boolean;
+  restartDatabase(downMs: number): Promise<void>;
+  cutDatabase(): number;
+  delayDatabase(milliseconds: number, forMs: number): Promise<void>;
 }
 
 /** How often each fault is drawn: kills and cuts most, the long pauses least. */
-const WEIGHTS: readonly [FaultKind, number][] = [["kill", 3], ["pause", 1], ["delay", 2], ["blackhole", 2], [
-  "cut",
-  3,
+export const SERVER_FAULTS: readonly [FaultKind, number][] = [
+  ["kill", 3],
+  ["pause", 1],
+  ["delay", 2],
+  ["blackhole", 2],
+  ["cut", 3],
+];
+export const DATABASE_FAULTS: readonly [FaultKind, number][] = [["db-restart", 2], ["db-cut", 2], [
+  "db-delay",
+  1,
 ]];
-const QUIET_MS = { min: 600, max: 1_600 };
+const QUIET_MS = { min: 400, max: 1_000 };
 /** The first quiet stretch: the rate the recovery of every fault is measured against. */
 export const WARMUP_MS = 2_000;
 
 /** Injects faults until `endMs`; returns what was done. */
 export async function runFaults(
   target: FaultTarget,
-  options: { seed: number; endMs: number; record(fault: FaultRecord): void },
+  options: {
+    seed: number;
+    endMs: number;
+    kinds: readonly [FaultKind, number][];
+    record(fault: FaultRecord): void;
+  },
 ): Promise<FaultRecord[]> {
   const random = seededRandom(options.seed ^ 0x5eed);
   const between = (min: number, max: number) => Math.round(min + random() * (max - min));
   const faults: FaultRecord[] = [];
   await sleep(WARMUP_MS);
   while (performance.now() < options.endMs - QUIET_MS.max) {
-    const kind = pick(random());
+    const kind = pick(options.kinds, random());
     const server = Math.floor(random() * target.servers);
     const remainingMs = options.endMs - performance.now();
     const startMs = performance.now();
-    let detail = "";
-    if (kind === "kill") detail = await target.killAndRestart(server);
-    else if (kind === "pause") {
-      const forMs = Math.min(between(1_000, 10_000), Math.max(1_000, remainingMs - QUIET_MS.max));
-      await target.pause(server, forMs);
-      detail = `stopped ${forMs} ms`;
-    } else if (kind === "delay") {
-      const delayMs = between(50, 400);
-      const forMs = between(1_000, 3_000);
-      await target.delay(server, delayMs, forMs);
-      detail = `${delayMs} ms each way for ${forMs} ms`;
-    } else if (kind === "blackhole") {
-      const forMs = between(1_000, 3_000);
-      await target.blackhole(server, forMs);
-      detail = `nothing forwarded for ${forMs} ms`;
-    } else detail = `${target.cut(server)} sockets cut`;
+    const detail = await inject(target, { kind, server, remainingMs, between, draw: random });
     const fault = { kind, server, startMs, endMs: performance.now(), detail };
     faults.push(fault);
     options.record(fault);
@@ -76,14 +88,62 @@ export async function runFaults(
   return faults;
 }
 
-function pick(dice: number): FaultKind {
-  const total = WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0);
+/** Does one fault; returns what was done, in words. */
+async function inject(
+  target: FaultTarget,
+  fault: {
+    kind: FaultKind;
+    server: number;
+    remainingMs: number;
+    between(min: number, max: number): number;
+    draw(): number;
+  },
+): Promise<string> {
+  const { kind, server, between } = fault;
+  switch (kind) {
+    case "kill":
+      return await target.killAndRestart(server);
+    case "pause": {
+      // 1 to 10 s, the short ones more often (the square of a uniform draw).
+      const forMs = Math.min(
+        1_000 + Math.round(9_000 * fault.draw() ** 2),
+        Math.max(1_000, fault.remainingMs - QUIET_MS.max),
+      );
+      await target.pause(server, forMs);
+      return `stopped ${forMs} ms`;
+    }
+    case "delay":
+    case "db-delay": {
+      const [delayMs, forMs] = [between(50, 400), between(500, 2_000)];
+      if (kind === "delay") await target.delay(server, delayMs, forMs);
+      else await target.delayDatabase(delayMs, forMs);
+      return `${delayMs} ms each way for ${forMs} ms`;
+    }
+    case "blackhole": {
+      const forMs = between(500, 2_000);
+      await target.blackhole(server, forMs);
+      return `nothing forwarded for ${forMs} ms`;
+    }
+    case "cut":
+      return `${target.cut(server)} sockets cut`;
+    case "db-cut":
+      return `${target.cutDatabase()} database sockets cut`;
+    case "db-restart": {
+      const downMs = between(300, 2_000);
+      await target.restartDatabase(downMs);
+      return `PostgreSQL stopped immediately, down ${downMs} ms`;
+    }
+  }
+}
+
+function pick(kinds: readonly [FaultKind, number][], dice: number): FaultKind {
+  const total = kinds.reduce((sum, [, weight]) => sum + weight, 0);
   let left = dice * total;
-  for (const [kind, weight] of WEIGHTS) {
+  for (const [kind, weight] of kinds) {
     if (left < weight) return kind;
     left -= weight;
   }
-  return WEIGHTS.at(-1)![0];
+  return kinds.at(-1)![0];
 }
 
 /** The window answers are counted over when the rate is compared, quiet or after a fault. */

@@ -7,7 +7,9 @@
  * ```sh
  * deno task chaos                          # 60 s over SQLite, a random seed
  * deno task chaos --duration 20s --seed 7  # the same run again
+ * deno task chaos --store postgres         # two servers on a throwaway PostgreSQL cluster
  * deno task chaos --control double-apply   # the checker must see the double applications it causes
+ * deno task chaos --store postgres --control lost-writes   # ... and the writes a non-durable database loses
  * ```
  *
  * @module
@@ -16,13 +18,17 @@ import { assert } from "../../lib/assert.ts";
 import { formatOptionHelp, Options, parseDurationMs, UsageError } from "../../lib/options.ts";
 import type { OptionSpec } from "../../lib/options.ts";
 import { BankConnection } from "../../client/connection.ts";
-import { SqliteLedger } from "../../server/ledger/sqlite.ts";
-import { FORGET_IDEMPOTENCY_ENV, FORGET_IDEMPOTENCY_VALUE } from "../../server/test_hooks.ts";
-import { runAdmin, startServer } from "../harness.ts";
-import type { ServerHandle } from "../harness.ts";
-import { TcpProxy } from "../tcp_proxy.ts";
-import { recoveries, runFaults } from "./faults.ts";
-import type { FaultRecord, FaultTarget } from "./faults.ts";
+import type { Credential } from "../../protocol/credential.ts";
+import {
+  ASYNC_COMMIT_ENV,
+  ASYNC_COMMIT_VALUE,
+  FORGET_IDEMPOTENCY_ENV,
+  FORGET_IDEMPOTENCY_VALUE,
+} from "../../server/test_hooks.ts";
+import { ChaosBank } from "./bank.ts";
+import { PostgresCluster } from "./cluster.ts";
+import { DATABASE_FAULTS, recoveries, runFaults, SERVER_FAULTS } from "./faults.ts";
+import type { FaultKind, FaultRecord } from "./faults.ts";
 import { judge, readStoreState } from "./verdict.ts";
 import type { Verdict } from "./verdict.ts";
 import { runWorkload } from "./workload.ts";
@@ -37,81 +43,84 @@ const OPTIONS: readonly OptionSpec[] = [
   },
   { name: "seed", value: "N", defaultText: "random", help: "seed of the workload and the fault schedule" },
   {
+    name: "store",
+    value: "KIND",
+    defaultText: "sqlite",
+    help: "sqlite, or postgres (a throwaway cluster of its own)",
+  },
+  {
+    name: "servers",
+    value: "N",
+    defaultText: "1 (sqlite), 2 (postgres)",
+    help: "server processes on the store",
+  },
+  {
     name: "clients",
     value: "N",
     defaultText: "8",
     help: "clients, each its own identity and account (2 ... 64)",
   },
   { name: "history", value: "FILE", defaultText: "chaos-SEED.jsonl", help: "where the history is written" },
-  { name: "control", value: "KIND", help: "double-apply: a negative control the checker must catch" },
+  {
+    name: "control",
+    value: "KIND",
+    help: "a negative control the checker must catch: double-apply, or lost-writes (postgres)",
+  },
   { name: "help", boolean: true, help: "show this help" },
 ];
 /** Unknown outcomes are retried this long after new requests stop. */
 const GRACE_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 2_000;
 const RECOVERY_SHARE = 0.8;
+/**
+ * PostgreSQL writing asynchronously committed WAL as late as it may: with the servers' commits made
+ * asynchronous by a test-only hook, an immediate stop then loses acknowledged writes.
+ */
+const NON_DURABLE_SETTINGS = ["-c synchronous_commit=off", "-c wal_writer_delay=10000ms"];
+/** The lost-writes control crashes the database, nothing else. */
+const LOST_WRITES_FAULTS: readonly [FaultKind, number][] = [["db-restart", 1]];
 
-/** The servers, each behind its own proxy, and their store: what the faults act on. */
-class Bank implements FaultTarget {
-  readonly servers = 1;
-  #server: ServerHandle;
-  readonly proxy: TcpProxy;
-  readonly #restart: () => Promise<ServerHandle>;
+interface Run {
+  durationMs: number;
+  seed: number;
+  store: "sqlite" | "postgres";
+  servers: number;
+  clients: number;
+  historyPath: string;
+  control: "double-apply" | "lost-writes" | undefined;
+}
 
-  private constructor(server: ServerHandle, restart: () => Promise<ServerHandle>) {
-    this.#server = server;
-    this.#restart = restart;
-    this.proxy = new TcpProxy({ hostname: "127.0.0.1", port: server.port });
+function readRun(options: Options): Run {
+  const durationMs = parseDurationMs(options.string("duration") ?? "60s");
+  if (durationMs === null || durationMs < 5_000 || durationMs > 3_600_000) {
+    throw new UsageError("--duration: 5s ... 1h");
   }
-
-  static async start(
-    options: { dataDir: string; clients: number; env: Record<string, string> },
-  ): Promise<Bank> {
-    const launch = () =>
-      startServer({
-        dataDir: options.dataDir,
-        args: ["--demo-clients", String(options.clients)],
-        env: options.env,
-      });
-    return new Bank(await launch(), launch);
+  const random = crypto.getRandomValues(new Uint32Array(1))[0]! >>> 1;
+  const seed = options.integer("seed", { min: 0, max: 2 ** 31 - 1, fallback: random });
+  const store = options.string("store") ?? "sqlite";
+  if (store !== "sqlite" && store !== "postgres") {
+    throw new UsageError(`--store ${store}: sqlite or postgres`);
   }
-
-  get server(): ServerHandle {
-    return this.#server;
+  // SQLite's file is served by one process here; PostgreSQL by as many as asked.
+  const servers = store === "sqlite"
+    ? options.integer("servers", { min: 1, max: 1, fallback: 1 })
+    : options.integer("servers", { min: 1, max: 4, fallback: 2 });
+  const control = options.string("control");
+  if (
+    control !== undefined && control !== "double-apply" &&
+    !(control === "lost-writes" && store === "postgres")
+  ) {
+    throw new UsageError(`--control ${control}: double-apply, or lost-writes with --store postgres`);
   }
-
-  async killAndRestart(_server: number): Promise<string> {
-    const startedMs = performance.now();
-    await this.#server.stop("SIGKILL");
-    this.#server = await this.#restart();
-    this.proxy.upstream = { hostname: "127.0.0.1", port: this.#server.port };
-    return `killed; serving again after ${Math.round(performance.now() - startedMs)} ms`;
-  }
-
-  async pause(_server: number, milliseconds: number): Promise<void> {
-    Deno.kill(this.#server.pid, "SIGSTOP");
-    try {
-      await sleep(milliseconds);
-    } finally {
-      Deno.kill(this.#server.pid, "SIGCONT");
-    }
-  }
-
-  async delay(_server: number, milliseconds: number, forMs: number): Promise<void> {
-    this.proxy.delayMs = milliseconds;
-    await sleep(forMs);
-    this.proxy.delayMs = 0;
-  }
-
-  async blackhole(_server: number, forMs: number): Promise<void> {
-    this.proxy.blackhole = true;
-    await sleep(forMs);
-    this.proxy.blackhole = false;
-  }
-
-  cut(_server: number): number {
-    return this.proxy.cutAll();
-  }
+  return {
+    durationMs,
+    seed,
+    store,
+    servers,
+    clients: options.integer("clients", { min: 2, max: 64, fallback: 8 }),
+    historyPath: options.string("history") ?? `chaos-${seed}.jsonl`,
+    control,
+  };
 }
 
 async function main(args: string[]): Promise<number> {
@@ -122,64 +131,69 @@ async function main(args: string[]): Promise<number> {
     );
     return 0;
   }
-  const durationMs = parseDurationMs(options.string("duration") ?? "60s");
-  if (durationMs === null || durationMs < 5_000 || durationMs > 3_600_000) {
-    throw new UsageError("--duration: 5s ... 1h");
-  }
-  const seed = options.integer("seed", {
-    min: 0,
-    max: 2 ** 31 - 1,
-    fallback: crypto.getRandomValues(new Uint32Array(1))[0]! >>> 1,
-  });
-  const clients = options.integer("clients", { min: 2, max: 64, fallback: 8 });
-  const control = options.string("control");
-  if (control !== undefined && control !== "double-apply") {
-    throw new UsageError(`--control ${control}: double-apply`);
-  }
-  const historyPath = options.string("history") ?? `chaos-${seed}.jsonl`;
+  const run = readRun(options);
+  const commit = await gitCommit();
   console.log(
-    `chaos: seed ${seed}, commit ${await gitCommit()}, ${durationMs / 1000} s, ${clients} clients, SQLite` +
-      (control === undefined ? "" : `, control ${control}`),
+    `chaos: seed ${run.seed}, commit ${commit}, ${run.durationMs / 1000} s, ${run.clients} clients, ` +
+      `${run.servers} server(s) on ${run.store}${
+        run.control === undefined ? "" : `, control ${run.control}`
+      }`,
   );
-
-  const dataDir = await Deno.makeTempDir({ prefix: "bank-chaos-" });
-  const history = await Deno.open(historyPath, { write: true, create: true, truncate: true });
+  const history = await Deno.open(run.historyPath, { write: true, create: true, truncate: true });
   const write = (line: Record<string, unknown>) =>
     history.writeSync(new TextEncoder().encode(`${JSON.stringify(line, jsonable)}\n`));
   try {
-    write({
-      type: "run",
-      seed,
-      commit: await gitCommit(),
-      duration_ms: durationMs,
-      clients,
-      store: "sqlite",
-      control: control ?? null,
-    });
-    const env: Record<string, string> = control === "double-apply"
-      ? { [FORGET_IDEMPOTENCY_ENV]: FORGET_IDEMPOTENCY_VALUE }
-      : {};
-    const bank = await Bank.start({ dataDir, clients, env });
-    const result = await exercise(bank, { seed, clients, durationMs, write });
-    const verdict = await judgeStore(bank, dataDir, result);
-    for (const operation of result.operations) write({ type: "operation", ...operation });
-    for (const anomaly of verdict.anomalies) write({ type: "anomaly", ...anomaly });
-    printTable(result, verdict);
-    console.log(`history: ${historyPath}`);
-    if (control === "double-apply") {
-      const seen = verdict.anomalies.filter((anomaly) => anomaly.kind === "applied_twice").length;
-      console.log(
-        seen > 0
-          ? `control passed: the checker saw ${seen} double applications`
-          : "control FAILED: no double application seen",
-      );
-      return seen > 0 ? 0 : 1;
-    }
-    return verdict.anomalies.length === 0 ? 0 : 1;
+    write({ type: "run", commit, ...run, control: run.control ?? null });
+    const verdict = await runChaos(run, write);
+    console.log(`history: ${run.historyPath}`);
+    return run.control === undefined
+      ? (verdict.anomalies.length === 0 ? 0 : 1)
+      : controlVerdict(run.control, verdict);
   } finally {
     history.close();
-    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
+}
+
+/** Starts the bank (and its database), runs the workload under faults, judges, prints the table. */
+async function runChaos(run: Run, write: (line: Record<string, unknown>) => void): Promise<Verdict> {
+  const env: Record<string, string> = run.control === "double-apply"
+    ? { [FORGET_IDEMPOTENCY_ENV]: FORGET_IDEMPOTENCY_VALUE }
+    : run.control === "lost-writes"
+    ? { [ASYNC_COMMIT_ENV]: ASYNC_COMMIT_VALUE }
+    : {};
+  // The lost-writes control: commits acknowledged before their WAL is written, then immediate stops.
+  await using cluster = run.store === "postgres"
+    ? await PostgresCluster.create(run.control === "lost-writes" ? NON_DURABLE_SETTINGS : [])
+    : undefined;
+  await using bank = await ChaosBank.start({
+    servers: run.servers,
+    clients: run.clients,
+    env,
+    ...(cluster === undefined ? {} : { cluster }),
+  });
+  const kinds = run.control === "lost-writes"
+    ? LOST_WRITES_FAULTS
+    : bank.database
+    ? [...SERVER_FAULTS, ...DATABASE_FAULTS]
+    : SERVER_FAULTS;
+  const result = await exercise(bank, { ...run, kinds, write });
+  const verdict = await judgeStore(bank, result);
+  for (const operation of result.operations) write({ type: "operation", ...operation });
+  for (const anomaly of verdict.anomalies) write({ type: "anomaly", ...anomaly });
+  printTable(result, verdict);
+  return verdict;
+}
+
+/** A negative control passes when the checker reports the anomaly the control causes. */
+function controlVerdict(control: "double-apply" | "lost-writes", verdict: Verdict): number {
+  const expected = control === "double-apply" ? "applied_twice" : "lost_acknowledged";
+  const seen = verdict.anomalies.filter((anomaly) => anomaly.kind === expected).length;
+  console.log(
+    seen > 0
+      ? `control passed: the checker reported ${seen} ${expected}`
+      : `control FAILED: no ${expected} reported`,
+  );
+  return seen > 0 ? 0 : 1;
 }
 
 interface Exercised {
@@ -193,17 +207,17 @@ interface Exercised {
   served: Map<string, bigint>;
 }
 
-/** The workload and the faults together, then every fault healed and each client's balance read. */
+/** The workload and the faults together, then each client's balance read through a server. */
 async function exercise(
-  bank: Bank,
-  run: { seed: number; clients: number; durationMs: number; write(line: Record<string, unknown>): void },
+  bank: ChaosBank,
+  run: Run & { kinds: readonly [FaultKind, number][]; write(line: Record<string, unknown>): void },
 ): Promise<Exercised> {
-  const server = bank.server;
+  const server = bank.server(0);
   const caPem = await server.caPem();
   const identities = Array.from({ length: run.clients }, (_, index) => `client-${index + 1}`);
   const credentials = await Promise.all(identities.map((name) => server.credential(name)));
   const clientAccounts = identities.map((_, index) => `ACC-${String(index + 1).padStart(4, "0")}`);
-  const initialCustomerMinor = await customerTotal(server.dataDir);
+  const initialCustomerMinor = await customerTotal(bank);
   const answeredMs: number[] = [];
   const startMs = performance.now();
   const endMs = startMs + run.durationMs;
@@ -211,7 +225,11 @@ async function exercise(
     runWorkload({
       clients: run.clients,
       seed: run.seed,
-      portFor: () => ({ port: bank.proxy.port, server: 0 }),
+      // Each new connection of a client goes to the next server: a retry may land on another one.
+      portFor: (client, attempt) => {
+        const index = (client + attempt) % bank.servers;
+        return { port: bank.proxies[index]!.port, server: index };
+      },
       caPem,
       credentials,
       accounts: clientAccounts,
@@ -224,51 +242,68 @@ async function exercise(
     runFaults(bank, {
       seed: run.seed,
       endMs,
+      kinds: run.kinds,
       record: (fault) => run.write({ type: "fault", ...fault }),
     }),
   ]);
-  const served = new Map<string, bigint>();
-  for (const [index, credential] of credentials.entries()) {
-    const connection = await BankConnection.connect({
-      host: "127.0.0.1",
-      port: bank.server.port,
-      caPem,
-      credential,
-    });
-    try {
-      const answer = await connection.sendStructured({ v: 1, id: "final", op: "balance" });
-      assert(answer.ok === true, `The final balance read of ${identities[index]} is answered`);
-      for (
-        const account of (answer.result as { accounts: { account_id: string; balance_minor: string }[] })
-          .accounts
-      ) {
-        served.set(account.account_id, BigInt(account.balance_minor));
-      }
-    } finally {
-      await connection.close();
-    }
-  }
+  const served = await balancesServed(bank, { caPem, credentials });
   return { operations, faults, answeredMs, startMs, endMs, initialCustomerMinor, clientAccounts, served };
 }
 
-/** Stops the server, reads the store directly, runs the real `ledger verify`, and judges. */
-async function judgeStore(bank: Bank, dataDir: string, result: Exercised): Promise<Verdict> {
-  await bank.server.stop("SIGTERM");
-  await bank.proxy[Symbol.asyncDispose]();
+/** Every client's balance as a server answers it, once the faults are over (retried while it recovers). */
+async function balancesServed(
+  bank: ChaosBank,
+  parts: { caPem: string; credentials: Credential[] },
+): Promise<Map<string, bigint>> {
+  const served = new Map<string, bigint>();
+  for (const credential of parts.credentials) {
+    for (let attempt = 1;; attempt++) {
+      try {
+        const port = bank.server(attempt % bank.servers).port;
+        const connection = await BankConnection.connect({
+          host: "127.0.0.1",
+          port,
+          caPem: parts.caPem,
+          credential,
+        });
+        try {
+          const answer = await connection.sendStructured({ v: 1, id: "final", op: "balance" });
+          assert(answer.ok === true, `The final balance read of ${credential.identity} is answered`);
+          const { accounts } = answer.result as { accounts: { account_id: string; balance_minor: string }[] };
+          for (const account of accounts) served.set(account.account_id, BigInt(account.balance_minor));
+          break;
+        } finally {
+          await connection.close();
+        }
+      } catch (error) {
+        if (attempt >= FINAL_READ_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+  return served;
+}
+
+/** The final balance reads are retried this many times, half a second apart, while a server recovers. */
+const FINAL_READ_ATTEMPTS = 60;
+
+/** Stops the servers, reads the store directly, runs the real `ledger verify`, and judges. */
+async function judgeStore(bank: ChaosBank, result: Exercised): Promise<Verdict> {
+  await bank.stopServers();
   const state = await (async () => {
-    await using store = SqliteLedger.open(`${dataDir}/bank.db`);
+    await using store = await bank.openStore();
     return await readStoreState(store);
   })();
   const verdict = judge(result.operations, state, result);
-  const verified = await runAdmin(["ledger", "verify"], { dataDir });
+  const verified = await bank.verify();
   if (verified.code !== 0) {
     verdict.anomalies.push({ kind: "ledger_verify_failed", detail: verified.stdout.trim() });
   }
   return verdict;
 }
 
-async function customerTotal(dataDir: string): Promise<bigint> {
-  await using store = SqliteLedger.open(`${dataDir}/bank.db`);
+async function customerTotal(bank: ChaosBank): Promise<bigint> {
+  await using store = await bank.openStore();
   const state = await readStoreState(store);
   return state.accounts.filter((a) => a.kind === "customer").reduce((sum, a) => sum + a.balanceMinor, 0n);
 }
@@ -332,10 +367,6 @@ async function gitCommit(): Promise<string> {
   } catch {
     return "unknown";
   }
-}
-
-function sleep(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
 
 if (import.meta.main) {
