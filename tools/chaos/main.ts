@@ -243,7 +243,13 @@ async function exercise(
       seed: run.seed,
       endMs,
       kinds: run.kinds,
-      record: (fault) => run.write({ type: "fault", ...fault }),
+      record: (fault) => {
+        run.write({ type: "fault", ...fault });
+        const at = ((fault.startMs - startMs) / 1000).toFixed(1);
+        console.log(
+          `fault     ${at.padStart(5)} s  ${fault.kind} server ${fault.server + 1}: ${fault.detail}`,
+        );
+      },
     }),
   ]);
   const served = await balancesServed(bank, { caPem, credentials });
