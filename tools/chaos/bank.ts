@@ -29,6 +29,8 @@ export class ChaosBank implements FaultTarget, AsyncDisposable {
   readonly #launch: () => Promise<ServerHandle>;
   readonly #cluster: PostgresCluster | undefined;
   readonly #database: TcpProxy | undefined;
+  /** Set once the bank is torn down: a restart already under way must not start another server. */
+  #closed = false;
 
   private constructor(
     parts: { dataDir: string; handles: ServerHandle[]; launch: () => Promise<ServerHandle> },
@@ -87,7 +89,12 @@ export class ChaosBank implements FaultTarget, AsyncDisposable {
   async killAndRestart(index: number): Promise<string> {
     const startedMs = performance.now();
     await this.#handles[index]!.stop("SIGKILL");
-    this.#handles[index] = await this.#launch();
+    const restarted = await this.#launch();
+    if (this.#closed) {
+      await restarted.stop("SIGKILL");
+      return "killed; not restarted (the run was interrupted)";
+    }
+    this.#handles[index] = restarted;
     this.proxies[index]!.upstream = { hostname: "127.0.0.1", port: this.#handles[index]!.port };
     return `killed; serving again after ${Math.round(performance.now() - startedMs)} ms`;
   }
@@ -143,6 +150,7 @@ export class ChaosBank implements FaultTarget, AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
+    this.#closed = true;
     for (const handle of this.#handles) await handle.stop("SIGKILL");
     for (const proxy of this.proxies) await proxy[Symbol.asyncDispose]();
     await this.#database?.[Symbol.asyncDispose]();

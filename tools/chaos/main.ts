@@ -171,6 +171,17 @@ async function runChaos(run: Run, write: (line: Record<string, unknown>) => void
     env,
     ...(cluster === undefined ? {} : { cluster }),
   });
+  // Interrupted (Ctrl-C, SIGTERM), the run still stops its servers and removes its database and files.
+  const interrupted = async () => {
+    await bank[Symbol.asyncDispose]();
+    await cluster?.[Symbol.asyncDispose]();
+    Deno.exit(130);
+  };
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  for (const signal of signals) Deno.addSignalListener(signal, interrupted);
+  using _listeners = {
+    [Symbol.dispose]: () => signals.forEach((signal) => Deno.removeSignalListener(signal, interrupted)),
+  };
   const kinds = run.control === "lost-writes"
     ? LOST_WRITES_FAULTS
     : bank.database
