@@ -326,6 +326,9 @@ export async function writePerformanceReport(figures: Figures): Promise<void> {
     ...listenerSection(figures.listeners),
     ...handshakeSection(figures.handshakes, figures.settings.handshakeReference),
     ...ledgerCostSection(figures.ledgerCost, figures.settings.chainReference),
+    // Profiles are taken by hand (bench/profile.md says how); the report carries them as written.
+    (await Deno.readTextFile(new URL("./profile.md", import.meta.url))).trimEnd(),
+    "",
     "## Reproduce",
     "",
     "```sh",
