@@ -7,6 +7,7 @@
 import type { EchoReport } from "./echo.ts";
 import type { HandshakeResult } from "./handshakes.ts";
 import type { LedgerCostResult } from "./ledger_cost.ts";
+import type { GrowthResult } from "./big_store.ts";
 import type { ListenerResult, Row, ScalingResult, SessionsResult, Settings } from "./run.ts";
 import { CLIENT_CONNECTS_IN_FLIGHT_MAX as CONNECTS } from "../client/limits.ts";
 
@@ -23,6 +24,7 @@ interface Figures {
   listeners: ListenerResult[];
   handshakes: HandshakeResult[];
   ledgerCost: LedgerCostResult[];
+  growth: GrowthResult[];
 }
 
 const GIB = 2 ** 30;
@@ -252,6 +254,29 @@ function ledgerCostSection(results: LedgerCostResult[], reference: string): stri
   ];
 }
 
+/** Durable transfers, bytes per entry and verify speed on big stores beside a fresh one, in one run. */
+function growthSection(growth: GrowthResult[]): string[] {
+  const [fresh] = growth;
+  if (fresh === undefined) return [];
+  return [
+    "## The ledger as it grows",
+    "",
+    "Durable transfers at 50 connections (4 in flight each, SQLite, the server's default threads) on a fresh " +
+    "store and on stores already holding millions of entries (made by `bench/big_store.ts` with balances and " +
+    "a hash chain that verify), in one run. Bytes per entry is the store's file over its journal entries; " +
+    "verify is `ledger verify` over the whole store.",
+    "",
+    "| entries | transfers/s | x fresh | bytes per entry | verify entries/s |",
+    "| ------: | ----------: | ------: | --------------: | ---------------: |",
+    ...growth.map((result) =>
+      `| ${result.entries} | ${fixed(result.transfersPerSecond, 0)} | ${
+        fixed(result.transfersPerSecond / fresh.transfersPerSecond)
+      } | ${fixed(result.bytesPerEntry, 0)} | ${fixed(result.verifyEntriesPerSecond, 0)} |`
+    ),
+    "",
+  ];
+}
+
 function sessionsSection(sessions: Figures["sessions"]): string[] {
   if (sessions === null) return ["The idle-sessions figure was not measured.", ""];
   const block = [
@@ -326,6 +351,7 @@ export async function writePerformanceReport(figures: Figures): Promise<void> {
     ...listenerSection(figures.listeners),
     ...handshakeSection(figures.handshakes, figures.settings.handshakeReference),
     ...ledgerCostSection(figures.ledgerCost, figures.settings.chainReference),
+    ...growthSection(figures.growth),
     // Profiles are taken by hand (bench/profile.md says how); the report carries them as written.
     (await Deno.readTextFile(new URL("./profile.md", import.meta.url))).trimEnd(),
     "",

@@ -25,6 +25,8 @@ import type { ServerHandle } from "../tools/harness.ts";
 import { runEchoClients } from "./echo.ts";
 import { measureHandshakeVersions, V1_REVISION } from "./handshakes.ts";
 import { BEFORE_CHAIN_REVISION, measureLedgerCost } from "./ledger_cost.ts";
+import { measureGrowth } from "./big_store.ts";
+import type { GrowthResult } from "./big_store.ts";
 import type { EchoReport } from "./echo.ts";
 import { parseArgs } from "@std/cli/parse-args";
 
@@ -59,6 +61,8 @@ interface Settings {
   handshakeReference: string;
   /** The tree before the journal's chain, holds and receipts (`--chain-reference REV`; `none` skips it). */
   chainReference: string;
+  /** Entries of the big stores measured beside a fresh one (`--big-store 2000000,10000000`; `none` skips). */
+  bigStores: number[];
   out: string;
   databaseUrl: string | undefined;
 }
@@ -83,6 +87,7 @@ function readSettings(): Settings {
       "listeners",
       "handshake-reference",
       "chain-reference",
+      "big-store",
     ],
   }) as Record<string, string | undefined>;
   const databaseUrl = Deno.env.get("DATABASE_URL");
@@ -101,6 +106,11 @@ function readSettings(): Settings {
     sessions: Number(flags.sessions ?? "10000"),
     handshakeReference: flags["handshake-reference"] ?? V1_REVISION,
     chainReference: flags["chain-reference"] ?? BEFORE_CHAIN_REVISION,
+    bigStores: (flags["big-store"] ?? "2000000") === "none"
+      ? []
+      : (flags["big-store"] ?? "2000000").split(",").map(Number).filter((n) =>
+        Number.isSafeInteger(n) && n > 0
+      ),
     out: flags.out ?? `${ROOT}docs/PERFORMANCE.md`,
     databaseUrl,
   };
@@ -382,6 +392,27 @@ async function measureSessions(settings: Settings, server: ServerHandle) {
   return result;
 }
 
+/** A fresh store and each big store of `--big-store`, one after the other in this run. */
+async function measureGrowthRows(settings: Settings): Promise<GrowthResult[]> {
+  const growth: GrowthResult[] = [];
+  for (const entries of settings.bigStores.length === 0 ? [] : [0, ...settings.bigStores]) {
+    const result = await measureGrowth(entries, {
+      durationMs: settings.durationMs,
+      warmupMs: settings.warmupMs,
+    });
+    growth.push(result);
+    console.log(
+      `growth    ${String(result.entries).padStart(9)} entries: ${
+        result.transfersPerSecond.toFixed(0)
+      } transfers/s, ` +
+        `${result.bytesPerEntry.toFixed(0)} B/entry, verify ${
+          result.verifyEntriesPerSecond.toFixed(0)
+        } entries/s`,
+    );
+  }
+  return growth;
+}
+
 async function main(): Promise<void> {
   const settings = readSettings();
   const rows: Row[] = [];
@@ -427,6 +458,7 @@ async function main(): Promise<void> {
     warmupMs: settings.warmupMs,
     reference: settings.chainReference,
   });
+  const growth = await measureGrowthRows(settings);
   const pgbenchAfter = await measurePgbench(settings);
   const pgbenchRuns = [pgbenchBefore, pgbenchAfter].flatMap((run) => run === null ? [] : [run.tps]);
   const pgbench = pgbenchRuns.length === 0
@@ -444,6 +476,7 @@ async function main(): Promise<void> {
     listeners,
     handshakes,
     ledgerCost,
+    growth,
   });
   console.log(`Wrote ${settings.out}`);
 }
