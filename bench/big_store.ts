@@ -13,6 +13,8 @@
 import { DatabaseSync } from "node:sqlite";
 import { assert } from "../lib/assert.ts";
 import { runBench } from "../client/bench/run.ts";
+import type { BenchOptions } from "../client/bench/types.ts";
+import { CONNECTIONS, loadTransfers } from "./ledger_cost.ts";
 import { FAST_AEAD } from "../protocol/node_crypto.ts";
 import { chainEntryOf, chainHash, formatHash } from "../server/ledger/chain.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
@@ -21,7 +23,6 @@ import { startServer } from "../tools/harness.ts";
 const ACCOUNTS = 1_000;
 const DEPOSIT_MINOR = 1_000_000_000n;
 const ROWS_PER_COMMIT = 50_000;
-const CONNECTIONS = 50;
 
 export interface GrowthResult {
   entries: number;
@@ -128,21 +129,11 @@ export async function measureGrowth(
     let transfersPerSecond: number;
     {
       await using server = await startServer({ dataDir, args: ["--demo-clients", String(CONNECTIONS)] });
-      const credentials = await Promise.all(
-        Array.from({ length: CONNECTIONS }, (_, index) => server.credential(`client-${index + 1}`)),
+      const report = await loadTransfers(
+        server,
+        { runBench: (settings) => runBench(settings as unknown as BenchOptions), aead: FAST_AEAD },
+        options,
       );
-      const report = await runBench({
-        host: "127.0.0.1",
-        port: server.port,
-        caPem: await server.caPem(),
-        credentials,
-        clients: CONNECTIONS,
-        durationMs: options.durationMs,
-        warmupMs: options.warmupMs,
-        mix: { balance: 0, transfer: 1, contact: 0 },
-        pipeline: 4,
-        aead: FAST_AEAD,
-      });
       assert(report.totals.errors === 0, "Every transfer succeeds");
       transfersPerSecond = report.measured.requests_per_second;
     }

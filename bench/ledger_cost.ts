@@ -13,7 +13,8 @@ import { CLOCK_TICKS_PER_SECOND, cpuTicksOf, ROOT, withTreeAt } from "./trees.ts
 
 /** The last commit before the chain (the parent of the commit that added it, issue 13 part 1). */
 export const BEFORE_CHAIN_REVISION = "48b562e";
-const CONNECTIONS = 50;
+/** Connections of both comparisons, ledger depth and growth. */
+export const CONNECTIONS = 50;
 const PIPELINE = 4;
 
 export interface LedgerCostResult {
@@ -24,6 +25,38 @@ export interface LedgerCostResult {
   serverCpuUsPerTransfer: number;
   verifiedEntries: number;
   verifyEntriesPerSecond: number;
+}
+
+/** What a tree's load generator reports, as far as these measurements read it. */
+export interface LoadReport {
+  measured: { requests_per_second: number; latency_ms: { p99_ms?: number | null } };
+  totals: { errors: number; answered: number };
+}
+
+/**
+ * Durable transfers from {@link CONNECTIONS} demo identities, {@link PIPELINE} in flight each, against
+ * `server`, through a tree's own load generator and AEAD (this tree's, or a checkout's).
+ */
+export async function loadTransfers(
+  server: { port: number; caPem(): Promise<string>; credential(name: string): Promise<unknown> },
+  tools: { runBench(options: Record<string, unknown>): Promise<LoadReport>; aead: unknown },
+  window: { durationMs: number; warmupMs: number },
+): Promise<LoadReport> {
+  const credentials = await Promise.all(
+    Array.from({ length: CONNECTIONS }, (_, index) => server.credential(`client-${index + 1}`)),
+  );
+  return await tools.runBench({
+    host: "127.0.0.1",
+    port: server.port,
+    caPem: await server.caPem(),
+    credentials,
+    clients: CONNECTIONS,
+    durationMs: window.durationMs,
+    warmupMs: window.warmupMs,
+    mix: { balance: 0, transfer: 1, contact: 0 },
+    pipeline: PIPELINE,
+    aead: tools.aead,
+  });
 }
 
 /** Measures both trees for `durationMs` per round; nothing (and says why) when git cannot check one out. */
@@ -60,22 +93,8 @@ async function measureTree(
   const { FAST_AEAD } = await import(`${root}protocol/node_crypto.ts`);
   const { SqliteLedger } = await import(`${root}server/ledger/sqlite.ts`);
   await using server = await harness.startServer({ args: ["--demo-clients", String(CONNECTIONS)] });
-  const credentials = await Promise.all(
-    Array.from({ length: CONNECTIONS }, (_, index) => server.credential(`client-${index + 1}`)),
-  );
   const serverBefore = await cpuTicksOf(server.pid);
-  const report = await runBench({
-    host: "127.0.0.1",
-    port: server.port,
-    caPem: await server.caPem(),
-    credentials,
-    clients: CONNECTIONS,
-    durationMs: run.durationMs,
-    warmupMs: run.warmupMs,
-    mix: { balance: 0, transfer: 1, contact: 0 },
-    pipeline: PIPELINE,
-    aead: FAST_AEAD,
-  });
+  const report = await loadTransfers(server, { runBench, aead: FAST_AEAD }, run);
   const serverTicks = await cpuTicksOf(server.pid) - serverBefore;
   assert(report.totals.errors === 0, `The ${run.tree} tree's transfers all succeed`);
   // The CPU covers the warm-up too; so does the count it is divided by.

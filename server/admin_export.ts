@@ -20,6 +20,8 @@ import { randomBytes, toBase64Url, utf8 } from "../lib/bytes.ts";
 import { UsageError } from "../lib/options.ts";
 import type { Options } from "../lib/options.ts";
 import { parseCutOff } from "../protocol/time.ts";
+import { writeAll } from "../protocol/frame.ts";
+import { chainPagesOf } from "./ledger/chain.ts";
 import type { ChainEntry } from "./ledger/chain.ts";
 import type { BankStore } from "./ledger/ledger.ts";
 
@@ -61,11 +63,8 @@ export async function exportLedger(store: BankStore, options: Options, subject: 
     const head = await store.chainHead();
     const progress = Deno.stderr.isTerminal() ? new Progress(head.position) : null;
     if (format === "csv") await sink.write(`${CSV_COLUMNS.join(",")}\r\n`);
-    let position = 0n;
     let exported = 0;
-    for (;;) {
-      const page = await store.chainPage(position);
-      if (page.links.length === 0) break;
+    for await (const page of chainPagesOf(store)) {
       const lines: string[] = [];
       for (const link of page.links) {
         const entry = page.entries.get(link.entry);
@@ -80,8 +79,7 @@ export async function exportLedger(store: BankStore, options: Options, subject: 
       }
       await sink.write(lines.join(""));
       exported += lines.length;
-      position = page.links.at(-1)!.position;
-      progress?.show(position, exported);
+      progress?.show(page.links.at(-1)!.position, exported);
     }
     progress?.done();
     await sink.finish();
@@ -180,17 +178,6 @@ async function openSink(output: string | undefined) {
       await Deno.remove(temporary).catch(() => {});
     },
   };
-}
-
-async function writeAll(
-  sink: { write(bytes: Uint8Array): Promise<number> },
-  bytes: Uint8Array,
-): Promise<void> {
-  for (let offset = 0; offset < bytes.length;) {
-    const written = await sink.write(bytes.subarray(offset));
-    if (written === 0) throw new Error("Cannot write the export: the output accepts nothing");
-    offset += written;
-  }
 }
 
 /** A progress line on a terminal, redrawn at most every 200 ms. */

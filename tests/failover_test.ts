@@ -17,6 +17,7 @@ import { TcpProxy } from "../tools/tcp_proxy.ts";
 import type { ServerHandle } from "../tools/harness.ts";
 import { acknowledged, runTransferLoad, send } from "./_load.ts";
 import type { SentTransfer } from "./_load.ts";
+import { sleep } from "../lib/sleep.ts";
 
 const LOAD_CLIENTS = 12;
 /** The client that probes the server; it takes no part in the load. */
@@ -46,10 +47,6 @@ const SERVER_LOG_TAIL_LINES = 20;
 const EXPECTED_CODES = ["unavailable", "insufficient_funds"];
 /** Answers after which a transfer may be in the journal: committed, or committed with the answer lost. */
 const MAYBE_JOURNALED = ["created", "exists", "unavailable", "unanswered"];
-
-function sleep(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
-}
 
 /** The URL with its host and port replaced by the proxy's. */
 function throughProxy(url: string, proxy: TcpProxy): string {

@@ -172,7 +172,7 @@ function serverArgs(
 }
 
 /** A port nobody listens on now (the kernel's choice), for a server that must be told one. */
-function freePort(): number {
+export function freePort(): number {
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = probe.addr as Deno.NetAddr;
   probe.close();

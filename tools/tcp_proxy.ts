@@ -7,6 +7,7 @@
  * @module
  */
 import { assert } from "../lib/assert.ts";
+import { sleep } from "../lib/sleep.ts";
 
 /** At most this many sockets (both sides count), so a runaway peer cannot exhaust the proxy's files. */
 const SOCKETS_MAX = 1_024;
@@ -140,8 +141,4 @@ function closeQuietly(socket: Deno.Conn): void {
   } catch {
     // Closed already.
   }
-}
-
-function sleep(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }

@@ -184,6 +184,21 @@ export interface ChainPage {
   entries: Map<bigint, ChainEntry>;
 }
 
+/**
+ * Every page of a store's chain in commit order (`ledger export`, the chaos checker's verdict): one page in
+ * memory at a time, each starting after the last position of the one before.
+ */
+export async function* chainPagesOf(
+  store: { chainPage(position: bigint): Promise<ChainPage> },
+): AsyncGenerator<ChainPage> {
+  for (let position = 0n;;) {
+    const page = await store.chainPage(position);
+    if (page.links.length === 0) return;
+    yield page;
+    position = page.links.at(-1)!.position;
+  }
+}
+
 /** A stored link, as the chain's queries return it: position, entry and stored hash. */
 export interface StoredLink {
   position: bigint;

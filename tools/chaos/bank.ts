@@ -12,6 +12,7 @@ import type { ClientRunResult, ServerHandle } from "../harness.ts";
 import { TcpProxy } from "../tcp_proxy.ts";
 import type { PostgresCluster } from "./cluster.ts";
 import type { FaultTarget } from "./faults.ts";
+import { sleep } from "../../lib/sleep.ts";
 
 export interface BankOptions {
   servers: number;
@@ -162,8 +163,4 @@ async function withDelay(proxy: TcpProxy, milliseconds: number, forMs: number): 
   proxy.delayMs = milliseconds;
   await sleep(forMs);
   proxy.delayMs = 0;
-}
-
-function sleep(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { freePort } from "../harness.ts";
+
 const BIN = "/usr/lib/postgresql/15/bin";
 
 export class PostgresCluster implements AsyncDisposable {
@@ -85,11 +87,4 @@ async function run(program: string, args: string[], options = { asPostgres: true
     const text = new TextDecoder().decode(output.stderr) + new TextDecoder().decode(output.stdout);
     throw new Error(`${program.split("/").at(-1)} failed: ${text.trim().slice(-500)}`);
   }
-}
-
-function freePort(): number {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = probe.addr as Deno.NetAddr;
-  probe.close();
-  return port;
 }

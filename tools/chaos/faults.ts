@@ -9,6 +9,7 @@
  * @module
  */
 import { seededRandom } from "../../lib/random.ts";
+import { sleep } from "../../lib/sleep.ts";
 
 export type FaultKind =
   | "kill"
@@ -184,8 +185,4 @@ function lowerBound(sorted: readonly number[], value: number): number {
     else high = middle;
   }
   return low;
-}
-
-function sleep(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }

@@ -29,7 +29,7 @@ import { ChaosBank } from "./bank.ts";
 import { PostgresCluster } from "./cluster.ts";
 import { DATABASE_FAULTS, recoveries, runFaults, SERVER_FAULTS } from "./faults.ts";
 import type { FaultKind, FaultRecord } from "./faults.ts";
-import { judge, readStoreState } from "./verdict.ts";
+import { judge, readAccounts, readStoreState } from "./verdict.ts";
 import type { Verdict } from "./verdict.ts";
 import { runWorkload } from "./workload.ts";
 import type { Attempt, Operation } from "./workload.ts";
@@ -319,10 +319,11 @@ async function judgeStore(bank: ChaosBank, result: Exercised): Promise<Verdict> 
   return verdict;
 }
 
+/** What the customers hold before the run: the accounts alone, not the whole state the verdict reads. */
 async function customerTotal(bank: ChaosBank): Promise<bigint> {
   await using store = await bank.openStore();
-  const state = await readStoreState(store);
-  return state.accounts.filter((a) => a.kind === "customer").reduce((sum, a) => sum + a.balanceMinor, 0n);
+  const accounts = await readAccounts(store);
+  return accounts.filter((a) => a.kind === "customer").reduce((sum, a) => sum + a.balanceMinor, 0n);
 }
 
 function printTable(result: Exercised, verdict: Verdict): void {

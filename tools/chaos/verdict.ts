@@ -11,6 +11,7 @@
  * @module
  */
 import { ACCOUNTS_PAGE_MAX } from "../../server/ledger/limits.ts";
+import { chainPagesOf } from "../../server/ledger/chain.ts";
 import type { ChainEntry } from "../../server/ledger/chain.ts";
 import type { Account, BankStore, VerifyReport } from "../../server/ledger/ledger.ts";
 import type { Operation } from "./workload.ts";
@@ -33,24 +34,26 @@ export interface Verdict {
   outcomes: Record<string, number>;
 }
 
-/** Reads the whole final state (bounded by the run: every entry it made is held in memory once). */
-export async function readStoreState(store: BankStore): Promise<StoreState> {
+/** Every account of the store, a page at a time. */
+export async function readAccounts(store: BankStore): Promise<Account[]> {
   const accounts: Account[] = [];
   for (let after = "";;) {
     const page = await store.listAccounts({ limit: ACCOUNTS_PAGE_MAX, after });
     accounts.push(...page);
-    if (page.length < ACCOUNTS_PAGE_MAX) break;
+    if (page.length < ACCOUNTS_PAGE_MAX) return accounts;
     after = page.at(-1)!.id;
   }
+}
+
+/** Reads the whole final state (bounded by the run: every entry it made is held in memory once). */
+export async function readStoreState(store: BankStore): Promise<StoreState> {
+  const accounts = await readAccounts(store);
   const entries: ChainEntry[] = [];
-  for (let position = 0n;;) {
-    const page = await store.chainPage(position);
-    if (page.links.length === 0) break;
+  for await (const page of chainPagesOf(store)) {
     for (const link of page.links) {
       const entry = page.entries.get(link.entry);
       if (entry !== undefined) entries.push(entry);
     }
-    position = page.links.at(-1)!.position;
   }
   return { accounts, entries, verify: await store.verify() };
 }

@@ -14,6 +14,7 @@
 import { BankConnection } from "../../client/connection.ts";
 import type { Credential } from "../../protocol/credential.ts";
 import { seededRandom } from "../../lib/random.ts";
+import { sleep } from "../../lib/sleep.ts";
 
 /** A logical write and what became of it. */
 export interface Operation {
@@ -233,8 +234,4 @@ class Session {
     this.#connection = null;
     await connection?.close().catch(() => {});
   }
-}
-
-function sleep(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
