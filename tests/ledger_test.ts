@@ -14,6 +14,16 @@ import { acknowledged, runTransferLoad, send } from "./_load.ts";
 import type { SentTransfer } from "./_load.ts";
 import postgres from "postgres";
 
+/** The auditor's attack on entry `target` (a SQL subquery): $100 becomes $10 in the journal, its postings and both balances. */
+function consistentRewrite(target: string): string[] {
+  return [
+    `UPDATE journal SET amount_minor = 1000 WHERE entry = ${target}`,
+    `UPDATE postings SET amount_minor = CASE WHEN amount_minor < 0 THEN -1000 ELSE 1000 END WHERE entry = ${target}`,
+    "UPDATE accounts SET balance_minor = balance_minor + 9000 WHERE id = 'ACC-0001'",
+    "UPDATE accounts SET balance_minor = balance_minor - 9000 WHERE id = 'XYZ'",
+  ];
+}
+
 const CSV_HEADER = "position,entry,hash,kind,transfer_id,identity,idempotency_key,from,to,amount_minor," +
   "created_at,hold_id,original_entry,reason";
 
@@ -194,14 +204,7 @@ for (const variant of STORES) {
     assertMatch(verified.stdout, /\d+ chain links verified \(head entry \d+ [0-9a-f]{64}\)/);
     // The auditor's attack: client-1's $100 becomes $10, in the journal, its postings and both balances.
     const target = "(SELECT entry FROM journal WHERE identity = 'client-1' AND kind = 'transfer')";
-    for (
-      const statement of [
-        `UPDATE journal SET amount_minor = 1000 WHERE entry = ${target}`,
-        `UPDATE postings SET amount_minor = CASE WHEN amount_minor < 0 THEN -1000 ELSE 1000 END WHERE entry = ${target}`,
-        "UPDATE accounts SET balance_minor = balance_minor + 9000 WHERE id = 'ACC-0001'",
-        "UPDATE accounts SET balance_minor = balance_minor - 9000 WHERE id = 'XYZ'",
-      ]
-    ) await store.execute(statement);
+    for (const statement of consistentRewrite(target)) await store.execute(statement);
     const tampered = await runAdmin(["ledger", "verify"], store);
     assertEquals(tampered.code, 1, tampered.stdout);
     assertMatch(tampered.stdout, /^PROBLEM Entry \d+: its hash does not match the chain/m);
@@ -245,10 +248,7 @@ for (const variant of STORES) {
     const target = "(SELECT MIN(entry) FROM journal WHERE identity = 'client-1' AND kind = 'transfer')";
     for (
       const statement of [
-        `UPDATE journal SET amount_minor = 1000 WHERE entry = ${target}`,
-        `UPDATE postings SET amount_minor = CASE WHEN amount_minor < 0 THEN -1000 ELSE 1000 END WHERE entry = ${target}`,
-        "UPDATE accounts SET balance_minor = balance_minor + 9000 WHERE id = 'ACC-0001'",
-        "UPDATE accounts SET balance_minor = balance_minor - 9000 WHERE id = 'XYZ'",
+        ...consistentRewrite(target),
         "DROP TABLE journal_chain",
         "DELETE FROM schema_migrations WHERE version = 4",
       ]

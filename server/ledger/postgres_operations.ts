@@ -13,8 +13,8 @@ import { chainEntryOf } from "./chain.ts";
 import type { EntryToWrite } from "./chain.ts";
 import { captureKeyOf } from "./operations.ts";
 import type { CaptureState, HoldState, JournaledEntry, OperationPlan, ReversalState } from "./operations.ts";
-import { isEntryKind, toAccount, toHold, toLink, toTransfer } from "./rows.ts";
-import type { AccountRow, HoldRow, JournalRow } from "./rows.ts";
+import { toAccount, toHold, toJournaledEntry } from "./rows.ts";
+import type { AccountRow, HoldRow } from "./rows.ts";
 import type { Account, CaptureInput, EntryLink, Hold, HoldInput, ReversalInput } from "./ledger.ts";
 import type { Query } from "./postgres_sql.ts";
 
@@ -46,23 +46,11 @@ export async function findAccount(sql: Query, id: string, now: Date): Promise<Ac
 
 type Row = Record<string, unknown>;
 
-function journaled(row: Row | undefined): JournaledEntry | null {
-  if (row === undefined) return null;
-  const kind = String(row.kind);
-  assert(isEntryKind(kind), `Entry ${row.entry} has kind ${kind}`);
-  return {
-    transfer: toTransfer(row as unknown as JournalRow),
-    link: toLink(row),
-    kind,
-    originalEntry: row.original_entry === null ? null : BigInt(row.original_entry as bigint),
-  };
-}
-
 /** Entry number `entry`, with its link. */
 export async function findEntryAt(sql: Query, entry: bigint): Promise<JournaledEntry | null> {
   const [row] = await sql<Row[]>`SELECT j.*, c.hash FROM journal j JOIN journal_chain c ON c.entry = j.entry
     WHERE j.entry = ${entry}`;
-  return journaled(row);
+  return toJournaledEntry(row);
 }
 
 /** The entry journaled under a caller's key, with its link. */
@@ -73,7 +61,7 @@ export async function findEntryByKey(
 ): Promise<JournaledEntry | null> {
   const [row] = await tx<Row[]>`SELECT j.*, c.hash FROM journal j JOIN journal_chain c ON c.entry = j.entry
     WHERE j.identity = ${identity} AND j.idempotency_key = ${key}`;
-  return journaled(row);
+  return toJournaledEntry(row);
 }
 
 /**
@@ -178,7 +166,7 @@ export async function postgresReversalState(
       WHERE j.transfer_id = ${input.transferId}`,
     findEntryByKey(tx, input.identity, input.idempotencyKey),
   ]);
-  const found = journaled(named);
+  const found = toJournaledEntry(named);
   const original = found === null
     ? null
     : { transfer: found.transfer, kind: found.kind, entry: found.link.entry };

@@ -17,6 +17,7 @@ import type {
   IdentityStatus,
   Transfer,
 } from "./ledger.ts";
+import type { JournaledEntry } from "./operations.ts";
 import type { PostedItem } from "./statements.ts";
 
 export interface AccountRow {
@@ -156,6 +157,22 @@ const ENTRY_KINDS: ReadonlySet<string> = new Set<EntryKind>([
 
 export function isEntryKind(kind: string): kind is EntryKind {
   return ENTRY_KINDS.has(kind);
+}
+
+/**
+ * An entry as a replay or a receipt needs it (its transfer, link, kind and original), from a journal row
+ * joined with its chain hash; null for no row. Both stores read entries this way.
+ */
+export function toJournaledEntry(row: Record<string, unknown> | undefined): JournaledEntry | null {
+  if (row === undefined) return null;
+  const kind = String(row.kind);
+  assert(isEntryKind(kind), `Entry ${row.entry} has kind ${kind}`);
+  return {
+    transfer: toTransfer(row as unknown as JournalRow),
+    link: toLink(row),
+    kind,
+    originalEntry: row.original_entry === null ? null : BigInt(row.original_entry as bigint),
+  };
 }
 
 /** An entry's link in the chain from its `entry` and `hash` columns. */

@@ -12,8 +12,8 @@ import { chainEntryOf } from "./chain.ts";
 import type { EntryToWrite } from "./chain.ts";
 import { captureKeyOf } from "./operations.ts";
 import type { CaptureState, HoldState, JournaledEntry, OperationPlan, ReversalState } from "./operations.ts";
-import { heldMinorSql, isEntryKind, toAccount, toHold, toLink, toTransfer } from "./rows.ts";
-import type { AccountRow, HoldRow, JournalRow } from "./rows.ts";
+import { heldMinorSql, toAccount, toHold, toJournaledEntry } from "./rows.ts";
+import type { AccountRow, HoldRow } from "./rows.ts";
 import type { Account, CaptureInput, EntryLink, Hold, HoldInput, ReversalInput } from "./ledger.ts";
 import type { Row, SqliteDatabase } from "./sqlite_database.ts";
 
@@ -62,27 +62,16 @@ function sourceOf(db: SqliteDatabase, input: { identity: string; sourceAccountId
   return sqliteAccountsOf(db, input.identity, 1, now)[0];
 }
 
-/** An entry as a replay or a receipt needs it, by transfer id or by (identity, key). */
-function journaled(row: Row | undefined): JournaledEntry | null {
-  if (row === undefined) return null;
-  const kind = String(row.kind);
-  assert(isEntryKind(kind), `Entry ${row.entry} has kind ${kind}`);
-  return {
-    transfer: toTransfer(row as unknown as JournalRow),
-    link: toLink(row),
-    kind,
-    originalEntry: row.original_entry === null ? null : BigInt(row.original_entry as bigint),
-  };
-}
-
 /** Entry number `entry`, with its link. */
 export function sqliteEntryAt(db: SqliteDatabase, entry: bigint): JournaledEntry | null {
-  return journaled(db.get(`${JOURNALED} WHERE j.entry = ?`, [entry]));
+  return toJournaledEntry(db.get(`${JOURNALED} WHERE j.entry = ?`, [entry]));
 }
 
 /** The entry journaled under a caller's key, with its link. */
 export function sqliteEntryByKey(db: SqliteDatabase, identity: string, key: string): JournaledEntry | null {
-  return journaled(db.get(`${JOURNALED} WHERE j.identity = ? AND j.idempotency_key = ?`, [identity, key]));
+  return toJournaledEntry(
+    db.get(`${JOURNALED} WHERE j.identity = ? AND j.idempotency_key = ?`, [identity, key]),
+  );
 }
 
 /**
@@ -184,7 +173,7 @@ export function sqliteCaptureState(db: SqliteDatabase, input: CaptureInput, now:
 
 export function sqliteReversalState(db: SqliteDatabase, input: ReversalInput, now: Date): ReversalState {
   const previous = sqliteEntryByKey(db, input.identity, input.idempotencyKey);
-  const named = journaled(db.get(`${JOURNALED} WHERE j.transfer_id = ?`, [input.transferId]));
+  const named = toJournaledEntry(db.get(`${JOURNALED} WHERE j.transfer_id = ?`, [input.transferId]));
   const original = named === null
     ? null
     : { transfer: named.transfer, kind: named.kind, entry: named.link.entry };
