@@ -19,6 +19,7 @@ import { FAST_AEAD } from "../protocol/node_crypto.ts";
 import { chainEntryOf, chainHash, formatHash } from "../server/ledger/chain.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
 import { startServer } from "../tools/harness.ts";
+import type { ServerHandle } from "../tools/harness.ts";
 
 const ACCOUNTS = 1_000;
 const DEPOSIT_MINOR = 1_000_000_000n;
@@ -27,6 +28,7 @@ const ROWS_PER_COMMIT = 50_000;
 export interface GrowthResult {
   entries: number;
   transfersPerSecond: number;
+  balancesPerSecond: number;
   bytesPerEntry: number;
   verifyEntriesPerSecond: number;
   buildSeconds: number;
@@ -116,6 +118,28 @@ async function openFixtureAccounts(path: string): Promise<void> {
   }
 }
 
+/** Balance checks at {@link CONNECTIONS} connections, one in flight each, against the big store's server. */
+async function balanceChecks(
+  server: ServerHandle,
+  window: { durationMs: number; warmupMs: number },
+): Promise<number> {
+  const report = await runBench({
+    host: "127.0.0.1",
+    port: server.port,
+    caPem: await server.caPem(),
+    credentials: await Promise.all(
+      Array.from({ length: CONNECTIONS }, (_, index) => server.credential(`client-${index + 1}`)),
+    ),
+    clients: CONNECTIONS,
+    durationMs: window.durationMs,
+    warmupMs: window.warmupMs,
+    mix: { balance: 1, transfer: 0, contact: 0 },
+    aead: FAST_AEAD,
+  });
+  assert(report.totals.errors === 0, "Every balance check succeeds");
+  return report.measured.requests_per_second;
+}
+
 /** One store, `entries` deep: built, served, loaded, measured, verified. */
 export async function measureGrowth(
   entries: number,
@@ -127,6 +151,7 @@ export async function measureGrowth(
     if (entries > 0) await buildStore(`${dataDir}/bank.db`, entries);
     const buildSeconds = (performance.now() - startedMs) / 1000;
     let transfersPerSecond: number;
+    let balancesPerSecond: number;
     {
       await using server = await startServer({ dataDir, args: ["--demo-clients", String(CONNECTIONS)] });
       const report = await loadTransfers(
@@ -136,6 +161,7 @@ export async function measureGrowth(
       );
       assert(report.totals.errors === 0, "Every transfer succeeds");
       transfersPerSecond = report.measured.requests_per_second;
+      balancesPerSecond = await balanceChecks(server, options);
     }
     await using ledger = SqliteLedger.open(`${dataDir}/bank.db`);
     const verifyStartedMs = performance.now();
@@ -149,6 +175,7 @@ export async function measureGrowth(
     return {
       entries: verified.entries,
       transfersPerSecond,
+      balancesPerSecond,
       bytesPerEntry: bytes / verified.entries,
       verifyEntriesPerSecond: verified.entries / verifySeconds,
       buildSeconds,
@@ -164,8 +191,8 @@ if (import.meta.main) {
     console.log(
       `store ${String(result.entries).padStart(9)} entries (built in ${result.buildSeconds.toFixed(0)} s): ` +
         `${result.transfersPerSecond.toFixed(0)} transfers/s, ${
-          result.bytesPerEntry.toFixed(0)
-        } bytes per entry, ` +
+          result.balancesPerSecond.toFixed(0)
+        } balances/s, ${result.bytesPerEntry.toFixed(0)} bytes per entry, ` +
         `verify ${result.verifyEntriesPerSecond.toFixed(0)} entries/s`,
     );
   }

@@ -1,9 +1,10 @@
 /**
- * The physical limit the bank is measured against: a bare TLS echo server with the bank's framing, and a
- * client with the bank bench's pattern (one frame in flight per connection, 64-byte bodies).
+ * The physical limit the bank is measured against: a bare TLS echo server on the server's own listener
+ * (node:tls, server/tls_node.ts) and frame transport, and a client with the bank bench's pattern (one frame
+ * in flight per connection, 64-byte bodies).
  *
- * The sealed variant also seals and opens every frame both ways with the channel the bank uses (AES-256-GCM
- * through the same fast primitive, 64-byte frame bodies), and nothing else: the ceiling for any request the
+ * The sealed variant also opens and seals every frame with the server's own channel code (SealedChannel,
+ * AES-256-GCM through the same fast primitive, 64-byte frame bodies), and nothing else: the ceiling for any request the
  * bank's channel carries on this machine. Each connection's first frame carries its two fresh random keys
  * (inside TLS; this is a measuring harness, not a protocol), so no key and nonce pair is ever used twice.
  *
@@ -25,7 +26,10 @@ import {
   GCM_TAG_BYTES,
   SEALED_HEADER_BYTES,
 } from "../protocol/limits.ts";
+import { FrameTransport } from "../protocol/transport.ts";
 import { FrameType } from "../protocol/wire.ts";
+import { listenNodeTls } from "../server/tls_node.ts";
+import type { PeerConn, TlsAcceptor } from "../server/peer.ts";
 
 export const ECHO_BODY_BYTES = 64;
 /** The plaintext that makes a sealed frame body exactly {@link ECHO_BODY_BYTES} long. */
@@ -42,55 +46,61 @@ function decodeKeys(
   };
 }
 
-/** Serves echo on a free loopback port until the process ends; `sealed` opens and seals every frame. */
-export function serveEcho(options: { certPem: string; keyPem: string; sealed?: boolean }): Deno.TlsListener {
-  const listener = Deno.listenTls({
+/**
+ * Serves echo on a free loopback port until the process ends, through the server's own listener
+ * (server/tls_node.ts) and frame transport; `sealed` opens and seals every frame with the server's channel.
+ */
+export async function serveEcho(
+  options: { certPem: string; keyPem: string; sealed?: boolean },
+): Promise<TlsAcceptor> {
+  return await listenNodeTls({
     hostname: "127.0.0.1",
     port: 0,
-    cert: options.certPem,
-    key: options.keyPem,
+    certPem: options.certPem,
+    keyPem: options.keyPem,
+    reusePort: false,
+    onPeer: (peer) => void echoSession(peer.secure(), options.sealed === true),
+    onAcceptError: () => {},
   });
-  (async () => {
-    for await (const conn of listener) {
-      (async () => {
-        const reader = new FrameReader(conn, { frameBytesMax: FRAME_BYTES_DEFAULT });
-        try {
-          let channel: SealedChannel | null = null;
-          if (options.sealed === true) {
-            const first = await reader.next();
-            const secrets = first.kind === "frame" ? decodeKeys(first.body) : null;
-            if (secrets === null) return;
-            channel = await SealedChannel.create(secrets, { role: "server", aead: FAST_AEAD });
-          }
-          while (true) {
-            const frame = await reader.next();
-            if (frame.kind !== "frame") break;
-            if (channel === null) {
-              await writeAll(conn, encodeFrame(frame.body));
-              continue;
-            }
-            const opened = await channel.open(frame.body);
-            if (!opened.ok) break;
-            await writeAll(conn, await channel.seal(opened.type, opened.plaintext));
-          }
-        } catch {
-          // A client that leaves ends its loop.
-        } finally {
-          try {
-            conn.close();
-          } catch {
-            // Already closed.
-          }
-        }
-      })();
+}
+
+/** One echo connection: frames back as they came, or opened and sealed again. */
+async function echoSession(conn: PeerConn, sealed: boolean): Promise<void> {
+  const transport = new FrameTransport(conn, { frameBytesMax: FRAME_BYTES_DEFAULT });
+  try {
+    await conn.handshake();
+    let channel: SealedChannel | null = null;
+    if (sealed) {
+      const first = await transport.next();
+      const secrets = first.kind === "frame" ? decodeKeys(first.body) : null;
+      if (secrets === null) return;
+      channel = await SealedChannel.create(secrets, { role: "server", aead: FAST_AEAD });
     }
-  })();
-  return listener;
+    while (true) {
+      const frame = await transport.next();
+      if (frame.kind !== "frame") break;
+      if (channel === null) {
+        await transport.send(frame.body);
+        continue;
+      }
+      const opened = await channel.open(frame.body);
+      if (!opened.ok) break;
+      await transport.sendFrame(await channel.seal(opened.type, opened.plaintext));
+    }
+  } catch {
+    // A client that leaves ends its loop.
+  } finally {
+    conn.close();
+  }
 }
 
 export interface EchoReport {
   clients: number;
   requests_per_second: number;
+  /** Every echo answered, the warm-up's included. */
+  answered: number;
+  /** The echo server's CPU per answer, when the caller measured it (bench/run.ts does). */
+  serverCpuUs?: number;
   latency: { p50_ms: number | null; p99_ms: number | null; p99_9_ms: number | null; max_ms: number | null };
 }
 
@@ -121,6 +131,7 @@ export async function runEchoClients(
   const measureFromMs = startMs + options.warmupMs;
   const endMs = measureFromMs + options.durationMs;
   let measured = 0;
+  let answered = 0;
   await Promise.all(conns.map(async (conn) => {
     const reader = new FrameReader(conn, { frameBytesMax: FRAME_BYTES_DEFAULT });
     const channel = options.sealed === true ? await openSealed(conn) : null;
@@ -137,6 +148,7 @@ export async function runEchoClients(
         }
       }
       const doneMs = performance.now();
+      answered += 1;
       if (sentMs >= measureFromMs && doneMs <= endMs) {
         histogram.record(doneMs - sentMs);
         measured += 1;
@@ -147,6 +159,7 @@ export async function runEchoClients(
   return {
     clients: options.clients,
     requests_per_second: measured / (options.durationMs / 1000),
+    answered,
     latency: {
       p50_ms: histogram.quantileMs(0.5),
       p99_ms: histogram.quantileMs(0.99),
@@ -168,6 +181,6 @@ async function openSealed(conn: Deno.Conn): Promise<SealedChannel> {
 if (import.meta.main && Deno.args[0] === "serve") {
   const certPem = await Deno.readTextFile(Deno.args[Deno.args.indexOf("--cert") + 1]!);
   const keyPem = await Deno.readTextFile(Deno.args[Deno.args.indexOf("--key") + 1]!);
-  const listener = serveEcho({ certPem, keyPem, sealed: Deno.args.includes("--sealed") });
-  console.log(`port ${(listener.addr as Deno.NetAddr).port}`);
+  const listener = await serveEcho({ certPem, keyPem, sealed: Deno.args.includes("--sealed") });
+  console.log(`port ${listener.addr.port}`);
 }

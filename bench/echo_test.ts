@@ -6,10 +6,10 @@ for (const sealed of [false, true]) {
   Deno.test(`${sealed ? "sealed" : "bare"} echo answers every frame of its clients`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "echo-" });
     const tls = await ensureDevCertificates(dir);
-    const listener = serveEcho({ certPem: tls.certPem, keyPem: tls.keyPem, sealed });
+    const listener = await serveEcho({ certPem: tls.certPem, keyPem: tls.keyPem, sealed });
     try {
       const report = await runEchoClients({
-        port: (listener.addr as Deno.NetAddr).port,
+        port: listener.addr.port,
         caPem: tls.caPem,
         clients: 3,
         durationMs: 300,
@@ -20,7 +20,7 @@ for (const sealed of [false, true]) {
       assert(report.requests_per_second > 0, "frames came back");
       assert(report.latency.max_ms !== null);
     } finally {
-      listener.close();
+      await listener.close();
       await Deno.remove(dir, { recursive: true });
     }
   });

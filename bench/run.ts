@@ -28,6 +28,7 @@ import { BEFORE_CHAIN_REVISION, measureLedgerCost } from "./ledger_cost.ts";
 import { measureGrowth } from "./big_store.ts";
 import type { GrowthResult } from "./big_store.ts";
 import type { EchoReport } from "./echo.ts";
+import { CLOCK_TICKS_PER_SECOND, cpuTicksOf } from "./trees.ts";
 import { parseArgs } from "@std/cli/parse-args";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -39,8 +40,11 @@ const MIXES: Record<string, BenchMix> = {
 const DEMO_IDENTITIES = 1_000;
 /** Sessions opened at once: within what the server lets one address hold unauthenticated. */
 const SESSION_BATCH = CLIENT_CONNECTS_IN_FLIGHT_MAX;
-/** pgbench's scale: at least its 50 clients, as its own guidance asks, so it measures more than branch contention. */
-const PGBENCH_SCALE = 50;
+/**
+ * pgbench's shapes: one client on the smallest scale (a lone customer), and 50 clients on scale 50 (at least
+ * its clients, as its own guidance asks, so that it measures more than branch contention).
+ */
+const PGBENCH_SHAPES = [{ clients: 1, scale: 1 }, { clients: 50, scale: 50 }] as const;
 /** pgbench's shortest run: its rate swings between runs on a shared machine, more so in short ones. */
 const PGBENCH_SECONDS_MIN = 5;
 /** Each round of the ledger-cost comparison at least this long: its two trees differ by tens of percent. */
@@ -72,6 +76,20 @@ interface Row {
   mix: string;
   clients: number;
   report: BenchReport;
+  /** The server process's CPU (user and system, from /proc) per answer, warm-up included in both. */
+  serverCpuUs: number;
+}
+
+/** The CPU `pid` spends while `work` runs, in microseconds per unit `work` reports doing. */
+async function cpuPerUnit<T>(
+  pid: number,
+  work: () => Promise<T>,
+  units: (result: T) => number,
+): Promise<{ result: T; cpuUs: number }> {
+  const before = await cpuTicksOf(pid);
+  const result = await work();
+  const ticks = await cpuTicksOf(pid) - before;
+  return { result, cpuUs: ticks / CLOCK_TICKS_PER_SECOND * 1e6 / units(result) };
 }
 
 function readSettings(): Settings {
@@ -149,19 +167,20 @@ async function measureEcho(
   const results = new Map<number, EchoReport>();
   try {
     for (const clients of settings.connections) {
-      const report = await runEchoClients({
-        port,
-        caPem,
-        clients,
-        durationMs: settings.durationMs,
-        warmupMs: settings.warmupMs,
-        sealed,
-      });
-      results.set(clients, report);
+      const { result: report, cpuUs } = await cpuPerUnit(child.pid, () =>
+        runEchoClients({
+          port,
+          caPem,
+          clients,
+          durationMs: settings.durationMs,
+          warmupMs: settings.warmupMs,
+          sealed,
+        }), (report) => report.answered);
+      results.set(clients, { ...report, serverCpuUs: cpuUs });
       console.log(
         `${sealed ? "sealed    " : "echo      "}${String(clients).padStart(5)} conns  ${
           report.requests_per_second.toFixed(0).padStart(8)
-        } req/s`,
+        } req/s  server ${cpuUs.toFixed(0)} us CPU each`,
       );
     }
   } finally {
@@ -173,24 +192,46 @@ async function measureEcho(
   return results;
 }
 
-/** PostgreSQL's TPC-B-like workload at 50 clients, durable commits; null when it cannot run here. */
-async function measurePgbench(settings: Settings): Promise<{ tps: number; clients: number } | null> {
+/** pgbench's runs at one shape (clients and scale): the better run (`tps`, the harder bar) and each run. */
+export interface PgbenchFigure {
+  clients: number;
+  scale: number;
+  tps: number;
+  runs: number[];
+}
+
+/** PostgreSQL's TPC-B-like workload, durable commits, at each of {@link PGBENCH_SHAPES}; null when it cannot run. */
+async function measurePgbench(settings: Settings): Promise<Map<number, number> | null> {
   if (settings.databaseUrl === undefined) return null;
   const pgbench = await new Deno.Command("pgbench", { args: ["--version"] }).output().catch(() => null);
   if (pgbench === null || !pgbench.success) return null;
-  await using database = await createTestDatabase(settings.databaseUrl);
-  const init = await new Deno.Command("pgbench", {
-    args: ["-i", "-q", "-s", String(PGBENCH_SCALE), database.url],
-  }).output();
-  if (!init.success) return null;
-  const seconds = String(Math.max(PGBENCH_SECONDS_MIN, Math.round(settings.durationMs / 1000)));
-  const run = await new Deno.Command("pgbench", {
-    args: ["-c", "50", "-j", "2", "-T", seconds, database.url],
-  }).output();
-  const text = new TextDecoder().decode(run.stdout);
-  const tps = Number(/tps = ([0-9.]+)/.exec(text)?.[1]);
-  console.log(`pgbench   50 clients  ${tps.toFixed(0)} tps (TPC-B-like, scale ${PGBENCH_SCALE}, durable)`);
-  return Number.isFinite(tps) ? { tps, clients: 50 } : null;
+  const results = new Map<number, number>();
+  for (const { clients, scale } of PGBENCH_SHAPES) {
+    await using database = await createTestDatabase(settings.databaseUrl);
+    const init = await new Deno.Command("pgbench", {
+      args: ["-i", "-q", "-s", String(scale), database.url],
+    }).output();
+    if (!init.success) return null;
+    const seconds = String(Math.max(PGBENCH_SECONDS_MIN, Math.round(settings.durationMs / 1000)));
+    const run = await new Deno.Command("pgbench", {
+      args: ["-c", String(clients), "-j", String(Math.min(clients, 2)), "-T", seconds, database.url],
+    }).output();
+    const tps = Number(/tps = ([0-9.]+)/.exec(new TextDecoder().decode(run.stdout))?.[1]);
+    if (!Number.isFinite(tps)) return null;
+    results.set(clients, tps);
+    console.log(
+      `pgbench   ${String(clients).padStart(2)} clients  ${tps.toFixed(0)} tps (TPC-B-like, scale ${scale})`,
+    );
+  }
+  return results;
+}
+
+/** Both pgbench passes (before and after the bank's runs) as one figure per shape. */
+function pgbenchFigures(passes: (Map<number, number> | null)[]): PgbenchFigure[] {
+  return PGBENCH_SHAPES.flatMap(({ clients, scale }) => {
+    const runs = passes.flatMap((pass) => pass?.get(clients) ?? []);
+    return runs.length === 0 ? [] : [{ clients, scale, tps: Math.max(...runs), runs }];
+  });
 }
 
 /** One load-generator run against a server, for the run's duration, seeded by its connection count. */
@@ -222,14 +263,20 @@ async function measureBank(settings: Settings, server: ServerHandle, store: stri
   const rows: Row[] = [];
   for (const mix of settings.mixes) {
     for (const clients of settings.connections) {
-      const report = await benchAgainst(server, { caPem, credentials, clients, mix: MIXES[mix]!, settings });
-      rows.push({ store, mix, clients, report });
+      const { result: report, cpuUs } = await cpuPerUnit(
+        server.pid,
+        () => benchAgainst(server, { caPem, credentials, clients, mix: MIXES[mix]!, settings }),
+        (report) => report.totals.answered,
+      );
+      rows.push({ store, mix, clients, report, serverCpuUs: cpuUs });
       const { requests_per_second: rate, latency_ms: latency } = report.measured;
       console.log(
         `${store.padEnd(9)} ${mix.padEnd(8)} ${String(clients).padStart(5)} conns ${
           rate.toFixed(0).padStart(8)
         } req/s` +
-          `  p99 ${latency.p99_ms?.toFixed(2)} ms  errors ${report.totals.errors}`,
+          `  p99 ${latency.p99_ms?.toFixed(2)} ms  server ${
+            cpuUs.toFixed(0)
+          } us CPU each  errors ${report.totals.errors}`,
       );
     }
   }
@@ -404,7 +451,7 @@ async function measureGrowthRows(settings: Settings): Promise<GrowthResult[]> {
     console.log(
       `growth    ${String(result.entries).padStart(9)} entries: ${
         result.transfersPerSecond.toFixed(0)
-      } transfers/s, ` +
+      } transfers/s, ${result.balancesPerSecond.toFixed(0)} balances/s, ` +
         `${result.bytesPerEntry.toFixed(0)} B/entry, verify ${
           result.verifyEntriesPerSecond.toFixed(0)
         } entries/s`,
@@ -459,11 +506,7 @@ async function main(): Promise<void> {
     reference: settings.chainReference,
   });
   const growth = await measureGrowthRows(settings);
-  const pgbenchAfter = await measurePgbench(settings);
-  const pgbenchRuns = [pgbenchBefore, pgbenchAfter].flatMap((run) => run === null ? [] : [run.tps]);
-  const pgbench = pgbenchRuns.length === 0
-    ? null
-    : { tps: Math.max(...pgbenchRuns), clients: 50, runs: pgbenchRuns };
+  const pgbench = pgbenchFigures([pgbenchBefore, await measurePgbench(settings)]);
   const { writePerformanceReport } = await import("./report.ts");
   await writePerformanceReport({
     settings,
