@@ -7,11 +7,14 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
-import type { SQLInputValue, StatementSync } from "node:sqlite";
+import type { SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
 import { assert } from "../../lib/assert.ts";
 import { DeadlineExceeded } from "./group_commit.ts";
 import { SQLITE_BUSY_TIMEOUT_MS } from "./limits.ts";
 import type { ThreadWriteLock } from "./write_lock.ts";
+
+/** Deno 2.9's node:sqlite has `setReturnArrays` (Node 24's API); its type declarations lack it. */
+type ArrayStatement = StatementSync & { setReturnArrays(enabled: boolean): void };
 
 /** A row as node:sqlite returns it (integers as bigints). */
 export type Row = Record<string, SQLInputValue>;
@@ -19,6 +22,8 @@ export type Row = Record<string, SQLInputValue>;
 export class SqliteDatabase {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  /** The same, for statements that return rows as arrays. */
+  readonly #arrayStatements = new Map<string, StatementSync>();
   #pendingReads: { run: () => void; fail: (error: unknown) => void }[] = [];
   /** Taken around every write transaction when several threads of this process share the file. */
   readonly #writeLock: ThreadWriteLock | undefined;
@@ -147,14 +152,21 @@ export class SqliteDatabase {
     }
   }
 
-  #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
+  #statement(sql: string, shape: "objects" | "arrays" = "objects"): StatementSync {
+    const cache = shape === "objects" ? this.#statements : this.#arrayStatements;
+    let statement = cache.get(sql);
     if (statement === undefined) {
       statement = this.#db.prepare(sql);
       statement.setReadBigInts(true);
-      this.#statements.set(sql, statement);
+      if (shape === "arrays") (statement as ArrayStatement).setReturnArrays(true);
+      cache.set(sql, statement);
     }
     return statement;
+  }
+
+  /** Rows as arrays of values in the statement's column order: cheaper than objects on long scans. */
+  arrays(sql: string, parameters: SQLInputValue[] = []): SQLOutputValue[][] {
+    return this.#statement(sql, "arrays").all(...parameters) as unknown as SQLOutputValue[][];
   }
 
   all(sql: string, parameters: SQLInputValue[] = []): Row[] {
