@@ -12,7 +12,10 @@ export interface Migration {
   name: string;
   sqlite: string;
   postgres: string;
-  /** SQLite rebuilds a table others reference: its foreign keys are off meanwhile, and checked before commit. */
+  /**
+   * SQLite rebuilds a table (the way SQLite changes a table's shape): foreign keys are off meanwhile, and the
+   * whole database is checked for dangling references before commit.
+   */
   foreignKeysOff?: boolean;
 }
 
@@ -217,6 +220,33 @@ ${index}
 `;
 };
 
+/**
+ * Smaller entries on SQLite: postings become a WITHOUT ROWID table, stored in its primary key's b-tree
+ * (entry, account_id) instead of a rowid table plus that key's index, which held every posting twice.
+ * `postings_by_account` gains the amount, so that sums by account (`ledger verify`, a statement's balance
+ * after each posting) read the index alone; it costs no more space, as the index holds the key already.
+ * Columns, constraints and foreign keys stay, and the rows are copied unchanged, so no hash of the chain
+ * changes. SQLite cannot drop a table's rowid in place, so postings are rebuilt (with
+ * foreign keys off, then checked: see `foreignKeysOff`). PostgreSQL keeps its table (a heap and its
+ * primary-key index: there is no rowid to drop), so its half changes nothing.
+ */
+const V6_POSTINGS_WITHOUT_ROWID = {
+  sqlite: `
+CREATE TABLE postings_v6 (
+  entry        BIGINT NOT NULL REFERENCES journal (entry),
+  account_id   TEXT NOT NULL REFERENCES accounts (id),
+  amount_minor BIGINT NOT NULL CHECK (amount_minor <> 0),
+  PRIMARY KEY (entry, account_id)
+) WITHOUT ROWID;
+INSERT INTO postings_v6 (entry, account_id, amount_minor)
+SELECT entry, account_id, amount_minor FROM postings ORDER BY entry, account_id;
+DROP TABLE postings;
+ALTER TABLE postings_v6 RENAME TO postings;
+CREATE INDEX postings_by_account ON postings (account_id, entry, amount_minor);
+`,
+  postgres: "SELECT 1 AS postgres_keeps_postings",
+};
+
 /** Every migration, oldest first. Versions are consecutive from 1. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -243,6 +273,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "holds and reversals",
     sqlite: V5_HOLDS_AND_REVERSALS("sqlite"),
     postgres: V5_HOLDS_AND_REVERSALS("postgres"),
+    foreignKeysOff: true,
+  },
+  {
+    version: 6,
+    name: "postings without rowid",
+    sqlite: V6_POSTINGS_WITHOUT_ROWID.sqlite,
+    postgres: V6_POSTINGS_WITHOUT_ROWID.postgres,
     foreignKeysOff: true,
   },
 ];

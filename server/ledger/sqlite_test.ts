@@ -1,6 +1,6 @@
 import { DatabaseSync } from "node:sqlite";
 import { assertEquals, assertMatch, assertThrows } from "@std/assert";
-import { isAssertionFailure } from "../../lib/assert.ts";
+import { assert, isAssertionFailure } from "../../lib/assert.ts";
 import { CHAIN_CASES } from "./_chain_cases.ts";
 import { LEDGER_CASES, TestClock } from "./_ledger_cases.ts";
 import { HOLD_CASES } from "./_hold_cases.ts";
@@ -114,6 +114,85 @@ Deno.test("SqliteLedger.open() links a store journaled before the chain, once, w
     assertEquals([report.ok, report.chain.links], [true, 3]);
     assertEquals((await second.chainHead()).hash, head.hash, "linked in the same order, to the same hashes");
     await second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Postings as every program before migration 6 stored them: a rowid table beside its primary key's index. */
+const POSTINGS_BEFORE_V6 = `
+CREATE TABLE postings_v5 (
+  entry        BIGINT NOT NULL REFERENCES journal (entry),
+  account_id   TEXT NOT NULL REFERENCES accounts (id),
+  amount_minor BIGINT NOT NULL CHECK (amount_minor <> 0),
+  PRIMARY KEY (entry, account_id)
+);
+INSERT INTO postings_v5 (entry, account_id, amount_minor) SELECT entry, account_id, amount_minor FROM postings;
+DROP TABLE postings;
+ALTER TABLE postings_v5 RENAME TO postings;
+CREATE INDEX postings_by_account ON postings (account_id, entry);
+DELETE FROM schema_migrations WHERE version = 6`;
+
+function readPostings(
+  path: string,
+): { rows: unknown[]; postingsSql: unknown; indexes: unknown[]; byAccount: unknown[] } {
+  const raw = new DatabaseSync(path);
+  try {
+    return {
+      rows: raw.prepare("SELECT entry, account_id, amount_minor FROM postings ORDER BY entry, account_id")
+        .all(),
+      postingsSql: raw.prepare("SELECT sql FROM sqlite_schema WHERE name = 'postings'").get()?.sql,
+      indexes: raw.prepare("SELECT name FROM pragma_index_list('postings') ORDER BY name").all(),
+      byAccount: raw.prepare("SELECT name FROM pragma_index_info('postings_by_account') ORDER BY seqno")
+        .all(),
+    };
+  } finally {
+    raw.close();
+  }
+}
+
+Deno.test("SqliteLedger.open() keeps every posting of a store written before postings lost their rowid", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ledger-" });
+  const path = `${dir}/bank.db`;
+  try {
+    const first = SqliteLedger.open(path);
+    await first.openAccount({ owner: "alice", id: "A1", depositMinor: 5_000n });
+    await first.openAccount({ owner: "bob", id: "B1", depositMinor: 500n });
+    const transferIds: string[] = [];
+    for (const [index, amountMinor] of [7n, 1_000n, 42n].entries()) {
+      const sent = await first.transfer({
+        identity: "alice",
+        targetAccountId: "B1",
+        amountMinor,
+        idempotencyKey: `old-${index}`,
+      });
+      assert(sent.code === "ok", `transfer ${index} is accepted, got ${sent.code}`);
+      transferIds.push(sent.transfer.id);
+    }
+    const refund = {
+      kind: "refund",
+      identity: "bob",
+      transferId: transferIds[1]!,
+      idempotencyKey: "r1",
+    } as const;
+    assertEquals((await first.reverse({ ...refund, amountMinor: 10n })).code, "ok");
+    const head = await first.chainHead();
+    await first.close();
+    const fresh = readPostings(path);
+    assertMatch(String(fresh.postingsSql), /\) WITHOUT ROWID$/);
+    // The store as a program before migration 6 left it: postings in a rowid table, migration 6 not applied.
+    await executeSqlite(path, POSTINGS_BEFORE_V6);
+    const old = readPostings(path);
+    assertEquals(old.rows, fresh.rows);
+    assertEquals(/WITHOUT ROWID/.test(String(old.postingsSql)), false, "the fixture has the old shape");
+    const second = SqliteLedger.open(path);
+    const report = await second.verify();
+    assertEquals([report.ok, report.chain.links], [true, 6]);
+    assertEquals((await second.chainHead()).hash, head.hash, "every entry hashes as it did");
+    await second.close();
+    const migrated = readPostings(path);
+    assertEquals(migrated.rows.length, 12, "two postings for each of 6 entries");
+    assertEquals(migrated, fresh, "the same postings, table and indexes as a store made by this program");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
