@@ -441,6 +441,7 @@ export async function writePerformanceReport(figures: Figures): Promise<void> {
     "```sh",
     "deno task bench                      # SQLite; PostgreSQL and pgbench too when DATABASE_URL is set",
     "deno task bench --duration 10s --connections 10,50 --stores sqlite --sessions 0",
+    "deno task bench --big-store 2000000  # big stores of these sizes only (none: skip them)",
     "deno task bench:micro                # Deno.bench: framing, AES-GCM seal/open",
     "deno task client bench --clients 50 --duration 10s --mix 8:1:1   # against a running server",
     "```",

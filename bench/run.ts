@@ -7,7 +7,7 @@
  *
  * ```sh
  * deno task bench                                   # SQLite, and PostgreSQL when DATABASE_URL is set
- * deno task bench --duration 5s --connections 1,10,50 --stores sqlite --sessions 0
+ * deno task bench --duration 5s --connections 1,10,50 --stores sqlite --sessions 0 --big-store none
  * ```
  *
  * @module
@@ -65,7 +65,7 @@ interface Settings {
   handshakeReference: string;
   /** The tree before the journal's chain, holds and receipts (`--chain-reference REV`; `none` skips it). */
   chainReference: string;
-  /** Entries of the big stores measured beside a fresh one (`--big-store 2000000,10000000`; `none` skips). */
+  /** Entries of the big stores measured beside a fresh one (`--big-store 2000000,10000000`, the default; `none` skips). */
   bigStores: number[];
   out: string;
   databaseUrl: string | undefined;
@@ -124,9 +124,9 @@ function readSettings(): Settings {
     sessions: Number(flags.sessions ?? "10000"),
     handshakeReference: flags["handshake-reference"] ?? V1_REVISION,
     chainReference: flags["chain-reference"] ?? BEFORE_CHAIN_REVISION,
-    bigStores: (flags["big-store"] ?? "2000000") === "none"
+    bigStores: (flags["big-store"] ?? "2000000,10000000") === "none"
       ? []
-      : (flags["big-store"] ?? "2000000").split(",").map(Number).filter((n) =>
+      : (flags["big-store"] ?? "2000000,10000000").split(",").map(Number).filter((n) =>
         Number.isSafeInteger(n) && n > 0
       ),
     out: flags.out ?? `${ROOT}docs/PERFORMANCE.md`,
