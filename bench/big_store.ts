@@ -21,7 +21,7 @@ import { chainEntryOf, chainHash, formatHash } from "../server/ledger/chain.ts";
 import type { ChainEntry } from "../server/ledger/chain.ts";
 import type { Transfer } from "../server/ledger/ledger.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
-import { startServer } from "../tools/harness.ts";
+import { demoCredentials, startServer } from "../tools/harness.ts";
 import type { ServerHandle } from "../tools/harness.ts";
 
 const ACCOUNTS = 1_000;
@@ -291,9 +291,7 @@ async function balanceChecks(
     host: "127.0.0.1",
     port: server.port,
     caPem: await server.caPem(),
-    credentials: await Promise.all(
-      Array.from({ length: CONNECTIONS }, (_, index) => server.credential(`client-${index + 1}`)),
-    ),
+    credentials: await demoCredentials(server, CONNECTIONS),
     clients: CONNECTIONS,
     durationMs: window.durationMs,
     warmupMs: window.warmupMs,

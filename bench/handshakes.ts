@@ -11,6 +11,7 @@ import process from "node:process";
 import { nodeHandshakeCrypto } from "../protocol/node_crypto.ts";
 import { CLIENT_CONNECTS_IN_FLIGHT_MAX } from "../client/limits.ts";
 import { CLOCK_TICKS_PER_SECOND, cpuTicksOf, ROOT, withTreeAt } from "./trees.ts";
+import { demoCredentials } from "../tools/harness.ts";
 
 /** The last commit whose handshake is version 1 (the parent of the commit that replaced it). */
 export const V1_REVISION = "83052e0";
@@ -84,9 +85,7 @@ async function measureTree(tree: Tree, run: { round: number; durationMs: number 
     args: ["--demo-clients", String(IDENTITIES), "--workers", "1"],
   });
   const caPem = await server.caPem();
-  const credentials = await Promise.all(
-    Array.from({ length: IDENTITIES }, (_, index) => server.credential(`client-${index + 1}`)),
-  );
+  const credentials = await demoCredentials(server, IDENTITIES);
   const open = (index: number) =>
     tree.connect({
       host: "127.0.0.1",

@@ -9,7 +9,8 @@
  * @module
  */
 import { assert } from "../lib/assert.ts";
-import { CLOCK_TICKS_PER_SECOND, cpuTicksOf, ROOT, withTreeAt } from "./trees.ts";
+import { demoCredentials } from "../tools/harness.ts";
+import { cpuPerUnit, ROOT, withTreeAt } from "./trees.ts";
 
 /** The last commit before the chain (the parent of the commit that added it, issue 13 part 1). */
 export const BEFORE_CHAIN_REVISION = "48b562e";
@@ -42,9 +43,7 @@ export async function loadTransfers(
   tools: { runBench(options: Record<string, unknown>): Promise<LoadReport>; aead: unknown },
   window: { durationMs: number; warmupMs: number },
 ): Promise<LoadReport> {
-  const credentials = await Promise.all(
-    Array.from({ length: CONNECTIONS }, (_, index) => server.credential(`client-${index + 1}`)),
-  );
+  const credentials = await demoCredentials(server, CONNECTIONS);
   return await tools.runBench({
     host: "127.0.0.1",
     port: server.port,
@@ -93,12 +92,13 @@ async function measureTree(
   const { FAST_AEAD } = await import(`${root}protocol/node_crypto.ts`);
   const { SqliteLedger } = await import(`${root}server/ledger/sqlite.ts`);
   await using server = await harness.startServer({ args: ["--demo-clients", String(CONNECTIONS)] });
-  const serverBefore = await cpuTicksOf(server.pid);
-  const report = await loadTransfers(server, { runBench, aead: FAST_AEAD }, run);
-  const serverTicks = await cpuTicksOf(server.pid) - serverBefore;
-  assert(report.totals.errors === 0, `The ${run.tree} tree's transfers all succeed`);
   // The CPU covers the warm-up too; so does the count it is divided by.
-  const answered = report.totals.answered;
+  const { result: report, cpuUs } = await cpuPerUnit(
+    server.pid,
+    () => loadTransfers(server, { runBench, aead: FAST_AEAD }, run),
+    (report) => report.totals.answered,
+  );
+  assert(report.totals.errors === 0, `The ${run.tree} tree's transfers all succeed`);
   await using ledger = SqliteLedger.open(`${server.dataDir}/bank.db`);
   const startedMs = performance.now();
   const verified = await ledger.verify();
@@ -109,7 +109,7 @@ async function measureTree(
     round: run.round,
     transfersPerSecond: report.measured.requests_per_second,
     p99Ms: report.measured.latency_ms.p99_ms ?? Number.NaN,
-    serverCpuUsPerTransfer: serverTicks / CLOCK_TICKS_PER_SECOND * 1e6 / answered,
+    serverCpuUsPerTransfer: cpuUs,
     verifiedEntries: verified.entries,
     verifyEntriesPerSecond: verified.entries / seconds,
   };

@@ -20,7 +20,7 @@ import { FAST_AEAD } from "../protocol/node_crypto.ts";
 import { CLIENT_CONNECTS_IN_FLIGHT_MAX } from "../client/limits.ts";
 import type { Credential } from "../protocol/credential.ts";
 import { createTestDatabase } from "../server/ledger/testing.ts";
-import { startServer } from "../tools/harness.ts";
+import { demoCredentials, startServer } from "../tools/harness.ts";
 import type { ServerHandle } from "../tools/harness.ts";
 import { runEchoClients } from "./echo.ts";
 import { measureHandshakeVersions, V1_REVISION } from "./handshakes.ts";
@@ -28,7 +28,7 @@ import { BEFORE_CHAIN_REVISION, measureLedgerCost } from "./ledger_cost.ts";
 import { measureGrowth } from "./big_store.ts";
 import type { GrowthResult } from "./big_store.ts";
 import type { EchoReport } from "./echo.ts";
-import { CLOCK_TICKS_PER_SECOND, cpuTicksOf } from "./trees.ts";
+import { cpuPerUnit } from "./trees.ts";
 import { parseArgs } from "@std/cli/parse-args";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -80,18 +80,6 @@ interface Row {
   serverCpuUs: number;
 }
 
-/** The CPU `pid` spends while `work` runs, in microseconds per unit `work` reports doing. */
-async function cpuPerUnit<T>(
-  pid: number,
-  work: () => Promise<T>,
-  units: (result: T) => number,
-): Promise<{ result: T; cpuUs: number }> {
-  const before = await cpuTicksOf(pid);
-  const result = await work();
-  const ticks = await cpuTicksOf(pid) - before;
-  return { result, cpuUs: ticks / CLOCK_TICKS_PER_SECOND * 1e6 / units(result) };
-}
-
 function readSettings(): Settings {
   const flags = parseArgs(Deno.args, {
     string: [
@@ -132,12 +120,6 @@ function readSettings(): Settings {
     out: flags.out ?? `${ROOT}docs/PERFORMANCE.md`,
     databaseUrl,
   };
-}
-
-async function credentialsOf(server: ServerHandle, count: number): Promise<Credential[]> {
-  return await Promise.all(
-    Array.from({ length: count }, (_, index) => server.credential(`client-${index + 1}`)),
-  );
 }
 
 /** The echo baseline at every connection count, against its own process; `sealed` adds the channel's AES-GCM. */
@@ -256,7 +238,7 @@ function benchAgainst(
 /** Every mix at every connection count against one store. */
 async function measureBank(settings: Settings, server: ServerHandle, store: string): Promise<Row[]> {
   const caPem = await server.caPem();
-  const credentials = await credentialsOf(
+  const credentials = await demoCredentials(
     server,
     Math.min(DEMO_IDENTITIES, Math.max(...settings.connections)),
   );
@@ -310,7 +292,7 @@ async function measureListeners(settings: Settings): Promise<ListenerResult[]> {
       args: ["--demo-clients", String(DEMO_IDENTITIES), "--workers", "1", "--tls-listener", kind],
     });
     const caPem = await server.caPem();
-    const credentials = await credentialsOf(server, DEMO_IDENTITIES);
+    const credentials = await demoCredentials(server, DEMO_IDENTITIES);
     // First, on the fresh server: a bench process that has just closed 1,000 sessions stalls for seconds.
     const handshakesPerSecond = await measureHandshakes(server, { caPem, credentials, settings });
     const rows: ListenerResult["rows"] = [];
@@ -368,7 +350,7 @@ async function measureScaling(settings: Settings): Promise<{ workers: number; re
       host: "127.0.0.1",
       port: server.port,
       caPem: await server.caPem(),
-      credentials: await credentialsOf(server, 50),
+      credentials: await demoCredentials(server, 50),
       clients: 50,
       durationMs: settings.durationMs,
       warmupMs: settings.warmupMs,
@@ -391,7 +373,7 @@ async function measureSessions(settings: Settings, server: ServerHandle) {
     return Number(/^process_resident_memory_bytes (\d+)/m.exec(text)?.[1]);
   };
   const caPem = await server.caPem();
-  const credentials = await credentialsOf(server, DEMO_IDENTITIES);
+  const credentials = await demoCredentials(server, DEMO_IDENTITIES);
   const before = await rss();
   const held: BankConnection[] = [];
   const startedMs = performance.now();

@@ -40,6 +40,18 @@ export async function cpuTicksOf(pid: number): Promise<number> {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** The CPU `pid` spends while `work` runs, in microseconds per unit of what `work` reports doing. */
+export async function cpuPerUnit<T>(
+  pid: number,
+  work: () => Promise<T>,
+  units: (result: T) => number,
+): Promise<{ result: T; cpuUs: number }> {
+  const before = await cpuTicksOf(pid);
+  const result = await work();
+  const ticks = await cpuTicksOf(pid) - before;
+  return { result, cpuUs: ticks / CLOCK_TICKS_PER_SECOND * 1e6 / units(result) };
+}
+
 async function git(args: string[]): Promise<{ ok: boolean; output: string }> {
   try {
     const output = await new Deno.Command("git", {

@@ -188,6 +188,17 @@ export interface StartOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * The credentials of demo identities `client-1` to `client-COUNT` (`--demo-clients`) of a server: this tree's
+ * handle, or another tree's, which has the same method.
+ */
+export function demoCredentials<C>(
+  server: { credential(name: string): Promise<C> },
+  count: number,
+): Promise<C[]> {
+  return Promise.all(Array.from({ length: count }, (_, index) => server.credential(`client-${index + 1}`)));
+}
+
 /** Starts the server with a fresh data directory (unless one is given) and the given extra flags. */
 export async function startServer(options: StartOptions = {}): Promise<ServerHandle> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "bank-test-" });
