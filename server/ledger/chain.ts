@@ -289,15 +289,22 @@ export function chainEntryFromColumns(
   };
 }
 
+/** Posting rows as (entry, account, amount), whatever integer type the driver hands back, grouped by entry. */
+export function postingsByEntry(rows: Iterable<readonly unknown[]>): Map<bigint, ChainPosting[]> {
+  const byEntry = new Map<bigint, ChainPosting[]>();
+  for (const [entry, accountId, amountMinor] of rows) {
+    const key = BigInt(entry as AnyInteger);
+    const posting = { accountId: String(accountId), amountMinor: BigInt(amountMinor as AnyInteger) };
+    const list = byEntry.get(key);
+    if (list === undefined) byEntry.set(key, [posting]);
+    else list.push(posting);
+  }
+  return byEntry;
+}
+
 /** Entries from journal rows (in the order wanted) and all their posting rows, as objects. */
 export function chainEntriesFromRows(journal: readonly Row[], postings: readonly Row[]): ChainEntry[] {
-  const byEntry = new Map<bigint, ChainPosting[]>();
-  for (const row of postings) {
-    const key = BigInt(row.entry as AnyInteger);
-    const list = byEntry.get(key) ?? [];
-    list.push({ accountId: String(row.account_id), amountMinor: BigInt(row.amount_minor as AnyInteger) });
-    byEntry.set(key, list);
-  }
+  const byEntry = postingsByEntry(postings.map((row) => [row.entry, row.account_id, row.amount_minor]));
   return journal.map((row) => {
     const entry = BigInt(row.entry as AnyInteger);
     return chainEntryFromColumns(

@@ -18,10 +18,10 @@ import {
   headFromRow,
   JOURNAL_COLUMNS,
   linkFromRow,
+  postingsByEntry,
   unlinkedProblem,
 } from "./chain.ts";
-import type { ChainCheck, ChainEntry, ChainHead, ChainPage, ChainPosting } from "./chain.ts";
-import type { SQLOutputValue } from "node:sqlite";
+import type { ChainCheck, ChainEntry, ChainHead, ChainPage } from "./chain.ts";
 import type { SqliteDatabase } from "./sqlite_database.ts";
 import type { EntryLink } from "./ledger.ts";
 
@@ -95,18 +95,6 @@ export function readSqliteChainPage(db: SqliteDatabase, position: bigint): Chain
     entries.set(entry.entry, entry);
   }
   return { links, entries };
-}
-
-/** Posting rows (entry, account, amount) grouped by entry. */
-function postingsByEntry(rows: SQLOutputValue[][]): Map<bigint, ChainPosting[]> {
-  const byEntry = new Map<bigint, ChainPosting[]>();
-  for (const [entry, accountId, amountMinor] of rows) {
-    const posting = { accountId: String(accountId), amountMinor: amountMinor as bigint };
-    const list = byEntry.get(entry as bigint);
-    if (list === undefined) byEntry.set(entry as bigint, [posting]);
-    else list.push(posting);
-  }
-  return byEntry;
 }
 
 /** Walks the whole chain in commit order, a page at a time; stops at the first link that does not verify. */
