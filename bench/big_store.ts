@@ -21,6 +21,7 @@ import { chainEntryOf, chainHash, formatHash } from "../server/ledger/chain.ts";
 import type { ChainEntry } from "../server/ledger/chain.ts";
 import type { Transfer } from "../server/ledger/ledger.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
+import { newTransferId } from "../server/ledger/rules.ts";
 import { demoCredentials, startServer } from "../tools/harness.ts";
 import type { ServerHandle } from "../tools/harness.ts";
 
@@ -178,7 +179,7 @@ class FixtureWriter {
       ? (index + 1) % ACCOUNTS
       : (index * 7 + 1) % ACCOUNTS;
     const transfer = this.#transfer;
-    transfer.id = crypto.randomUUID();
+    transfer.id = newTransferId();
     transfer.identity = this.#identities[sourceIndex]!;
     transfer.idempotencyKey = `fixture-${index}`;
     transfer.sourceAccountId = this.#accountIds[sourceIndex]!;
