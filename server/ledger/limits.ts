@@ -15,6 +15,9 @@ export const ISSUANCE_MINOR_MAX = BALANCE_MINOR_MAX;
 /** Accounts one owner may hold: a balance answer lists them all, and it must fit one frame. */
 export const ACCOUNTS_PER_OWNER_MAX = 100;
 
+/** Owners whose accounts one SQLite connection keeps for balance checks until the store changes. */
+export const ACCOUNTS_CACHE_OWNERS_MAX = 10_000;
+
 /** Pages of the administration and the identity watcher. */
 export const ACCOUNTS_PAGE_MAX = 1_000;
 export const CONTACT_HISTORY_PAGE_MAX = 100;

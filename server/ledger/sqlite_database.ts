@@ -25,6 +25,9 @@ export class SqliteDatabase {
   /** The same, for statements that return rows as arrays. */
   readonly #arrayStatements = new Map<string, StatementSync>();
   #pendingReads: { run: () => void; fail: (error: unknown) => void }[] = [];
+  /** Counts the changes this connection has seen: see {@link SqliteDatabase.changeVersion}. */
+  #version = 0;
+  #dataVersion: SQLOutputValue = null;
   /** Taken around every write transaction when several threads of this process share the file. */
   readonly #writeLock: ThreadWriteLock | undefined;
   #closed = false;
@@ -51,7 +54,25 @@ export class SqliteDatabase {
 
   /** Runs SQL text without parameters (migrations, savepoints). */
   exec(sql: string): void {
+    this.#version += 1;
     this.#db.exec(sql);
+  }
+
+  /**
+   * A number that grows whenever what this connection reads may have changed since it was last taken: a
+   * commit by any other connection to the file, from another thread or process (SQLite's `data_version`,
+   * which the shared WAL index tells at the cost of one statement), or a write by this one. Two equal
+   * numbers mean nothing was committed in between, so a read made after the first is still true.
+   */
+  changeVersion(): number {
+    assert(!this.#closed, "Cannot use a closed ledger");
+    const [dataVersion] = this.#statement("PRAGMA data_version", "arrays")
+      .get() as unknown as SQLOutputValue[];
+    if (dataVersion !== this.#dataVersion) {
+      this.#dataVersion = dataVersion ?? null;
+      this.#version += 1;
+    }
+    return this.#version;
   }
 
   get closed(): boolean {
@@ -71,6 +92,7 @@ export class SqliteDatabase {
   /** Runs `work` in a transaction holding the write lock; commits only if it returns. */
   write<T>(work: () => T): T {
     assert(!this.#closed, "Cannot use a closed ledger");
+    this.#version += 1;
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       const result = work();
@@ -79,6 +101,8 @@ export class SqliteDatabase {
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
+    } finally {
+      this.#version += 1;
     }
   }
 
@@ -179,6 +203,7 @@ export class SqliteDatabase {
 
   /** Runs a statement and returns how many rows it changed. */
   run(sql: string, parameters: SQLInputValue[] = []): number {
+    this.#version += 1;
     return Number(this.#statement(sql).run(...parameters).changes);
   }
 }
