@@ -47,8 +47,10 @@ assert(8 * ENTRIES_PER_STATEMENT <= 32_766, "A journal statement's variables fit
 
 export interface GrowthResult {
   entries: number;
+  /** Means of the rounds. */
   transfersPerSecond: number;
   balancesPerSecond: number;
+  rounds: GrowthRound[];
   bytesPerEntry: number;
   verifyEntriesPerSecond: number;
   buildSeconds: number;
@@ -303,59 +305,103 @@ async function balanceChecks(
   return report.measured.requests_per_second;
 }
 
-/** One store, `entries` deep: built, served, loaded, measured, verified. */
-export async function measureGrowth(
-  entries: number,
+/** A store of the run: where it lives, how deep it was built and how long that took. */
+interface BuiltStore {
+  dataDir: string;
+  entries: number;
+  buildSeconds: number;
+}
+
+/** What one round measured on one store. */
+export interface GrowthRound {
+  transfersPerSecond: number;
+  balancesPerSecond: number;
+}
+
+/** Durable transfers, then balance checks, against the real server on one store. */
+async function measureRound(
+  store: BuiltStore,
   options: { durationMs: number; warmupMs: number },
-): Promise<GrowthResult> {
-  const dataDir = await Deno.makeTempDir({ prefix: "bank-big-" });
+): Promise<GrowthRound> {
+  await using server = await startServer({
+    dataDir: store.dataDir,
+    args: ["--demo-clients", String(CONNECTIONS)],
+  });
+  const report = await loadTransfers(
+    server,
+    { runBench: (settings) => runBench(settings as unknown as BenchOptions), aead: FAST_AEAD },
+    options,
+  );
+  assert(report.totals.errors === 0, "Every transfer succeeds");
+  return {
+    transfersPerSecond: report.measured.requests_per_second,
+    balancesPerSecond: await balanceChecks(server, options),
+  };
+}
+
+/** `ledger verify` over the store and its size on disk, once every round is done. */
+async function finishStore(store: BuiltStore, rounds: GrowthRound[]): Promise<GrowthResult> {
+  await using ledger = SqliteLedger.open(`${store.dataDir}/bank.db`);
+  const verifyStartedMs = performance.now();
+  const verified = await ledger.verify();
+  const verifySeconds = (performance.now() - verifyStartedMs) / 1000;
+  assert(verified.ok, `The ${store.entries}-entry store verifies: ${verified.problems.join("; ")}`);
+  let bytes = 0;
+  for (const suffix of ["", "-wal"]) {
+    bytes += await Deno.stat(`${store.dataDir}/bank.db${suffix}`).then((s) => s.size, () => 0);
+  }
+  const mean = (figure: (round: GrowthRound) => number) =>
+    rounds.reduce((sum, round) => sum + figure(round), 0) / rounds.length;
+  return {
+    entries: verified.entries,
+    transfersPerSecond: mean((round) => round.transfersPerSecond),
+    balancesPerSecond: mean((round) => round.balancesPerSecond),
+    rounds,
+    bytesPerEntry: bytes / verified.entries,
+    verifyEntriesPerSecond: verified.entries / verifySeconds,
+    buildSeconds: store.buildSeconds,
+  };
+}
+
+/**
+ * A fresh store and one store of each depth in `sizes`, all built first, then measured in two rounds in
+ * mirrored order (fresh to deepest, deepest to fresh), so that a machine that speeds up or slows down over
+ * the run tilts no ratio; each figure is the mean of its two rounds. Then each store is verified.
+ */
+export async function measureGrowth(
+  sizes: readonly number[],
+  options: { durationMs: number; warmupMs: number },
+): Promise<GrowthResult[]> {
+  const stores: BuiltStore[] = [];
   try {
-    const startedMs = performance.now();
-    if (entries > 0) await buildStore(`${dataDir}/bank.db`, entries);
-    const buildSeconds = (performance.now() - startedMs) / 1000;
-    let transfersPerSecond: number;
-    let balancesPerSecond: number;
-    {
-      await using server = await startServer({ dataDir, args: ["--demo-clients", String(CONNECTIONS)] });
-      const report = await loadTransfers(
-        server,
-        { runBench: (settings) => runBench(settings as unknown as BenchOptions), aead: FAST_AEAD },
-        options,
-      );
-      assert(report.totals.errors === 0, "Every transfer succeeds");
-      transfersPerSecond = report.measured.requests_per_second;
-      balancesPerSecond = await balanceChecks(server, options);
+    for (const entries of [0, ...sizes]) {
+      const dataDir = await Deno.makeTempDir({ prefix: "bank-big-" });
+      stores.push({ dataDir, entries, buildSeconds: 0 });
+      const startedMs = performance.now();
+      if (entries > 0) await buildStore(`${dataDir}/bank.db`, entries);
+      stores.at(-1)!.buildSeconds = (performance.now() - startedMs) / 1000;
     }
-    await using ledger = SqliteLedger.open(`${dataDir}/bank.db`);
-    const verifyStartedMs = performance.now();
-    const verified = await ledger.verify();
-    const verifySeconds = (performance.now() - verifyStartedMs) / 1000;
-    assert(verified.ok, `The ${entries}-entry store verifies: ${verified.problems.join("; ")}`);
-    let bytes = 0;
-    for (const suffix of ["", "-wal"]) {
-      bytes += await Deno.stat(`${dataDir}/bank.db${suffix}`).then((s) => s.size, () => 0);
+    const rounds = stores.map((): GrowthRound[] => []);
+    for (const order of [stores.keys(), [...stores.keys()].reverse()]) {
+      for (const index of order) rounds[index]!.push(await measureRound(stores[index]!, options));
     }
-    return {
-      entries: verified.entries,
-      transfersPerSecond,
-      balancesPerSecond,
-      bytesPerEntry: bytes / verified.entries,
-      verifyEntriesPerSecond: verified.entries / verifySeconds,
-      buildSeconds,
-    };
+    const results: GrowthResult[] = [];
+    for (const [index, store] of stores.entries()) results.push(await finishStore(store, rounds[index]!));
+    return results;
   } finally {
-    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    for (const store of stores) await Deno.remove(store.dataDir, { recursive: true }).catch(() => {});
   }
 }
 
 if (import.meta.main) {
-  for (const entries of [0, ...Deno.args.map(Number)]) {
-    const result = await measureGrowth(entries, { durationMs: 5_000, warmupMs: 1_000 });
+  for (const result of await measureGrowth(Deno.args.map(Number), { durationMs: 5_000, warmupMs: 1_000 })) {
     console.log(
       `store ${String(result.entries).padStart(9)} entries (built in ${result.buildSeconds.toFixed(0)} s): ` +
-        `${result.transfersPerSecond.toFixed(0)} transfers/s, ${
-          result.balancesPerSecond.toFixed(0)
-        } balances/s, ${result.bytesPerEntry.toFixed(0)} bytes per entry, ` +
+        `${result.transfersPerSecond.toFixed(0)} transfers/s (${
+          result.rounds.map((round) => round.transfersPerSecond.toFixed(0)).join(", ")
+        }), ${result.balancesPerSecond.toFixed(0)} balances/s (${
+          result.rounds.map((round) => round.balancesPerSecond.toFixed(0)).join(", ")
+        }), ${result.bytesPerEntry.toFixed(0)} bytes per entry, ` +
         `verify ${result.verifyEntriesPerSecond.toFixed(0)} entries/s`,
     );
   }

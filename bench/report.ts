@@ -333,21 +333,27 @@ function ledgerCostSection(results: LedgerCostResult[], reference: string): stri
 function growthSection(growth: GrowthResult[]): string[] {
   const [fresh] = growth;
   if (fresh === undefined) return [];
+  const rounds = (result: GrowthResult, figure: (round: GrowthResult["rounds"][0]) => number) =>
+    result.rounds.map((round) => fixed(figure(round), 0)).join(", ");
   return [
     "## The ledger as it grows",
     "",
     "Durable transfers at 50 connections (4 in flight each, SQLite, the server's default threads), then " +
     "balance checks at 50 connections (one in flight each), on a fresh " +
     "store and on stores already holding millions of entries (made by `bench/big_store.ts` with balances and " +
-    "a hash chain that verify), in one run. Bytes per entry is the store's file over its journal entries; " +
-    "verify is `ledger verify` over the whole store.",
+    "a hash chain that verify), in one run. Every store is built first, then measured in two rounds in " +
+    "mirrored order (fresh to deepest, then back); each figure is the mean of its rounds, which follow it in " +
+    "parentheses. Bytes per entry is the store's file over its journal entries; verify is `ledger verify` " +
+    "over the whole store.",
     "",
-    "| entries | built in | transfers/s | x fresh | balance checks/s | x fresh | bytes per entry | verify entries/s |",
-    "| ------: | -------: | ----------: | ------: | ---------------: | ------: | --------------: | ---------------: |",
+    "| entries | built in | transfers/s (rounds) | x fresh | balance checks/s (rounds) | x fresh | bytes per entry | verify entries/s |",
+    "| ------: | -------: | -------------------: | ------: | ------------------------: | ------: | --------------: | ---------------: |",
     ...growth.map((result) =>
-      `| ${result.entries} | ${fixed(result.buildSeconds, 0)} s | ${fixed(result.transfersPerSecond, 0)} | ${
-        fixed(result.transfersPerSecond / fresh.transfersPerSecond)
-      } | ${fixed(result.balancesPerSecond, 0)} | ${
+      `| ${result.entries} | ${fixed(result.buildSeconds, 0)} s | ${fixed(result.transfersPerSecond, 0)} (${
+        rounds(result, (round) => round.transfersPerSecond)
+      }) | ${fixed(result.transfersPerSecond / fresh.transfersPerSecond)} | ${
+        fixed(result.balancesPerSecond, 0)
+      } (${rounds(result, (round) => round.balancesPerSecond)}) | ${
         fixed(result.balancesPerSecond / fresh.balancesPerSecond)
       } | ${fixed(result.bytesPerEntry, 0)} | ${fixed(result.verifyEntriesPerSecond, 0)} |`
     ),
