@@ -7,7 +7,7 @@
 import type { EchoReport } from "./echo.ts";
 import type { HandshakeResult } from "./handshakes.ts";
 import type { LedgerCostResult } from "./ledger_cost.ts";
-import type { GrowthResult } from "./big_store.ts";
+import type { GrowthResult, GrowthRound } from "./big_store.ts";
 import type { ListenerResult, PgbenchFigure, Row, ScalingResult, SessionsResult, Settings } from "./run.ts";
 import { CLIENT_CONNECTS_IN_FLIGHT_MAX as CONNECTS } from "../client/limits.ts";
 
@@ -329,12 +329,15 @@ function ledgerCostSection(results: LedgerCostResult[], reference: string): stri
   ];
 }
 
+/** One figure of each round of a store, as whole numbers: `1,803, 1,460`. */
+export function formatRounds(result: GrowthResult, figure: (round: GrowthRound) => number): string {
+  return result.rounds.map((round) => fixed(figure(round), 0)).join(", ");
+}
+
 /** Durable transfers, bytes per entry and verify speed on big stores beside a fresh one, in one run. */
 function growthSection(growth: GrowthResult[]): string[] {
   const [fresh] = growth;
   if (fresh === undefined) return [];
-  const rounds = (result: GrowthResult, figure: (round: GrowthResult["rounds"][0]) => number) =>
-    result.rounds.map((round) => fixed(figure(round), 0)).join(", ");
   return [
     "## The ledger as it grows",
     "",
@@ -343,17 +346,19 @@ function growthSection(growth: GrowthResult[]): string[] {
     "store and on stores already holding millions of entries (made by `bench/big_store.ts` with balances and " +
     "a hash chain that verify), in one run. Every store is built first, then measured in two rounds in " +
     "mirrored order (fresh to deepest, then back); each figure is the mean of its rounds, which follow it in " +
-    "parentheses. Bytes per entry is the store's file over its journal entries; verify is `ledger verify` " +
-    "over the whole store.",
+    "parentheses; a second round finds its store deeper by the first round's transfers. Balance checks are " +
+    "mostly answered from the serving thread's balance cache (nothing commits while they run), so they " +
+    "measure the session more than the store. Bytes per entry is the store's file over its journal " +
+    "entries; verify is `ledger verify` over the whole store.",
     "",
     "| entries | built in | transfers/s (rounds) | x fresh | balance checks/s (rounds) | x fresh | bytes per entry | verify entries/s |",
     "| ------: | -------: | -------------------: | ------: | ------------------------: | ------: | --------------: | ---------------: |",
     ...growth.map((result) =>
       `| ${result.entries} | ${fixed(result.buildSeconds, 0)} s | ${fixed(result.transfersPerSecond, 0)} (${
-        rounds(result, (round) => round.transfersPerSecond)
+        formatRounds(result, (round) => round.transfersPerSecond)
       }) | ${fixed(result.transfersPerSecond / fresh.transfersPerSecond)} | ${
         fixed(result.balancesPerSecond, 0)
-      } (${rounds(result, (round) => round.balancesPerSecond)}) | ${
+      } (${formatRounds(result, (round) => round.balancesPerSecond)}) | ${
         fixed(result.balancesPerSecond / fresh.balancesPerSecond)
       } | ${fixed(result.bytesPerEntry, 0)} | ${fixed(result.verifyEntriesPerSecond, 0)} |`
     ),

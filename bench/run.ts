@@ -26,6 +26,7 @@ import { runEchoClients } from "./echo.ts";
 import { measureHandshakeVersions, V1_REVISION } from "./handshakes.ts";
 import { BEFORE_CHAIN_REVISION, measureLedgerCost } from "./ledger_cost.ts";
 import { measureGrowth } from "./big_store.ts";
+import { formatRounds } from "./report.ts";
 import type { GrowthResult } from "./big_store.ts";
 import type { EchoReport } from "./echo.ts";
 import { cpuPerUnit } from "./trees.ts";
@@ -51,6 +52,8 @@ const PGBENCH_SECONDS_MIN = 5;
 const LEDGER_COST_MS_MIN = 5_000;
 /** The main matrix runs one serving thread; the scaling section varies it. */
 const MATRIX_WORKERS = 1;
+/** How long a matrix server may take to open its demo identities and accounts. */
+const MATRIX_STARTUP_TIMEOUT_MS = 180_000;
 
 interface Settings {
   durationMs: number;
@@ -112,11 +115,13 @@ function readSettings(): Settings {
     sessions: Number(flags.sessions ?? "10000"),
     handshakeReference: flags["handshake-reference"] ?? V1_REVISION,
     chainReference: flags["chain-reference"] ?? BEFORE_CHAIN_REVISION,
-    bigStores: (flags["big-store"] ?? "2000000,10000000") === "none"
-      ? []
-      : (flags["big-store"] ?? "2000000,10000000").split(",").map(Number).filter((n) =>
-        Number.isSafeInteger(n) && n > 0
+    bigStores: (flags["big-store"] ?? "2000000,10000000") === "none" ? [] : [
+      ...new Set(
+        (flags["big-store"] ?? "2000000,10000000").split(",").map(Number).filter((n) =>
+          Number.isSafeInteger(n) && n > 0
+        ),
       ),
+    ].sort((left, right) => left - right),
     out: flags.out ?? `${ROOT}docs/PERFORMANCE.md`,
     databaseUrl,
   };
@@ -429,15 +434,14 @@ async function measureGrowthRows(settings: Settings): Promise<GrowthResult[]> {
     warmupMs: settings.warmupMs,
   });
   for (const result of growth) {
-    const rounds = (figure: (round: GrowthResult["rounds"][0]) => number) =>
-      result.rounds.map((round) => figure(round).toFixed(0)).join(", ");
+    const transfers = formatRounds(result, (round) => round.transfersPerSecond);
+    const balances = formatRounds(result, (round) => round.balancesPerSecond);
     console.log(
       `growth    ${String(result.entries).padStart(9)} entries: ${result.transfersPerSecond.toFixed(0)} ` +
-        `transfers/s (${rounds((round) => round.transfersPerSecond)}), ${
-          result.balancesPerSecond.toFixed(0)
-        } ` +
-        `balances/s (${rounds((round) => round.balancesPerSecond)}), ${result.bytesPerEntry.toFixed(0)} ` +
-        `B/entry, verify ${result.verifyEntriesPerSecond.toFixed(0)} entries/s`,
+        `transfers/s (${transfers}), ${result.balancesPerSecond.toFixed(0)} balances/s (${balances}), ` +
+        `${result.bytesPerEntry.toFixed(0)} B/entry, verify ${
+          result.verifyEntriesPerSecond.toFixed(0)
+        } entries/s`,
     );
   }
   return growth;
@@ -465,7 +469,8 @@ async function main(): Promise<void> {
       ...(database ? ["--database", database.url] : []),
     ];
     try {
-      await using server = await startServer({ args });
+      // 1,000 demo identities and accounts, one durable commit each: some 20 s on PostgreSQL here.
+      await using server = await startServer({ args, startupTimeoutMs: MATRIX_STARTUP_TIMEOUT_MS });
       if (echo.size === 0) {
         const baseline = { dataDir: server.dataDir, caPem: await server.caPem() };
         echo = await measureEcho(settings, { ...baseline, sealed: false });

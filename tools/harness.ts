@@ -186,6 +186,8 @@ export interface StartOptions {
   program?: Program;
   web?: boolean;
   env?: Record<string, string>;
+  /** How long the server may take to listen (default {@link STARTUP_TIMEOUT_MS}). */
+  startupTimeoutMs?: number;
 }
 
 /**
@@ -215,8 +217,9 @@ export async function startServer(options: StartOptions = {}): Promise<ServerHan
 
   const listeningPattern = /Bank server listening on \S+:(\d+) /;
   const monitorPattern = /Monitor listening on http:\/\/\S+:(\d+)\/status/;
-  const port = Number(listeningPattern.exec(await waitForLog(listeningPattern, STARTUP_TIMEOUT_MS))![1]);
-  const monitorPort = Number(monitorPattern.exec(await waitForLog(monitorPattern, STARTUP_TIMEOUT_MS))![1]);
+  const startupMs = options.startupTimeoutMs ?? STARTUP_TIMEOUT_MS;
+  const port = Number(listeningPattern.exec(await waitForLog(listeningPattern, startupMs))![1]);
+  const monitorPort = Number(monitorPattern.exec(await waitForLog(monitorPattern, startupMs))![1]);
 
   const stop = async (signal: Deno.Signal = "SIGTERM"): Promise<number> => {
     if (watch.running) child.kill(signal);
