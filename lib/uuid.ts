@@ -8,17 +8,63 @@
  */
 
 const COUNTER_MAX = 0xfff;
+/** The 48 bits of milliseconds end in the year 10889. */
+const TIME_LIMIT_MS = 2 ** 48;
 /** A new millisecond starts the counter below this, so that many ids still fit in it. */
 const COUNTER_START_MAX = 0x800;
 
-let lastMs = 0;
-let counter = 0;
-const random = new Uint8Array(10);
+/**
+ * Makes version 7 UUIDs in lower-case text form, strictly increasing, as text too: when the clock stands
+ * still or steps back, the previous millisecond goes on with the counter, and a full counter moves on to
+ * the next millisecond. The clock is the caller's (`nowMs`); the random bits come from `fill`.
+ *
+ * @example Usage
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import { UuidV7 } from "./uuid.ts";
+ * const ids = new UuidV7();
+ * const first = ids.next(Date.now());
+ * assert(first < ids.next(Date.now()));
+ * ```
+ */
+export class UuidV7 {
+  #lastMs = -1;
+  #counter = 0;
+  readonly #random = new Uint8Array(10);
+  readonly #fill: (bytes: Uint8Array<ArrayBuffer>) => void;
+
+  constructor(fill: (bytes: Uint8Array<ArrayBuffer>) => void = (bytes) => crypto.getRandomValues(bytes)) {
+    this.#fill = fill;
+  }
+
+  next(nowMs: number): string {
+    if (!(Number.isSafeInteger(nowMs) && nowMs >= 0 && nowMs < TIME_LIMIT_MS)) {
+      throw new RangeError(`A version 7 UUID's time is whole milliseconds from 0 to 2^48, got ${nowMs}`);
+    }
+    const random = this.#random;
+    this.#fill(random);
+    if (nowMs > this.#lastMs) {
+      this.#lastMs = nowMs;
+      this.#counter = ((random[8]! << 8) | random[9]!) % COUNTER_START_MAX;
+    } else if (this.#counter < COUNTER_MAX) {
+      this.#counter += 1;
+    } else {
+      this.#lastMs += 1;
+      this.#counter = 0;
+    }
+    const time = this.#lastMs.toString(16).padStart(12, "0");
+    const hex = Array.from(random.subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("");
+    const variant = (0x8 | (parseInt(hex[0]!, 16) & 0x3)).toString(16);
+    return `${time.slice(0, 8)}-${time.slice(8)}-7${this.#counter.toString(16).padStart(3, "0")}-` +
+      `${variant}${hex.slice(1, 4)}-${hex.slice(4, 16)}`;
+  }
+}
+
+/** This thread's generator: one, so that the ids it makes are in order. */
+const THREAD_IDS = new UuidV7();
 
 /**
- * A new version 7 UUID in its lower-case text form. Ids one thread makes are strictly increasing, as text
- * too: when the clock stands still or steps back, the previous millisecond goes on with the counter, and a
- * full counter moves on to the next millisecond.
+ * A new version 7 UUID from this thread's generator (see {@link UuidV7}).
  *
  * @example Usage
  * ```ts
@@ -29,19 +75,5 @@ const random = new Uint8Array(10);
  * ```
  */
 export function newUuidV7(nowMs: number = Date.now()): string {
-  crypto.getRandomValues(random);
-  if (nowMs > lastMs) {
-    lastMs = nowMs;
-    counter = ((random[8]! << 8) | random[9]!) % COUNTER_START_MAX;
-  } else if (counter < COUNTER_MAX) {
-    counter += 1;
-  } else {
-    lastMs += 1;
-    counter = 0;
-  }
-  const time = lastMs.toString(16).padStart(12, "0");
-  const hex = Array.from(random.subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("");
-  const variant = (0x8 | (parseInt(hex[0]!, 16) & 0x3)).toString(16);
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${counter.toString(16).padStart(3, "0")}-` +
-    `${variant}${hex.slice(1, 4)}-${hex.slice(4, 16)}`;
+  return THREAD_IDS.next(nowMs);
 }

@@ -1,5 +1,5 @@
-import { assert, assertEquals, assertMatch } from "@std/assert";
-import { newUuidV7 } from "./uuid.ts";
+import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
+import { newUuidV7, UuidV7 } from "./uuid.ts";
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -8,7 +8,7 @@ function millisecondsOf(id: string): number {
   return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
 
-Deno.test("a version 7 UUID has the version, the variant and the clock's milliseconds", () => {
+Deno.test("newUuidV7() has the version, the variant and the clock's milliseconds", () => {
   const nowMs = Date.now();
   const id = newUuidV7(nowMs);
   assertMatch(id, V7);
@@ -16,9 +16,10 @@ Deno.test("a version 7 UUID has the version, the variant and the clock's millise
   assert(millisecondsOf(id) < nowMs + 1_000, `${id} is from ${millisecondsOf(id)}, long after ${nowMs}`);
 });
 
-Deno.test("ids are strictly increasing within one millisecond, past a full counter", () => {
-  const nowMs = Date.now();
-  const ids = Array.from({ length: 10_000 }, () => newUuidV7(nowMs));
+Deno.test("UuidV7 ids are strictly increasing within one millisecond, past a full counter", () => {
+  const nowMs = 1_700_000_000_000;
+  const generator = new UuidV7();
+  const ids = Array.from({ length: 10_000 }, () => generator.next(nowMs));
   for (let index = 1; index < ids.length; index++) {
     assertMatch(ids[index]!, V7);
     assert(ids[index - 1]! < ids[index]!, `${ids[index - 1]} before ${ids[index]}`);
@@ -27,15 +28,29 @@ Deno.test("ids are strictly increasing within one millisecond, past a full count
   assert(millisecondsOf(ids.at(-1)!) > nowMs, "a full counter moves on to the next millisecond");
 });
 
-Deno.test("a clock that steps back does not take the ids back", () => {
-  const first = newUuidV7(Date.now());
-  const second = newUuidV7(Date.now() - 60_000);
+Deno.test("UuidV7 does not go back with a clock that steps back", () => {
+  const generator = new UuidV7();
+  const first = generator.next(1_700_000_000_000);
+  const second = generator.next(1_700_000_000_000 - 60_000);
   assert(first < second, `${first} before ${second}`);
   assertEquals(millisecondsOf(second), millisecondsOf(first));
 });
 
-Deno.test("the last 62 bits are random", () => {
-  const nowMs = Date.now() + 5_000;
-  const tails = new Set(Array.from({ length: 1_000 }, () => newUuidV7(nowMs).slice(19)));
+Deno.test("UuidV7 ends in 62 random bits, from its source of randomness", () => {
+  const generator = new UuidV7();
+  const tails = new Set(Array.from({ length: 1_000 }, () => generator.next(1_700_000_000_000).slice(19)));
   assertEquals(tails.size, 1_000);
+  const fixed = new UuidV7((bytes) => bytes.fill(0xff));
+  assertEquals(fixed.next(0), "00000000-0000-77ff-bfff-ffffffffffff");
+  assertEquals(
+    fixed.next(0),
+    "00000000-0000-7800-bfff-ffffffffffff",
+    "the counter goes on within the millisecond",
+  );
+});
+
+Deno.test("UuidV7 refuses a time that does not fit 48 bits of whole milliseconds", () => {
+  for (const nowMs of [-1, 1.5, 2 ** 48, Number.NaN]) {
+    assertThrows(() => new UuidV7().next(nowMs), RangeError, "whole milliseconds");
+  }
 });
