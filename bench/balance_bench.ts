@@ -6,10 +6,10 @@
  * @module
  */
 import { assert } from "../lib/assert.ts";
-import { ACCOUNTS_CACHE_OWNERS_MAX } from "../server/ledger/limits.ts";
+import { ACCOUNTS_CACHE_ACCOUNTS_MAX } from "../server/ledger/limits.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
 
-const OWNERS = ACCOUNTS_CACHE_OWNERS_MAX + 1;
+const OWNERS = ACCOUNTS_CACHE_ACCOUNTS_MAX + 1;
 const FEW_OWNERS = 50;
 
 const ledger = SqliteLedger.open(":memory:");

@@ -15,8 +15,8 @@ export const ISSUANCE_MINOR_MAX = BALANCE_MINOR_MAX;
 /** Accounts one owner may hold: a balance answer lists them all, and it must fit one frame. */
 export const ACCOUNTS_PER_OWNER_MAX = 100;
 
-/** Owners whose accounts one SQLite connection keeps for balance checks until the store changes. */
-export const ACCOUNTS_CACHE_OWNERS_MAX = 10_000;
+/** Accounts one SQLite connection keeps for balance checks until the store changes (some 2 MB). */
+export const ACCOUNTS_CACHE_ACCOUNTS_MAX = 10_000;
 
 /** Pages of the administration and the identity watcher. */
 export const ACCOUNTS_PAGE_MAX = 1_000;
@@ -52,6 +52,10 @@ export const POSTGRES_BATCHES_IN_FLIGHT = 1;
 export const GROUP_COMMIT_DEADLINE_MS = 9_000;
 
 assert(ISSUANCE_MINOR_MAX <= BALANCE_MINOR_MAX, "Issuance caps every balance");
+assert(
+  ACCOUNTS_PER_OWNER_MAX <= ACCOUNTS_CACHE_ACCOUNTS_MAX,
+  "The balance cache can keep any owner's accounts",
+);
 assert(
   ACCOUNTS_PER_OWNER_MAX * 200 < FRAME_BYTES_DEFAULT,
   "A balance answer for every account must fit one frame",

@@ -8,7 +8,7 @@
 import { assert, isAssertionFailure } from "../../lib/assert.ts";
 import { HISTORY_PAGE_MAX } from "../../protocol/limits.ts";
 import {
-  ACCOUNTS_CACHE_OWNERS_MAX,
+  ACCOUNTS_CACHE_ACCOUNTS_MAX,
   ACCOUNTS_PAGE_MAX,
   ACCOUNTS_PER_OWNER_MAX,
   CONTACT_HISTORY_PAGE_MAX,
@@ -90,7 +90,7 @@ import { chainEntryOf } from "./chain.ts";
 import type { ChainHead, ChainPage } from "./chain.ts";
 import { checkDeadline, GROUP_COMMIT_DEFAULTS, GroupCommit } from "./group_commit.ts";
 import { SqliteDatabase } from "./sqlite_database.ts";
-import { AccountsCache, cachedAccounts } from "./accounts_cache.ts";
+import { AccountsCache, CachedAccounts } from "./accounts_cache.ts";
 import { SqliteIdentities } from "./sqlite_identities.ts";
 import type { Row } from "./sqlite_database.ts";
 import type { ThreadWriteLock } from "./write_lock.ts";
@@ -109,13 +109,19 @@ export class SqliteLedger implements BankStore {
   readonly #identities: SqliteIdentities;
   readonly #group: GroupCommit<TransferInput, TransferResult>;
   readonly #contactGroup: GroupCommit<ContactUpdate, ContactResult>;
-  /** What balance checks read, until the store changes. */
-  readonly #accounts = new AccountsCache(ACCOUNTS_CACHE_OWNERS_MAX);
+  /** What balance checks read, kept until the store changes. */
+  readonly #accounts: CachedAccounts;
 
   private constructor(db: SqliteDatabase, options: { now: () => Date; groupCommit: GroupCommitOptions }) {
     this.#db = db;
     this.#now = options.now;
     this.#identities = new SqliteIdentities(db, options.now);
+    this.#accounts = new CachedAccounts({
+      db,
+      cache: new AccountsCache(ACCOUNTS_CACHE_ACCOUNTS_MAX),
+      now: options.now,
+      read: (owner, now) => sqliteAccountsOf(db, owner, ACCOUNTS_PER_OWNER_MAX, now),
+    });
     this.#group = new GroupCommit(
       (inputs, deadlineMs) => this.#commitBatch(inputs, deadlineMs),
       options.groupCommit,
@@ -187,12 +193,7 @@ export class SqliteLedger implements BankStore {
   }
 
   accountsOf(owner: string): Promise<Account[]> {
-    return cachedAccounts(
-      this.#db,
-      this.#accounts,
-      owner,
-      () => sqliteAccountsOf(this.#db, owner, ACCOUNTS_PER_OWNER_MAX, this.#now()),
-    );
+    return this.#accounts.accountsOf(owner);
   }
 
   listAccounts(query: { owner?: string; limit: number; after?: string }): Promise<Account[]> {

@@ -16,6 +16,13 @@ import type { ThreadWriteLock } from "./write_lock.ts";
 /** Deno 2.9's node:sqlite has `setReturnArrays` (Node 24's API); its type declarations lack it. */
 type ArrayStatement = StatementSync & { setReturnArrays(enabled: boolean): void };
 
+/**
+ * SQL that reads only: a query, or a pragma that is not set. Anything else through `get`, `all` or `arrays`
+ * must run inside {@link SqliteDatabase.write}, which counts it for {@link SqliteDatabase.changeVersion}.
+ */
+const READ_ONLY_SQL = /^\s*(SELECT\b|PRAGMA\s+\w+\s*(\(|$))/i;
+const WRITING_SQL = /\b(INSERT|UPDATE|DELETE|RETURNING)\b/i;
+
 /** A row as node:sqlite returns it (integers as bigints). */
 export type Row = Record<string, SQLInputValue>;
 
@@ -28,6 +35,10 @@ export class SqliteDatabase {
   /** Counts the changes this connection has seen: see {@link SqliteDatabase.changeVersion}. */
   #version = 0;
   #dataVersion: SQLOutputValue = null;
+  /** Inside {@link SqliteDatabase.write}'s work. */
+  #writing = false;
+  /** Statements checked to read only, so that each is checked once. */
+  readonly #readOnly = new Set<string>();
   /** Taken around every write transaction when several threads of this process share the file. */
   readonly #writeLock: ThreadWriteLock | undefined;
   #closed = false;
@@ -66,6 +77,8 @@ export class SqliteDatabase {
    */
   changeVersion(): number {
     assert(!this.#closed, "Cannot use a closed ledger");
+    // Inside a transaction data_version is the snapshot's, not the file's.
+    assert(!this.#db.isTransaction, "A change version is taken outside any transaction");
     const [dataVersion] = this.#statement("PRAGMA data_version", "arrays")
       .get() as unknown as SQLOutputValue[];
     if (dataVersion !== this.#dataVersion) {
@@ -94,6 +107,7 @@ export class SqliteDatabase {
     assert(!this.#closed, "Cannot use a closed ledger");
     this.#version += 1;
     this.#db.exec("BEGIN IMMEDIATE");
+    this.#writing = true;
     try {
       const result = work();
       this.#db.exec("COMMIT");
@@ -102,6 +116,7 @@ export class SqliteDatabase {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
     } finally {
+      this.#writing = false;
       this.#version += 1;
     }
   }
@@ -176,6 +191,18 @@ export class SqliteDatabase {
     }
   }
 
+  /** A statement that returns rows: one that may write must be inside a write transaction. */
+  #query(sql: string, shape: "objects" | "arrays" = "objects"): StatementSync {
+    if (!this.#writing && !this.#readOnly.has(sql)) {
+      assert(
+        READ_ONLY_SQL.test(sql) && !WRITING_SQL.test(sql),
+        `A statement that may write runs inside write(): ${sql.slice(0, 60)}`,
+      );
+      this.#readOnly.add(sql);
+    }
+    return this.#statement(sql, shape);
+  }
+
   #statement(sql: string, shape: "objects" | "arrays" = "objects"): StatementSync {
     const cache = shape === "objects" ? this.#statements : this.#arrayStatements;
     let statement = cache.get(sql);
@@ -190,15 +217,15 @@ export class SqliteDatabase {
 
   /** Rows as arrays of values in the statement's column order: cheaper than objects on long scans. */
   arrays(sql: string, parameters: SQLInputValue[] = []): SQLOutputValue[][] {
-    return this.#statement(sql, "arrays").all(...parameters) as unknown as SQLOutputValue[][];
+    return this.#query(sql, "arrays").all(...parameters) as unknown as SQLOutputValue[][];
   }
 
   all(sql: string, parameters: SQLInputValue[] = []): Row[] {
-    return this.#statement(sql).all(...parameters) as Row[];
+    return this.#query(sql).all(...parameters) as Row[];
   }
 
   get(sql: string, parameters: SQLInputValue[] = []): Row | undefined {
-    return this.#statement(sql).get(...parameters) as Row | undefined;
+    return this.#query(sql).get(...parameters) as Row | undefined;
   }
 
   /** Runs a statement and returns how many rows it changed. */
