@@ -24,7 +24,7 @@ import { SqliteLedger } from "../server/ledger/sqlite.ts";
 import { newTransferId } from "../server/ledger/rules.ts";
 import { demoCredentials, startServer } from "../tools/harness.ts";
 import type { ServerHandle } from "../tools/harness.ts";
-import { formatRounds } from "./report.ts";
+import { growthLine } from "./report.ts";
 
 const ACCOUNTS = 1_000;
 const DEPOSIT_MINOR = 1_000_000_000n;
@@ -399,15 +399,6 @@ export async function measureGrowth(
 if (import.meta.main) {
   const sizes = Deno.args.map(Number).sort((left, right) => left - right);
   for (const result of await measureGrowth(sizes, { durationMs: 5_000, warmupMs: 1_000 })) {
-    console.log(
-      `store ${String(result.entries).padStart(9)} entries (built in ${result.buildSeconds.toFixed(0)} s): ` +
-        `${result.transfersPerSecond.toFixed(0)} transfers/s (${
-          formatRounds(result, (round) => round.transfersPerSecond)
-        }), ${result.balancesPerSecond.toFixed(0)} balances/s (${
-          formatRounds(result, (round) => round.balancesPerSecond)
-        }), ${result.bytesPerEntry.toFixed(0)} bytes per entry, verify ${
-          result.verifyEntriesPerSecond.toFixed(0)
-        } entries/s`,
-    );
+    console.log(`store ${growthLine(result)}`);
   }
 }

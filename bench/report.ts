@@ -330,8 +330,20 @@ function ledgerCostSection(results: LedgerCostResult[], reference: string): stri
 }
 
 /** One figure of each round of a store, as whole numbers: `1,803, 1,460`. */
-export function formatRounds(result: GrowthResult, figure: (round: GrowthRound) => number): string {
+function formatRounds(result: GrowthResult, figure: (round: GrowthRound) => number): string {
   return result.rounds.map((round) => fixed(figure(round), 0)).join(", ");
+}
+
+/** One store's figures on one line, as the bench prints them while it runs. */
+export function growthLine(result: GrowthResult): string {
+  return `${String(result.entries).padStart(9)} entries (built in ${fixed(result.buildSeconds, 0)} s): ` +
+    `${fixed(result.transfersPerSecond, 0)} transfers/s (${
+      formatRounds(result, (round) => round.transfersPerSecond)
+    }), ${fixed(result.balancesPerSecond, 0)} balances/s (${
+      formatRounds(result, (round) => round.balancesPerSecond)
+    }), ${fixed(result.bytesPerEntry, 0)} B/entry, verify ${
+      fixed(result.verifyEntriesPerSecond, 0)
+    } entries/s`;
 }
 
 /** Durable transfers, bytes per entry and verify speed on big stores beside a fresh one, in one run. */

@@ -26,7 +26,7 @@ import { runEchoClients } from "./echo.ts";
 import { measureHandshakeVersions, V1_REVISION } from "./handshakes.ts";
 import { BEFORE_CHAIN_REVISION, measureLedgerCost } from "./ledger_cost.ts";
 import { measureGrowth } from "./big_store.ts";
-import { formatRounds } from "./report.ts";
+import { growthLine } from "./report.ts";
 import type { GrowthResult } from "./big_store.ts";
 import type { EchoReport } from "./echo.ts";
 import { cpuPerUnit } from "./trees.ts";
@@ -54,6 +54,8 @@ const LEDGER_COST_MS_MIN = 5_000;
 const MATRIX_WORKERS = 1;
 /** How long a matrix server may take to open its demo identities and accounts. */
 const MATRIX_STARTUP_TIMEOUT_MS = 180_000;
+/** The big stores `--big-store` builds unless told otherwise. */
+const BIG_STORES_DEFAULT = "2000000,10000000";
 
 interface Settings {
   durationMs: number;
@@ -81,6 +83,13 @@ interface Row {
   report: BenchReport;
   /** The server process's CPU (user and system, from /proc) per answer, warm-up included in both. */
   serverCpuUs: number;
+}
+
+/** `--big-store`: entries of each big store, ascending, or `none`. */
+function bigStoresOf(flag: string): number[] {
+  if (flag === "none") return [];
+  const sizes = flag.split(",").map(Number).filter((entries) => Number.isSafeInteger(entries) && entries > 0);
+  return [...new Set(sizes)].sort((left, right) => left - right);
 }
 
 function readSettings(): Settings {
@@ -115,13 +124,7 @@ function readSettings(): Settings {
     sessions: Number(flags.sessions ?? "10000"),
     handshakeReference: flags["handshake-reference"] ?? V1_REVISION,
     chainReference: flags["chain-reference"] ?? BEFORE_CHAIN_REVISION,
-    bigStores: (flags["big-store"] ?? "2000000,10000000") === "none" ? [] : [
-      ...new Set(
-        (flags["big-store"] ?? "2000000,10000000").split(",").map(Number).filter((n) =>
-          Number.isSafeInteger(n) && n > 0
-        ),
-      ),
-    ].sort((left, right) => left - right),
+    bigStores: bigStoresOf(flags["big-store"] ?? BIG_STORES_DEFAULT),
     out: flags.out ?? `${ROOT}docs/PERFORMANCE.md`,
     databaseUrl,
   };
@@ -433,17 +436,7 @@ async function measureGrowthRows(settings: Settings): Promise<GrowthResult[]> {
     durationMs: settings.durationMs,
     warmupMs: settings.warmupMs,
   });
-  for (const result of growth) {
-    const transfers = formatRounds(result, (round) => round.transfersPerSecond);
-    const balances = formatRounds(result, (round) => round.balancesPerSecond);
-    console.log(
-      `growth    ${String(result.entries).padStart(9)} entries: ${result.transfersPerSecond.toFixed(0)} ` +
-        `transfers/s (${transfers}), ${result.balancesPerSecond.toFixed(0)} balances/s (${balances}), ` +
-        `${result.bytesPerEntry.toFixed(0)} B/entry, verify ${
-          result.verifyEntriesPerSecond.toFixed(0)
-        } entries/s`,
-    );
-  }
+  for (const result of growth) console.log(`growth    ${growthLine(result)}`);
   return growth;
 }
 

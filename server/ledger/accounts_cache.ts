@@ -13,6 +13,7 @@
  * @module
  */
 import { assert } from "../../lib/assert.ts";
+import { MicrotaskBatch } from "../../lib/microtask_batch.ts";
 import type { Account } from "./ledger.ts";
 import type { SqliteDatabase } from "./sqlite_database.ts";
 
@@ -101,6 +102,13 @@ export interface AccountsSource {
   read: (owner: string, now: Date) => Account[];
 }
 
+/** A balance check waiting for its batch. */
+interface PendingCheck {
+  owner: string;
+  resolve: (accounts: Account[]) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * Balance checks through the cache. Checks that arrive together are answered together: one change version
  * for all of them, taken once every one of them has arrived (so it sees every commit acknowledged before
@@ -108,8 +116,7 @@ export interface AccountsSource {
  */
 export class CachedAccounts {
   readonly #source: AccountsSource;
-  #pending: { owner: string; resolve: (accounts: Account[]) => void; reject: (error: unknown) => void }[] =
-    [];
+  readonly #checks = new MicrotaskBatch<PendingCheck>((batch) => this.#answer(batch));
 
   constructor(source: AccountsSource) {
     this.#source = source;
@@ -117,15 +124,10 @@ export class CachedAccounts {
 
   /** The owner's accounts as the source finds them, unless kept since the last change. */
   accountsOf(owner: string): Promise<Account[]> {
-    return new Promise<Account[]>((resolve, reject) => {
-      this.#pending.push({ owner, resolve, reject });
-      if (this.#pending.length === 1) queueMicrotask(() => this.#answer());
-    });
+    return new Promise<Account[]>((resolve, reject) => this.#checks.add({ owner, resolve, reject }));
   }
 
-  #answer(): void {
-    const batch = this.#pending;
-    this.#pending = [];
+  #answer(batch: PendingCheck[]): void {
     const source = this.#source;
     let version: number;
     try {

@@ -9,6 +9,7 @@
 import { DatabaseSync } from "node:sqlite";
 import type { SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
 import { assert } from "../../lib/assert.ts";
+import { MicrotaskBatch } from "../../lib/microtask_batch.ts";
 import { DeadlineExceeded } from "./group_commit.ts";
 import { SQLITE_BUSY_TIMEOUT_MS } from "./limits.ts";
 import type { ThreadWriteLock } from "./write_lock.ts";
@@ -23,6 +24,12 @@ type ArrayStatement = StatementSync & { setReturnArrays(enabled: boolean): void 
 const READ_ONLY_SQL = /^\s*(SELECT\b|PRAGMA\s+\w+\s*(\(|$))/i;
 const WRITING_SQL = /\b(INSERT|UPDATE|DELETE|RETURNING)\b/i;
 
+/** A read waiting for its batch's read transaction. */
+interface PendingRead {
+  run: () => void;
+  fail: (error: unknown) => void;
+}
+
 /** A row as node:sqlite returns it (integers as bigints). */
 export type Row = Record<string, SQLInputValue>;
 
@@ -31,7 +38,8 @@ export class SqliteDatabase {
   readonly #statements = new Map<string, StatementSync>();
   /** The same, for statements that return rows as arrays. */
   readonly #arrayStatements = new Map<string, StatementSync>();
-  #pendingReads: { run: () => void; fail: (error: unknown) => void }[] = [];
+  /** Reads that arrive together, run in one read transaction. */
+  readonly #reads = new MicrotaskBatch<PendingRead>((batch) => this.#runReads(batch));
   /** Counts the changes this connection has seen: see {@link SqliteDatabase.changeVersion}. */
   #version = 0;
   #dataVersion: SQLOutputValue = null;
@@ -105,7 +113,6 @@ export class SqliteDatabase {
   /** Runs `work` in a transaction holding the write lock; commits only if it returns. */
   write<T>(work: () => T): T {
     assert(!this.#closed, "Cannot use a closed ledger");
-    this.#version += 1;
     this.#db.exec("BEGIN IMMEDIATE");
     this.#writing = true;
     try {
@@ -154,7 +161,7 @@ export class SqliteDatabase {
   read<T>(work: () => T): Promise<T> {
     assert(!this.#closed, "Cannot use a closed ledger");
     return new Promise<T>((resolve, reject) => {
-      this.#pendingReads.push({
+      this.#reads.add({
         run: () => {
           try {
             resolve(work());
@@ -164,13 +171,10 @@ export class SqliteDatabase {
         },
         fail: reject,
       });
-      if (this.#pendingReads.length === 1) queueMicrotask(() => this.#runReads());
     });
   }
 
-  #runReads(): void {
-    const batch = this.#pendingReads;
-    this.#pendingReads = [];
+  #runReads(batch: PendingRead[]): void {
     if (this.#closed) {
       for (const read of batch) read.fail(new Error("The ledger was closed"));
       return;
