@@ -17,7 +17,8 @@ import { runBench } from "../client/bench/run.ts";
 import type { BenchOptions } from "../client/bench/types.ts";
 import { CONNECTIONS, loadTransfers } from "./ledger_cost.ts";
 import { FAST_AEAD } from "../protocol/node_crypto.ts";
-import { chainEntryOf, chainHash, formatHash } from "../server/ledger/chain.ts";
+import { chainEntryOf, chainHash, headFromRow } from "../server/ledger/chain.ts";
+import { sqliteTime, sqliteTransferId } from "../server/ledger/columns.ts";
 import type { ChainEntry } from "../server/ledger/chain.ts";
 import type { Transfer } from "../server/ledger/ledger.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
@@ -152,12 +153,13 @@ class FixtureWriter {
   constructor(db: DatabaseSync, entries: number) {
     this.#db = db;
     this.#startMs = Date.now() - entries;
-    const head = db.prepare("SELECT position, entry, hash FROM journal_chain ORDER BY position DESC LIMIT 1")
-      .get()!;
-    this.#position = BigInt(head.position as number);
-    this.#hash = Uint8Array.fromHex(String(head.hash));
+    const head = headFromRow(
+      db.prepare("SELECT position, entry, hash FROM journal_chain ORDER BY position DESC LIMIT 1").get(),
+    );
+    this.#position = head.position;
+    this.#hash = head.hash;
     this.#entry = BigInt(db.prepare("SELECT MAX(entry) AS entry FROM journal").get()!.entry as number);
-    assert(this.#entry === BigInt(head.entry as number), "The chain's head links the newest entry");
+    assert(this.#entry === head.entry, "The chain's head links the newest entry");
     let totalMinor = 0n;
     for (const row of db.prepare("SELECT id, balance_minor FROM accounts").all()) {
       this.#balances.set(String(row.id), BigInt(row.balance_minor as number));
@@ -193,7 +195,7 @@ class FixtureWriter {
     this.#position += 1n;
     const entry = chainEntryOf(this.#entry, { kind: "transfer", transfer });
     this.#hash = chainHash(this.#hash, entry);
-    this.#queue(entry, formatHash(this.#hash));
+    this.#queue(entry, this.#hash);
     this.#move(entry.sourceAccountId, -entry.amountMinor);
     this.#move(entry.targetAccountId, entry.amountMinor);
     if (this.#batch === ENTRIES_PER_STATEMENT) this.#flush();
@@ -212,18 +214,18 @@ class FixtureWriter {
   }
 
   /** The entry's journal row, postings and link, from the entry as it was hashed. */
-  #queue(entry: ChainEntry, hash: string): void {
+  #queue(entry: ChainEntry, hash: Uint8Array): void {
     assert(entry.postings.length === 2, `Entry ${entry.entry} has two postings`);
     const [debit, credit] = entry.postings as [ChainEntry["postings"][0], ChainEntry["postings"][0]];
     this.#journal.push(
       entry.entry,
-      entry.transferId,
+      sqliteTransferId(entry.transferId),
       entry.identity,
       entry.idempotencyKey,
       entry.sourceAccountId,
       entry.targetAccountId,
       entry.amountMinor,
-      entry.createdAt,
+      sqliteTime(new Date(entry.createdAt)),
     );
     this.#postings.push(
       entry.entry,

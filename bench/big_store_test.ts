@@ -1,5 +1,6 @@
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals } from "@std/assert";
+import { uuidText } from "../lib/uuid.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
 import { buildStore, measureGrowth } from "./big_store.ts";
 
@@ -15,12 +16,12 @@ Deno.test("the big-store fixture verifies, with time-ordered transfer ids like t
     }
     const raw = new DatabaseSync(`${dir}/bank.db`, { readOnly: true });
     const ids = raw.prepare("SELECT transfer_id FROM journal ORDER BY entry").all().map((row) =>
-      row.transfer_id
+      uuidText(row.transfer_id as Uint8Array)
     );
     raw.close();
     assertEquals(ids.length, 4_000);
     for (let index = 1; index < ids.length; index++) {
-      assert(String(ids[index - 1]) < String(ids[index]), `transfer ids in entry order at ${index}`);
+      assert(ids[index - 1]! < ids[index]!, `transfer ids in entry order at ${index}`);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

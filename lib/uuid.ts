@@ -7,6 +7,8 @@
  * @module
  */
 
+import { toHex } from "./bytes.ts";
+
 const COUNTER_MAX = 0xfff;
 /** The 48 bits of milliseconds end in the year 10889. */
 const TIME_LIMIT_MS = 2 ** 48;
@@ -76,4 +78,47 @@ const THREAD_IDS = new UuidV7();
  */
 export function newUuidV7(nowMs: number = Date.now()): string {
   return THREAD_IDS.next(nowMs);
+}
+
+/** A UUID in its canonical text form: lower-case hex in groups of 8, 4, 4, 4 and 12 digits. */
+const CANONICAL = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The 16 bytes of a UUID in canonical text form (any version); null for any other text, so that what
+ * {@link uuidText} gives back is always the text given.
+ *
+ * @example Usage
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { uuidBytes, uuidText } from "./uuid.ts";
+ * const id = "0192a5e8-3c4d-7abc-8def-0123456789ab";
+ * assertEquals(uuidText(uuidBytes(id)!), id);
+ * assertEquals(uuidBytes(id.toUpperCase()), null);
+ * ```
+ */
+export function uuidBytes(text: string): Uint8Array<ArrayBuffer> | null {
+  if (!CANONICAL.test(text)) return null;
+  const bytes = new Uint8Array(16);
+  let at = 0;
+  for (let index = 0; index < text.length; index += 2) {
+    if (text.charCodeAt(index) === 0x2d) index += 1;
+    bytes[at++] = parseInt(text.slice(index, index + 2), 16);
+  }
+  return bytes;
+}
+
+/**
+ * The canonical text form of a UUID's 16 bytes.
+ *
+ * @example Usage
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { uuidText } from "./uuid.ts";
+ * assertEquals(uuidText(new Uint8Array(16).fill(0xab)), "abababab-abab-abab-abab-abababababab");
+ * ```
+ */
+export function uuidText(bytes: Uint8Array): string {
+  if (bytes.length !== 16) throw new RangeError(`A UUID is 16 bytes, got ${bytes.length}`);
+  const hex = toHex(bytes);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

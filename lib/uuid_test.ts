@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
-import { newUuidV7, UuidV7 } from "./uuid.ts";
+import { newUuidV7, uuidBytes, uuidText, UuidV7 } from "./uuid.ts";
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -53,4 +53,46 @@ Deno.test("UuidV7 refuses a time that does not fit 48 bits of whole milliseconds
   for (const nowMs of [-1, 1.5, 2 ** 48, Number.NaN]) {
     assertThrows(() => new UuidV7().next(nowMs), RangeError, "whole milliseconds");
   }
+});
+
+Deno.test("uuidBytes() and uuidText() turn every canonical UUID into 16 bytes and back, and nothing else", () => {
+  const generator = new UuidV7();
+  for (let index = 0; index < 1_000; index++) {
+    const id = index % 2 === 0 ? generator.next(1_700_000_000_000 + index) : crypto.randomUUID();
+    const bytes = uuidBytes(id);
+    assertEquals(bytes?.length, 16);
+    assertEquals(uuidText(bytes!), id);
+  }
+  assertEquals(Array.from(uuidBytes("00112233-4455-6677-8899-aabbccddeeff")!), [
+    0x00,
+    0x11,
+    0x22,
+    0x33,
+    0x44,
+    0x55,
+    0x66,
+    0x77,
+    0x88,
+    0x99,
+    0xaa,
+    0xbb,
+    0xcc,
+    0xdd,
+    0xee,
+    0xff,
+  ]);
+  for (
+    const text of [
+      "",
+      "00112233-4455-6677-8899-AABBCCDDEEFF",
+      "00112233445566778899aabbccddeeff",
+      "00112233-4455-6677-8899-aabbccddeef",
+      "00112233-4455-6677-8899-aabbccddeeff0",
+      "0011223-34455-6677-8899-aabbccddeeff",
+      "g0112233-4455-6677-8899-aabbccddeeff",
+      " 00112233-4455-6677-8899-aabbccddeeff",
+      "ACC-0001",
+    ]
+  ) assertEquals(uuidBytes(text), null, `"${text}" is not a canonical UUID`);
+  assertThrows(() => uuidText(new Uint8Array(15)), RangeError);
 });

@@ -30,6 +30,19 @@ interface Entry {
 }
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+/** A transfer id as SQLite stores it (16 bytes), as the UUID text the encoding hashes (section 2). */
+function uuidOfStored(value: unknown): string {
+  if (!(value instanceof Uint8Array && value.length === 16)) throw new Error("A transfer id is 16 bytes");
+  const digits = hex(value);
+  return [
+    digits.slice(0, 8),
+    digits.slice(8, 12),
+    digits.slice(12, 16),
+    digits.slice(16, 20),
+    digits.slice(20),
+  ]
+    .join("-");
+}
 
 /** Section 3: each field as u32be(length) || UTF-8, postings ordered by account id. */
 function encode(entry: Entry): Uint8Array {
@@ -132,17 +145,17 @@ Deno.test("docs/LEDGER.md alone recomputes every hash a real store keeps, from i
       for (const row of links) {
         const hash = link(previous, {
           entry: String(row.entry),
-          transferId: String(row.transfer_id),
+          transferId: uuidOfStored(row.transfer_id),
           kind: String(row.kind),
           identity: String(row.identity),
           key: String(row.idempotency_key),
           source: String(row.source_account_id),
           target: String(row.target_account_id),
           amount: String(row.amount_minor),
-          time: String(row.created_at),
+          time: new Date(Number(row.created_at)).toISOString(),
           postings: postings.get(String(row.entry)) ?? [],
         });
-        assertEquals(hex(hash), row.hash, `position ${row.position}`);
+        assertEquals(hex(hash), hex(row.hash as Uint8Array), `position ${row.position}`);
         previous = hash;
       }
     } finally {

@@ -7,7 +7,12 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import type { Ledger } from "../server/ledger/ledger.ts";
 import { PostgresLedger } from "../server/ledger/postgres.ts";
 import { SqliteLedger } from "../server/ledger/sqlite.ts";
-import { createTestDatabase, databaseUrlForTests, executeSqlite } from "../server/ledger/testing.ts";
+import {
+  createTestDatabase,
+  databaseUrlForTests,
+  executeSqlite,
+  SQLITE_JOURNAL_BEFORE_V7,
+} from "../server/ledger/testing.ts";
 import { connectAs, runAdmin, runClient, startServer } from "../tools/harness.ts";
 import type { ServerHandle } from "../tools/harness.ts";
 import { acknowledged, runTransferLoad, send } from "./_load.ts";
@@ -244,11 +249,13 @@ for (const variant of STORES) {
     }
     assertEquals((await runAdmin(["ledger", "verify", "--receipts", receipts], store)).code, 0);
     // The attack: client-1's first $100 becomes $10 (journal, postings, balances), then the chain is dropped
-    // and rebuilt from the rewritten journal by the bank's own code (migration 4 runs again on open).
+    // and rebuilt from the rewritten journal by the bank's own code (migration 4 runs again on open, on a
+    // SQLite journal put back in the text form it had then).
     const target = "(SELECT MIN(entry) FROM journal WHERE identity = 'client-1' AND kind = 'transfer')";
     for (
       const statement of [
         ...consistentRewrite(target),
+        ...(variant.name === "sqlite" ? [SQLITE_JOURNAL_BEFORE_V7] : []),
         "DROP TABLE journal_chain",
         "DELETE FROM schema_migrations WHERE version = 4",
       ]

@@ -51,10 +51,11 @@ export const CHAIN_CASES: readonly LedgerCase[] = [
       const found = await ledger.findTransfer("alice", "r1");
       assert(found !== null, "r1 is journaled");
       // Everything a careless auditor checks agrees afterwards: postings, balances and their sum.
-      await execute(`UPDATE journal SET amount_minor = 1100 WHERE transfer_id = '${found.id}'`);
+      const r1 = "identity = 'alice' AND idempotency_key = 'r1'";
+      await execute(`UPDATE journal SET amount_minor = 1100 WHERE ${r1}`);
       await execute(
         `UPDATE postings SET amount_minor = CASE WHEN amount_minor < 0 THEN -1100 ELSE 1100 END
-         WHERE entry = (SELECT entry FROM journal WHERE transfer_id = '${found.id}')`,
+         WHERE entry = (SELECT entry FROM journal WHERE ${r1})`,
       );
       await execute("UPDATE accounts SET balance_minor = balance_minor - 1000 WHERE id = 'A1'");
       await execute("UPDATE accounts SET balance_minor = balance_minor + 1000 WHERE id = 'B1'");

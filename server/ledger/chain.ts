@@ -11,6 +11,7 @@
 import { hash } from "node:crypto";
 import { assert } from "../../lib/assert.ts";
 import { fromHex, toHex } from "../../lib/bytes.ts";
+import { storedHashText, timeOf, transferIdOf } from "./columns.ts";
 import type { EntryKind, Transfer } from "./ledger.ts";
 
 /** The hash before the first entry. */
@@ -216,10 +217,11 @@ function chainHashHex(previous: Uint8Array | string, entry: ChainEntry): string 
   return hash("sha256", encodeLink(previous, entry), "hex");
 }
 
-/** A stored hash (64 hex digits) as bytes; null when it is not one. */
+/** A stored hash (64 hex digits, or 32 bytes) as bytes; null when it is not one. */
 function readStoredHash(value: unknown): Uint8Array | null {
-  if (typeof value !== "string" || !/^[0-9a-f]{64}$/.test(value)) return null;
-  return fromHex(value);
+  const text = storedHashText(value);
+  if (typeof text !== "string" || !/^[0-9a-f]{64}$/.test(text)) return null;
+  return fromHex(text);
 }
 
 export function formatHash(hash: Uint8Array): string {
@@ -262,7 +264,7 @@ type AnyInteger = bigint | number | string;
 
 /**
  * An entry from its number, the values of {@link JOURNAL_COLUMNS} in order (whatever integer type the
- * driver hands back; `created_at` may be text (SQLite) or a Date (PostgreSQL)), and its postings.
+ * driver hands back; the id, time and hash as either store keeps them: columns.ts), and its postings.
  */
 export function chainEntryFromColumns(
   entry: AnyInteger,
@@ -273,14 +275,15 @@ export function chainEntryFromColumns(
     columns;
   return {
     entry: BigInt(entry),
-    transferId: String(transferId),
+    transferId: transferIdOf(transferId),
     kind: String(kind),
     identity: String(identity),
     idempotencyKey: String(key),
     sourceAccountId: String(source),
     targetAccountId: String(target),
     amountMinor: BigInt(amount as AnyInteger),
-    createdAt: createdAt instanceof Date ? createdAt.toISOString() : String(createdAt),
+    // A time stored as text is hashed as it was stored.
+    createdAt: typeof createdAt === "string" ? createdAt : timeOf(createdAt, `Entry ${entry}`).toISOString(),
     postings,
     // Rows journaled before migration 5 have no link columns.
     holdId: holdId === null || holdId === undefined ? null : String(holdId),
@@ -355,7 +358,7 @@ export function linkFromRow(row: Row): StoredLink {
   return {
     position: BigInt(row.position as AnyInteger),
     entry: BigInt(row.entry as AnyInteger),
-    hash: row.hash,
+    hash: storedHashText(row.hash),
   };
 }
 

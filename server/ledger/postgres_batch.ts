@@ -115,7 +115,10 @@ export async function findPrevious(
     inputs.map((i) => i.idempotencyKey)
   }::text[]) AS k(identity, idempotency_key)
       ON j.identity = k.identity AND j.idempotency_key = k.idempotency_key`;
-  for (const row of rows) previous.set(row.transfer_id, { transfer: toTransfer(row), link: toLink(row) });
+  for (const row of rows) {
+    const transfer = toTransfer(row);
+    previous.set(transfer.id, { transfer, link: toLink(row) });
+  }
   return previous;
 }
 

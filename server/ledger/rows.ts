@@ -5,6 +5,7 @@
  * @module
  */
 import { assert } from "../../lib/assert.ts";
+import { storedHashText, timeOf, transferIdOf } from "./columns.ts";
 import type {
   Account,
   ContactChange,
@@ -72,24 +73,25 @@ export function toHold(row: HoldRow): Hold {
   };
 }
 
+/** A journal row; its id, time and hash as either store keeps them (columns.ts). */
 export interface JournalRow {
-  transfer_id: string;
+  transfer_id: string | Uint8Array;
   identity: string;
   idempotency_key: string;
   source_account_id: string;
   target_account_id: string;
   amount_minor: bigint;
-  created_at: Date | string;
+  created_at: Date | string | bigint;
 }
 
 export interface HistoryRow {
   entry: bigint;
-  transfer_id: string;
+  transfer_id: string | Uint8Array;
   kind: string;
   account_id: string;
   counterparty: string;
   amount_minor: bigint;
-  created_at: Date | string;
+  created_at: Date | string | bigint;
 }
 
 /** Checks that a money column arrived as a bigint (never a number) and passes it on. */
@@ -121,14 +123,15 @@ export function toAccount(row: AccountRow): Account {
 }
 
 export function toTransfer(row: JournalRow): Transfer {
+  const id = transferIdOf(row.transfer_id);
   return {
-    id: String(row.transfer_id),
+    id,
     identity: String(row.identity),
     idempotencyKey: String(row.idempotency_key),
     sourceAccountId: String(row.source_account_id),
     targetAccountId: String(row.target_account_id),
     amountMinor: asMinor(row.amount_minor),
-    createdAt: asDate(row.created_at, `Transfer ${row.transfer_id}`),
+    createdAt: timeOf(row.created_at, `Transfer ${id}`),
   };
 }
 
@@ -138,12 +141,12 @@ export function toHistoryItem(row: HistoryRow): PostedItem {
   assert(typeof row.entry === "bigint", `Journal entry ${row.entry} must be a bigint`);
   return {
     entry: row.entry,
-    transferId: String(row.transfer_id),
+    transferId: transferIdOf(row.transfer_id),
     kind,
     accountId: String(row.account_id),
     counterpartyAccountId: String(row.counterparty),
     amountMinor: asMinor(row.amount_minor),
-    createdAt: asDate(row.created_at, `Journal entry ${row.entry}`),
+    createdAt: timeOf(row.created_at, `Journal entry ${row.entry}`),
   };
 }
 
@@ -177,8 +180,9 @@ export function toJournaledEntry(row: Record<string, unknown> | undefined): Jour
 
 /** An entry's link in the chain from its `entry` and `hash` columns. */
 export function toLink(row: { entry?: unknown; hash?: unknown }): EntryLink {
-  assert(typeof row.hash === "string" && /^[0-9a-f]{64}$/.test(row.hash), "A linked entry has its hash");
-  return { entry: BigInt(row.entry as bigint | number), hash: row.hash };
+  const hash = storedHashText(row.hash);
+  assert(typeof hash === "string" && /^[0-9a-f]{64}$/.test(hash), "A linked entry has its hash");
+  return { entry: BigInt(row.entry as bigint | number), hash };
 }
 
 export interface IdentityRow {

@@ -247,6 +247,72 @@ CREATE INDEX postings_by_account ON postings (account_id, entry, amount_minor);
   postgres: "SELECT 1 AS postgres_keeps_postings",
 };
 
+/** A GLOB matching `digits` lower-case hex digits. */
+const hexGlob = (digits: number) => "[0-9a-f]".repeat(digits);
+/** A GLOB matching a UUID in canonical text form (the only form the ledger ever made). */
+const UUID_GLOB = [8, 4, 4, 4, 12].map(hexGlob).join("-");
+
+/**
+ * Smaller entries on SQLite: a transfer id becomes its 16 bytes (in the journal and in its unique index),
+ * a journal time whole milliseconds since the epoch (an integer of 6 bytes instead of 24 characters), and
+ * a chain hash its 32 bytes instead of 64 hex digits. Clients, receipts and the chain's encoding see the
+ * same text as before (columns.ts converts), so no hash changes; `ledger verify` after the migration
+ * proves it. A value the ledger could not have written (an id not in canonical form, a time that does not
+ * come back as the same text) is copied as it was, so that its table's CHECK names it and the migration
+ * stops with nothing changed. The journal and the chain are rebuilt (with foreign keys off, then checked:
+ * see `foreignKeysOff`). PostgreSQL keeps its columns (native timestamps; its half changes nothing).
+ */
+const V7_COMPACT_JOURNAL = {
+  sqlite: `
+CREATE TABLE journal_v7 (
+  entry             INTEGER PRIMARY KEY AUTOINCREMENT,
+  transfer_id       BLOB NOT NULL UNIQUE
+    CONSTRAINT transfer_id_is_a_uuid CHECK (typeof(transfer_id) = 'blob' AND length(transfer_id) = 16),
+  kind              TEXT NOT NULL CHECK (kind IN ('deposit', 'transfer', 'capture', 'reversal', 'refund')),
+  identity          TEXT NOT NULL,
+  idempotency_key   TEXT NOT NULL,
+  source_account_id TEXT NOT NULL REFERENCES accounts (id),
+  target_account_id TEXT NOT NULL REFERENCES accounts (id),
+  amount_minor      BIGINT NOT NULL CHECK (amount_minor > 0),
+  created_at        INTEGER NOT NULL CONSTRAINT created_at_is_milliseconds CHECK (typeof(created_at) = 'integer'),
+  original_entry    BIGINT REFERENCES journal (entry),
+  hold_id           TEXT REFERENCES holds (hold_id),
+  reason            TEXT,
+  CHECK (source_account_id <> target_account_id),
+  CHECK ((kind IN ('reversal', 'refund')) = (original_entry IS NOT NULL)),
+  CHECK ((kind = 'capture') = (hold_id IS NOT NULL)),
+  CHECK (reason IS NULL OR (kind = 'reversal' AND length(reason) BETWEEN 1 AND ${REVERSAL_REASON_CHARS_MAX})),
+  UNIQUE (identity, idempotency_key)
+);
+INSERT INTO journal_v7 (entry, transfer_id, kind, identity, idempotency_key, source_account_id,
+  target_account_id, amount_minor, created_at, original_entry, hold_id, reason)
+SELECT entry,
+  CASE WHEN transfer_id GLOB '${UUID_GLOB}' THEN unhex(replace(transfer_id, '-', '')) ELSE transfer_id END,
+  kind, identity, idempotency_key, source_account_id, target_account_id, amount_minor,
+  CASE WHEN strftime('%Y-%m-%dT%H:%M:%S', ms / 1000, 'unixepoch') || printf('.%03dZ', ms % 1000) = created_at
+    THEN ms ELSE created_at END,
+  original_entry, hold_id, reason
+FROM (SELECT *, CAST(strftime('%s', created_at) AS INTEGER) * 1000 + CAST(substr(created_at, 21, 3) AS INTEGER)
+    AS ms FROM journal)
+ORDER BY entry;
+DROP TABLE journal;
+ALTER TABLE journal_v7 RENAME TO journal;
+CREATE INDEX journal_by_original ON journal (original_entry) WHERE original_entry IS NOT NULL;
+
+CREATE TABLE journal_chain_v7 (
+  position INTEGER PRIMARY KEY CHECK (position >= 1),
+  entry    BIGINT NOT NULL UNIQUE REFERENCES journal (entry),
+  hash     BLOB NOT NULL CONSTRAINT hash_is_32_bytes CHECK (typeof(hash) = 'blob' AND length(hash) = 32)
+);
+INSERT INTO journal_chain_v7 (position, entry, hash)
+SELECT position, entry, CASE WHEN hash GLOB '${hexGlob(64)}' THEN unhex(hash) ELSE hash END
+FROM journal_chain ORDER BY position;
+DROP TABLE journal_chain;
+ALTER TABLE journal_chain_v7 RENAME TO journal_chain;
+`,
+  postgres: "SELECT 1 AS postgres_keeps_its_journal",
+};
+
 /** Every migration, oldest first. Versions are consecutive from 1. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -280,6 +346,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "postings without rowid",
     sqlite: V6_POSTINGS_WITHOUT_ROWID.sqlite,
     postgres: V6_POSTINGS_WITHOUT_ROWID.postgres,
+    foreignKeysOff: true,
+  },
+  {
+    version: 7,
+    name: "compact journal",
+    sqlite: V7_COMPACT_JOURNAL.sqlite,
+    postgres: V7_COMPACT_JOURNAL.postgres,
     foreignKeysOff: true,
   },
 ];

@@ -174,16 +174,27 @@ export class SqliteLedger implements BankStore {
     if (rebuilds) this.#db.exec("PRAGMA foreign_keys = OFF");
     try {
       this.#db.write(() => {
-        for (const migration of planMigrations(applied(), "SQLite")) {
-          this.#db.exec(migration.sqlite);
+        const pending = planMigrations(applied(), "SQLite");
+        for (const migration of pending) {
+          try {
+            this.#db.exec(migration.sqlite);
+          } catch (error) {
+            throw new Error(
+              `Migration ${migration.version} (${migration.name}) failed, nothing was changed: ${
+                error instanceof Error ? error.message : String(error)
+              }`,
+              { cause: error },
+            );
+          }
           this.#db.run(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`, [
             migration.version,
             migration.name,
             this.#now().toISOString(),
           ]);
-          // A store journaled before the chain existed gets its entries linked, oldest first, once.
-          if (migration.version === CHAIN_MIGRATION) backfillSqliteChain(this.#db);
         }
+        // A store journaled before the chain existed gets its entries linked, oldest first, once, in the
+        // chain's newest shape.
+        if (pending.some((migration) => migration.version === CHAIN_MIGRATION)) backfillSqliteChain(this.#db);
         const dangling = this.#db.all("PRAGMA foreign_key_check");
         assert(dangling.length === 0, `Migrated ledger has ${dangling.length} dangling references`);
       });

@@ -2,6 +2,7 @@
  * The journal's hash chain on SQLite. Writes are one at a time (one write transaction per process, the
  * threads' shared lock between processes' threads), so appending inside the entry's own transaction puts
  * the chain in commit order. Walking it for `ledger verify` reads a page at a time, with fixed statements.
+ * A hash is stored as its 32 bytes (since migration 7).
  *
  * @module
  */
@@ -28,9 +29,10 @@ import type { EntryLink } from "./ledger.ts";
 /**
  * The page of links after position `?1`, each with its journal row (null columns when the entry is missing),
  * and the postings of the same page: fixed statements, rows read as arrays (a page is read for every 1,000
- * entries `ledger verify` checks).
+ * entries `ledger verify` checks). The hash arrives as the hex the chain compares (SQLite's `hex()` spares a
+ * buffer per link).
  */
-const PAGE_LINKS = `SELECT c.position, c.entry, c.hash, j.entry, ${
+const PAGE_LINKS = `SELECT c.position, c.entry, lower(hex(c.hash)), j.entry, ${
   JOURNAL_COLUMNS.map((c) => `j.${c}`).join(", ")
 }
   FROM journal_chain c LEFT JOIN journal j ON j.entry = c.entry
@@ -58,7 +60,7 @@ export function appendSqliteChain(db: SqliteDatabase, entries: readonly ChainEnt
     db.run("INSERT INTO journal_chain (position, entry, hash) VALUES (?, ?, ?)", [
       head.position,
       link.entry,
-      link.hash,
+      hash,
     ]);
     links.push(link);
   }

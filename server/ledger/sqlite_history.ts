@@ -9,6 +9,7 @@ import { assert } from "../../lib/assert.ts";
 import type { HistoryQuery, HistoryResult } from "./ledger.ts";
 import { asMinor, toHistoryItem } from "./rows.ts";
 import type { HistoryRow } from "./rows.ts";
+import { sqliteTime } from "./columns.ts";
 import { sqliteAccount } from "./sqlite_operations.ts";
 import type { SqliteDatabase } from "./sqlite_database.ts";
 import { asOfBounds, newestEntryOf, wholeEntries, withBalancesAfter } from "./statements.ts";
@@ -40,7 +41,7 @@ export function sqliteHistory(
       query.beforeEntry ?? null,
       query.limit + 1,
       asOf.entry,
-      asOf.time?.toISOString() ?? null,
+      asOf.time === null ? null : sqliteTime(asOf.time),
     ],
   );
   const items = wholeEntries(rows.map((row) => toHistoryItem(row as unknown as HistoryRow)), query.limit);

@@ -8,6 +8,7 @@
  */
 import { assert } from "../../lib/assert.ts";
 import { appendSqliteChain } from "./sqlite_chain.ts";
+import { sqliteTime, sqliteTransferId, sqliteTransferIdLookup } from "./columns.ts";
 import { chainEntryOf } from "./chain.ts";
 import type { EntryToWrite } from "./chain.ts";
 import { captureKeyOf } from "./operations.ts";
@@ -113,14 +114,14 @@ export function insertSqliteEntry(
        amount_minor, created_at, hold_id, original_entry, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      RETURNING entry`,
     [
-      transfer.id,
+      sqliteTransferId(transfer.id),
       entry.kind,
       transfer.identity,
       transfer.idempotencyKey,
       transfer.sourceAccountId,
       transfer.targetAccountId,
       transfer.amountMinor,
-      transfer.createdAt.toISOString(),
+      sqliteTime(transfer.createdAt),
       entry.holdId ?? null,
       entry.originalEntry ?? null,
       entry.reason ?? null,
@@ -173,7 +174,10 @@ export function sqliteCaptureState(db: SqliteDatabase, input: CaptureInput, now:
 
 export function sqliteReversalState(db: SqliteDatabase, input: ReversalInput, now: Date): ReversalState {
   const previous = sqliteEntryByKey(db, input.identity, input.idempotencyKey);
-  const named = toJournaledEntry(db.get(`${JOURNALED} WHERE j.transfer_id = ?`, [input.transferId]));
+  const transferId = sqliteTransferIdLookup(input.transferId);
+  const named = transferId === null
+    ? null
+    : toJournaledEntry(db.get(`${JOURNALED} WHERE j.transfer_id = ?`, [transferId]));
   const original = named === null
     ? null
     : { transfer: named.transfer, kind: named.kind, entry: named.link.entry };

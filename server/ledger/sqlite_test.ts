@@ -92,33 +92,6 @@ Deno.test("SqliteLedger.open() refuses a store written by a newer program, with 
   }
 });
 
-Deno.test("SqliteLedger.open() links a store journaled before the chain, once, when it applies the chain's migration", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ledger-" });
-  const path = `${dir}/bank.db`;
-  try {
-    const first = SqliteLedger.open(path);
-    await first.openAccount({ owner: "alice", id: "A1", depositMinor: 500n });
-    await first.openAccount({ owner: "bob", id: "B1", depositMinor: 500n });
-    await first.transfer({
-      identity: "alice",
-      targetAccountId: "B1",
-      amountMinor: 5n,
-      idempotencyKey: "old",
-    });
-    const head = await first.chainHead();
-    await first.close();
-    // The store as a program before the chain left it: no chain table, migration 4 not applied.
-    await executeSqlite(path, `DROP TABLE journal_chain; DELETE FROM schema_migrations WHERE version = 4`);
-    const second = SqliteLedger.open(path);
-    const report = await second.verify();
-    assertEquals([report.ok, report.chain.links], [true, 3]);
-    assertEquals((await second.chainHead()).hash, head.hash, "linked in the same order, to the same hashes");
-    await second.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
 /** Postings as every program before migration 6 stored them: a rowid table beside its primary key's index. */
 const POSTINGS_BEFORE_V6 = `
 CREATE TABLE postings_v5 (
