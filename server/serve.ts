@@ -41,6 +41,15 @@ const DRAIN_MARGIN_MS = 5_000;
 const CONNECTIONS_WITHOUT_LIMIT = 10_000;
 const log = serverLogger("main");
 
+/** Says which schema migrations the store is about to apply (one may take minutes on a large store). */
+function logMigrations(store: string, pending: readonly { version: number; name: string }[]): void {
+  log.info("Ledger {store}: applying schema {migrations} before serving", {
+    store,
+    migrations: `migration${pending.length === 1 ? "" : "s"} ` +
+      pending.map((migration) => `${migration.version} (${migration.name})`).join(", "),
+  });
+}
+
 /** Serves until a signal asks to stop; returns the exit code (0 after a clean shutdown). */
 export async function serve(config: ServerConfig): Promise<number> {
   await ensurePrivateDir(config.dataDir);
@@ -55,6 +64,7 @@ export async function serve(config: ServerConfig): Promise<number> {
     ...where,
     ...(sqliteWriteLock === undefined ? {} : { sqliteWriteLock }),
     ...storeTestHooks((name) => Deno.env.get(name)),
+    onMigrations: (pending) => logMigrations(describeStore(where), pending),
   });
   const bank = await ensureBankKey(config.dataDir, nodeHandshakeCrypto);
   await provisionDemo(store, config, { storeName: describeStore(where), bankPublicKey: bank.publicKey });

@@ -11,7 +11,7 @@
 import { hash } from "node:crypto";
 import { assert } from "../../lib/assert.ts";
 import { fromHex, toHex } from "../../lib/bytes.ts";
-import { storedHashText, timeOf, transferIdOf } from "./columns.ts";
+import { isoTime, storedHashText, transferIdOf } from "./columns.ts";
 import type { EntryKind, Transfer } from "./ledger.ts";
 
 /** The hash before the first entry. */
@@ -282,8 +282,7 @@ export function chainEntryFromColumns(
     sourceAccountId: String(source),
     targetAccountId: String(target),
     amountMinor: BigInt(amount as AnyInteger),
-    // A time stored as text is hashed as it was stored.
-    createdAt: typeof createdAt === "string" ? createdAt : timeOf(createdAt, `Entry ${entry}`).toISOString(),
+    createdAt: isoTime(createdAt, "A journal entry"),
     postings,
     // Rows journaled before migration 5 have no link columns.
     holdId: holdId === null || holdId === undefined ? null : String(holdId),

@@ -8,6 +8,7 @@ import type { BankStore } from "./ledger.ts";
 import { ensurePrivateFile, fileExists, PRIVATE_FILE_MODE } from "../../lib/files.ts";
 import { PostgresLedger } from "./postgres.ts";
 import { SqliteLedger } from "./sqlite.ts";
+import type { Migration } from "./schema.ts";
 import { ThreadWriteLock } from "./write_lock.ts";
 
 export type { BankStore, Ledger } from "./ledger.ts";
@@ -26,6 +27,8 @@ export async function openStore(
     databaseUrl?: string;
     sqliteWriteLock?: SharedArrayBuffer;
     asyncCommitForTests?: boolean;
+    /** Told which SQLite migrations are about to run (one may take minutes on a large store). */
+    onMigrations?: (pending: readonly Migration[]) => void;
   },
 ): Promise<BankStore> {
   if (options.databaseUrl !== undefined) {
@@ -39,7 +42,10 @@ export async function openStore(
     if (await fileExists(`${path}${suffix}`)) await Deno.chmod(`${path}${suffix}`, PRIVATE_FILE_MODE);
   }
   const lock = options.sqliteWriteLock;
-  return SqliteLedger.open(path, lock === undefined ? {} : { writeLock: new ThreadWriteLock(lock) });
+  return SqliteLedger.open(path, {
+    ...(lock === undefined ? {} : { writeLock: new ThreadWriteLock(lock) }),
+    ...(options.onMigrations === undefined ? {} : { onMigrations: options.onMigrations }),
+  });
 }
 
 /** Describes where a ledger lives without any password, for logs. */

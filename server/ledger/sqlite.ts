@@ -77,6 +77,7 @@ import type { BatchState, ContactRecord } from "./rules.ts";
 import { contactChangeFromRow, toTransfer as transferFromRow } from "./rows.ts";
 import type { JournalRow } from "./rows.ts";
 import { CHAIN_MIGRATION, MIGRATIONS_TABLE, planMigrations } from "./schema.ts";
+import type { Migration } from "./schema.ts";
 import { sqliteHistory } from "./sqlite_history.ts";
 import { collectVerifyRows, factsFromRows } from "./verify.ts";
 import {
@@ -132,10 +133,18 @@ export class SqliteLedger implements BankStore {
     );
   }
 
-  /** Opens (creating if needed) the ledger file at `path`, or `:memory:`, and applies pending migrations. */
+  /**
+   * Opens (creating if needed) the ledger file at `path`, or `:memory:`, and applies pending migrations,
+   * telling `onMigrations` which before it starts (one may rewrite the journal: minutes on a large store).
+   */
   static open(
     path: string,
-    options: { now?: () => Date; groupCommit?: GroupCommitOptions; writeLock?: ThreadWriteLock } = {},
+    options: {
+      now?: () => Date;
+      groupCommit?: GroupCommitOptions;
+      writeLock?: ThreadWriteLock;
+      onMigrations?: (pending: readonly Migration[]) => void;
+    } = {},
   ): SqliteLedger {
     const db = SqliteDatabase.open(
       path,
@@ -146,7 +155,7 @@ export class SqliteLedger implements BankStore {
         now: options.now ?? (() => new Date()),
         groupCommit: options.groupCommit ?? GROUP_COMMIT_DEFAULTS,
       });
-      ledger.#migrate();
+      ledger.#migrate(options.onMigrations ?? (() => {}));
       return ledger;
     } catch (error) {
       db.close();
@@ -160,7 +169,7 @@ export class SqliteLedger implements BankStore {
     }
   }
 
-  #migrate(): void {
+  #migrate(onMigrations: (pending: readonly Migration[]) => void): void {
     this.#db.exec(
       `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
     );
@@ -175,6 +184,7 @@ export class SqliteLedger implements BankStore {
     try {
       this.#db.write(() => {
         const pending = planMigrations(applied(), "SQLite");
+        if (pending.length > 0) onMigrations(pending);
         for (const migration of pending) {
           try {
             this.#db.exec(migration.sqlite);

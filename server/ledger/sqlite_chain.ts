@@ -23,23 +23,27 @@ import {
   unlinkedProblem,
 } from "./chain.ts";
 import type { ChainCheck, ChainEntry, ChainHead, ChainPage } from "./chain.ts";
+import { sqliteTransferIdFromHex } from "./columns.ts";
 import type { SqliteDatabase } from "./sqlite_database.ts";
 import type { EntryLink } from "./ledger.ts";
 
 /**
  * The page of links after position `?1`, each with its journal row (null columns when the entry is missing),
  * and the postings of the same page: fixed statements, rows read as arrays (a page is read for every 1,000
- * entries `ledger verify` checks). The hash arrives as the hex the chain compares (SQLite's `hex()` spares a
- * buffer per link).
+ * entries `ledger verify` checks). The hash and the transfer id arrive as hex (SQLite's `hex()` spares a
+ * buffer for each, and the id's text is cut from its digits: in all, a third of what reading them as bytes
+ * cost here).
  */
 const PAGE_LINKS = `SELECT c.position, c.entry, lower(hex(c.hash)), j.entry, ${
-  JOURNAL_COLUMNS.map((c) => `j.${c}`).join(", ")
+  JOURNAL_COLUMNS.map((c) => c === "transfer_id" ? "lower(hex(j.transfer_id))" : `j.${c}`).join(", ")
 }
   FROM journal_chain c LEFT JOIN journal j ON j.entry = c.entry
   WHERE c.position > ?1 ORDER BY c.position LIMIT ${CHAIN_PAGE_ENTRIES}`;
 const PAGE_POSTINGS = `SELECT p.entry, p.account_id, p.amount_minor
   FROM journal_chain c JOIN postings p ON p.entry = c.entry
   WHERE c.position > ?1 AND c.position <= ?1 + ${CHAIN_PAGE_ENTRIES}`;
+
+const TRANSFER_ID_COLUMN = JOURNAL_COLUMNS.indexOf("transfer_id");
 
 /** The latest link. Inside a write transaction it is the one the next entry follows. */
 export function sqliteChainHead(db: SqliteDatabase): ChainHead {
@@ -89,6 +93,7 @@ export function readSqliteChainPage(db: SqliteDatabase, position: bigint): Chain
   for (const [linkPosition, linkEntry, hash, journaled, ...columns] of rows) {
     links.push(linkFromRow({ position: linkPosition, entry: linkEntry, hash }));
     if (journaled === null) continue;
+    columns[TRANSFER_ID_COLUMN] = sqliteTransferIdFromHex(columns[TRANSFER_ID_COLUMN] as string);
     const entry = chainEntryFromColumns(
       journaled as bigint,
       columns,

@@ -114,13 +114,18 @@ Deno.test("SqliteLedger.open() keeps every entry and hash of a store written bef
     );
     assertEquals(old.chain.map((row) => row.hash), fresh.chain.map((row) => toHex(row.hash as Uint8Array)));
     assertEquals(old.versions, [1, 2, 3, 4, 5, 6]);
-    const second = SqliteLedger.open(path);
+    const told: number[][] = [];
+    const onMigrations = (pending: readonly { version: number }[]) =>
+      told.push(pending.map((m) => m.version));
+    const second = SqliteLedger.open(path, { onMigrations });
     const report = await second.verify();
     assertEquals([report.ok, report.problems, report.chain.links], [true, [], 6]);
     assertEquals((await second.chainHead()).hash, head, "every entry hashes as it did");
     const found = await second.findTransfer("alice", "t1");
     assertEquals(found?.id, uuidText(fresh.journal[2]!.transfer_id as Uint8Array));
     await second.close();
+    await SqliteLedger.open(path, { onMigrations }).close();
+    assertEquals(told, [[7]], "told of migration 7 before it ran, and of nothing on the next open");
     assertEquals(
       readStore(path),
       fresh,
