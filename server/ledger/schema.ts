@@ -146,6 +146,49 @@ CREATE TABLE journal_chain (
 /** The most characters an operator's reason for a reversal may have. */
 export const REVERSAL_REASON_CHARS_MAX = 200;
 
+/** The journal's kinds from migration 5 on. */
+const JOURNAL_KINDS = "kind IN ('deposit', 'transfer', 'capture', 'reversal', 'refund')";
+/** How a journal row's kind, links and reason agree, from migration 5 on. */
+const JOURNAL_LINKS = `CHECK ((kind IN ('reversal', 'refund')) = (original_entry IS NOT NULL)),
+  CHECK ((kind = 'capture') = (hold_id IS NOT NULL)),
+  CHECK (reason IS NULL OR (kind = 'reversal' AND length(reason) BETWEEN 1 AND ${REVERSAL_REASON_CHARS_MAX}))`;
+
+/** How SQLite's journal keeps a transfer id and a time: text (migrations 5 and 6), or compact (7 on). */
+export interface SqliteJournalForm {
+  transferId: string;
+  createdAt: string;
+}
+
+export const SQLITE_JOURNAL_TEXT: SqliteJournalForm = {
+  transferId: "TEXT NOT NULL UNIQUE",
+  createdAt: "TEXT NOT NULL",
+};
+
+/** SQLite's journal table `name` (rebuilt under it, then renamed), its id and time in `form`. */
+export function sqliteJournalTable(name: string, form: SqliteJournalForm): string {
+  return `CREATE TABLE ${name} (
+  entry             INTEGER PRIMARY KEY AUTOINCREMENT,
+  transfer_id       ${form.transferId},
+  kind              TEXT NOT NULL CHECK (${JOURNAL_KINDS}),
+  identity          TEXT NOT NULL,
+  idempotency_key   TEXT NOT NULL,
+  source_account_id TEXT NOT NULL REFERENCES accounts (id),
+  target_account_id TEXT NOT NULL REFERENCES accounts (id),
+  amount_minor      BIGINT NOT NULL CHECK (amount_minor > 0),
+  created_at        ${form.createdAt},
+  original_entry    BIGINT REFERENCES journal (entry),
+  hold_id           TEXT REFERENCES holds (hold_id),
+  reason            TEXT,
+  CHECK (source_account_id <> target_account_id),
+  ${JOURNAL_LINKS},
+  UNIQUE (identity, idempotency_key)
+);`;
+}
+
+/** The index of reversals and refunds by the entry they undo. */
+export const JOURNAL_BY_ORIGINAL =
+  `CREATE INDEX journal_by_original ON journal (original_entry) WHERE original_entry IS NOT NULL;`;
+
 /**
  * Holds (two-phase transfers) and reversals. A hold reserves money in its source account until it is
  * captured (a `capture` entry), voided, or expires; a `reversal` (by an operator) or `refund` (by the
@@ -155,10 +198,6 @@ export const REVERSAL_REASON_CHARS_MAX = 200;
 const V5_HOLDS_AND_REVERSALS = (dialect: "sqlite" | "postgres") => {
   const time = dialect === "sqlite" ? "TEXT" : "TIMESTAMPTZ";
   const id = dialect === "sqlite" ? "TEXT" : 'TEXT COLLATE "C"';
-  const kinds = "kind IN ('deposit', 'transfer', 'capture', 'reversal', 'refund')";
-  const links = `CHECK ((kind IN ('reversal', 'refund')) = (original_entry IS NOT NULL)),
-  CHECK ((kind = 'capture') = (hold_id IS NOT NULL)),
-  CHECK (reason IS NULL OR (kind = 'reversal' AND length(reason) BETWEEN 1 AND ${REVERSAL_REASON_CHARS_MAX}))`;
   const holds = `
 CREATE TABLE holds (
   hold_id           TEXT PRIMARY KEY,
@@ -179,37 +218,20 @@ CREATE TABLE holds (
 );
 CREATE INDEX holds_pending ON holds (source_account_id, expires_at) WHERE status = 'pending';
 `;
-  const index =
-    `CREATE INDEX journal_by_original ON journal (original_entry) WHERE original_entry IS NOT NULL;`;
+  const index = JOURNAL_BY_ORIGINAL;
   if (dialect === "postgres") {
     return `${holds}
 ALTER TABLE journal DROP CONSTRAINT journal_kind_check;
 ALTER TABLE journal ADD COLUMN original_entry BIGINT REFERENCES journal (entry),
   ADD COLUMN hold_id TEXT REFERENCES holds (hold_id),
   ADD COLUMN reason TEXT,
-  ADD CONSTRAINT journal_kind_check CHECK (${kinds}),
-  ADD ${links.replaceAll("\n  CHECK", "\n  ADD CHECK")};
+  ADD CONSTRAINT journal_kind_check CHECK (${JOURNAL_KINDS}),
+  ADD ${JOURNAL_LINKS.replaceAll("\n  CHECK", "\n  ADD CHECK")};
 ${index}
 `;
   }
   return `${holds}
-CREATE TABLE journal_v5 (
-  entry             INTEGER PRIMARY KEY AUTOINCREMENT,
-  transfer_id       TEXT NOT NULL UNIQUE,
-  kind              TEXT NOT NULL CHECK (${kinds}),
-  identity          TEXT NOT NULL,
-  idempotency_key   TEXT NOT NULL,
-  source_account_id TEXT NOT NULL REFERENCES accounts (id),
-  target_account_id TEXT NOT NULL REFERENCES accounts (id),
-  amount_minor      BIGINT NOT NULL CHECK (amount_minor > 0),
-  created_at        TEXT NOT NULL,
-  original_entry    BIGINT REFERENCES journal (entry),
-  hold_id           TEXT REFERENCES holds (hold_id),
-  reason            TEXT,
-  CHECK (source_account_id <> target_account_id),
-  ${links},
-  UNIQUE (identity, idempotency_key)
-);
+${sqliteJournalTable("journal_v5", SQLITE_JOURNAL_TEXT)}
 INSERT INTO journal_v5 (entry, transfer_id, kind, identity, idempotency_key, source_account_id,
   target_account_id, amount_minor, created_at)
 SELECT entry, transfer_id, kind, identity, idempotency_key, source_account_id, target_account_id,
@@ -262,28 +284,29 @@ const UUID_GLOB = [8, 4, 4, 4, 12].map(hexGlob).join("-");
  * stops with nothing changed. The journal and the chain are rebuilt (with foreign keys off, then checked:
  * see `foreignKeysOff`). PostgreSQL keeps its columns (native timestamps; its half changes nothing).
  */
+/** SQLite's chain table `name` (rebuilt under it, then renamed), its hash kept as `hash`. */
+export function sqliteChainTable(name: string, hash: string): string {
+  return `CREATE TABLE ${name} (
+  position INTEGER PRIMARY KEY CHECK (position >= 1),
+  entry    BIGINT NOT NULL UNIQUE REFERENCES journal (entry),
+  hash     ${hash}
+);`;
+}
+
+/** A chain hash as 64 hex digits (migrations 4 to 6). */
+export const SQLITE_CHAIN_HASH_TEXT = "TEXT NOT NULL CHECK (length(hash) = 64)";
+const SQLITE_CHAIN_HASH_BYTES =
+  "BLOB NOT NULL CONSTRAINT hash_is_32_bytes CHECK (typeof(hash) = 'blob' AND length(hash) = 32)";
+
+const SQLITE_JOURNAL_COMPACT: SqliteJournalForm = {
+  transferId: `BLOB NOT NULL UNIQUE
+    CONSTRAINT transfer_id_is_a_uuid CHECK (typeof(transfer_id) = 'blob' AND length(transfer_id) = 16)`,
+  createdAt: "INTEGER NOT NULL CONSTRAINT created_at_is_milliseconds CHECK (typeof(created_at) = 'integer')",
+};
+
 const V7_COMPACT_JOURNAL = {
   sqlite: `
-CREATE TABLE journal_v7 (
-  entry             INTEGER PRIMARY KEY AUTOINCREMENT,
-  transfer_id       BLOB NOT NULL UNIQUE
-    CONSTRAINT transfer_id_is_a_uuid CHECK (typeof(transfer_id) = 'blob' AND length(transfer_id) = 16),
-  kind              TEXT NOT NULL CHECK (kind IN ('deposit', 'transfer', 'capture', 'reversal', 'refund')),
-  identity          TEXT NOT NULL,
-  idempotency_key   TEXT NOT NULL,
-  source_account_id TEXT NOT NULL REFERENCES accounts (id),
-  target_account_id TEXT NOT NULL REFERENCES accounts (id),
-  amount_minor      BIGINT NOT NULL CHECK (amount_minor > 0),
-  created_at        INTEGER NOT NULL CONSTRAINT created_at_is_milliseconds CHECK (typeof(created_at) = 'integer'),
-  original_entry    BIGINT REFERENCES journal (entry),
-  hold_id           TEXT REFERENCES holds (hold_id),
-  reason            TEXT,
-  CHECK (source_account_id <> target_account_id),
-  CHECK ((kind IN ('reversal', 'refund')) = (original_entry IS NOT NULL)),
-  CHECK ((kind = 'capture') = (hold_id IS NOT NULL)),
-  CHECK (reason IS NULL OR (kind = 'reversal' AND length(reason) BETWEEN 1 AND ${REVERSAL_REASON_CHARS_MAX})),
-  UNIQUE (identity, idempotency_key)
-);
+${sqliteJournalTable("journal_v7", SQLITE_JOURNAL_COMPACT)}
 INSERT INTO journal_v7 (entry, transfer_id, kind, identity, idempotency_key, source_account_id,
   target_account_id, amount_minor, created_at, original_entry, hold_id, reason)
 SELECT entry,
@@ -297,13 +320,9 @@ FROM (SELECT *, CAST(strftime('%s', created_at) AS INTEGER) * 1000 + CAST(substr
 ORDER BY entry;
 DROP TABLE journal;
 ALTER TABLE journal_v7 RENAME TO journal;
-CREATE INDEX journal_by_original ON journal (original_entry) WHERE original_entry IS NOT NULL;
+${JOURNAL_BY_ORIGINAL}
 
-CREATE TABLE journal_chain_v7 (
-  position INTEGER PRIMARY KEY CHECK (position >= 1),
-  entry    BIGINT NOT NULL UNIQUE REFERENCES journal (entry),
-  hash     BLOB NOT NULL CONSTRAINT hash_is_32_bytes CHECK (typeof(hash) = 'blob' AND length(hash) = 32)
-);
+${sqliteChainTable("journal_chain_v7", SQLITE_CHAIN_HASH_BYTES)}
 INSERT INTO journal_chain_v7 (position, entry, hash)
 SELECT position, entry, CASE WHEN hash GLOB '${hexGlob(64)}' THEN unhex(hash) ELSE hash END
 FROM journal_chain ORDER BY position;

@@ -8,7 +8,13 @@ import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
 import { assert } from "../../lib/assert.ts";
 import { DATABASE_CONNECT_TIMEOUT_S } from "./limits.ts";
-import { REVERSAL_REASON_CHARS_MAX } from "./schema.ts";
+import {
+  JOURNAL_BY_ORIGINAL,
+  SQLITE_CHAIN_HASH_TEXT,
+  SQLITE_JOURNAL_TEXT,
+  sqliteChainTable,
+  sqliteJournalTable,
+} from "./schema.ts";
 
 const DATABASE_NAME_PATTERN = /^bank_test_[0-9a-f]{16}$/;
 const ADMIN_CLOSE_TIMEOUT_S = 5;
@@ -93,25 +99,7 @@ export function executeSqlite(path: string, sql: string): Promise<void> {
 export const SQLITE_JOURNAL_BEFORE_V7 = `
 PRAGMA foreign_keys = OFF;
 BEGIN;
-CREATE TABLE journal_v6 (
-  entry             INTEGER PRIMARY KEY AUTOINCREMENT,
-  transfer_id       TEXT NOT NULL UNIQUE,
-  kind              TEXT NOT NULL CHECK (kind IN ('deposit', 'transfer', 'capture', 'reversal', 'refund')),
-  identity          TEXT NOT NULL,
-  idempotency_key   TEXT NOT NULL,
-  source_account_id TEXT NOT NULL REFERENCES accounts (id),
-  target_account_id TEXT NOT NULL REFERENCES accounts (id),
-  amount_minor      BIGINT NOT NULL CHECK (amount_minor > 0),
-  created_at        TEXT NOT NULL,
-  original_entry    BIGINT REFERENCES journal (entry),
-  hold_id           TEXT REFERENCES holds (hold_id),
-  reason            TEXT,
-  CHECK (source_account_id <> target_account_id),
-  CHECK ((kind IN ('reversal', 'refund')) = (original_entry IS NOT NULL)),
-  CHECK ((kind = 'capture') = (hold_id IS NOT NULL)),
-  CHECK (reason IS NULL OR (kind = 'reversal' AND length(reason) BETWEEN 1 AND ${REVERSAL_REASON_CHARS_MAX})),
-  UNIQUE (identity, idempotency_key)
-);
+${sqliteJournalTable("journal_v6", SQLITE_JOURNAL_TEXT)}
 INSERT INTO journal_v6 SELECT entry,
   lower(substr(hex(transfer_id), 1, 8) || '-' || substr(hex(transfer_id), 9, 4) || '-' ||
     substr(hex(transfer_id), 13, 4) || '-' || substr(hex(transfer_id), 17, 4) || '-' || substr(hex(transfer_id), 21)),
@@ -120,12 +108,8 @@ INSERT INTO journal_v6 SELECT entry,
 FROM journal ORDER BY entry;
 DROP TABLE journal;
 ALTER TABLE journal_v6 RENAME TO journal;
-CREATE INDEX journal_by_original ON journal (original_entry) WHERE original_entry IS NOT NULL;
-CREATE TABLE journal_chain_v6 (
-  position INTEGER PRIMARY KEY CHECK (position >= 1),
-  entry    BIGINT NOT NULL UNIQUE REFERENCES journal (entry),
-  hash     TEXT NOT NULL CHECK (length(hash) = 64)
-);
+${JOURNAL_BY_ORIGINAL}
+${sqliteChainTable("journal_chain_v6", SQLITE_CHAIN_HASH_TEXT)}
 INSERT INTO journal_chain_v6 SELECT position, entry, lower(hex(hash)) FROM journal_chain ORDER BY position;
 DROP TABLE journal_chain;
 ALTER TABLE journal_chain_v6 RENAME TO journal_chain;
