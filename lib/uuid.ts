@@ -119,6 +119,20 @@ export function uuidBytes(text: string): Uint8Array<ArrayBuffer> | null {
  */
 export function uuidText(bytes: Uint8Array): string {
   if (bytes.length !== 16) throw new RangeError(`A UUID is 16 bytes, got ${bytes.length}`);
-  const hex = toHex(bytes);
+  return uuidTextOfHex(toHex(bytes));
+}
+
+/**
+ * The canonical text form of a UUID from its 32 lower-case hex digits (the hyphens cut in).
+ *
+ * @example Usage
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { uuidTextOfHex } from "./uuid.ts";
+ * assertEquals(uuidTextOfHex("ab".repeat(16)), "abababab-abab-abab-abab-abababababab");
+ * ```
+ */
+export function uuidTextOfHex(hex: string): string {
+  if (hex.length !== 32) throw new RangeError(`A UUID is 32 hex digits, got ${hex.length}`);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

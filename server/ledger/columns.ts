@@ -9,7 +9,7 @@
  */
 import { assert } from "../../lib/assert.ts";
 import { toHex } from "../../lib/bytes.ts";
-import { uuidBytes, uuidText } from "../../lib/uuid.ts";
+import { uuidBytes, uuidText, uuidTextOfHex } from "../../lib/uuid.ts";
 
 /** A transfer id as stored: UUID text, or its 16 bytes. */
 export function transferIdOf(value: unknown): string {
@@ -76,20 +76,11 @@ export function sqliteTransferId(id: string): Uint8Array {
 }
 
 /**
- * A transfer id someone named (a client asking to reverse it) as SQLite would keep it; null when it is not
- * a canonical UUID, so no transfer has it.
- */
-export function sqliteTransferIdLookup(id: string): Uint8Array | null {
-  return uuidBytes(id);
-}
-
-/**
  * A SQLite transfer id read as `lower(hex(transfer_id))`, as its UUID text; anything but 32 digits (which
  * no valid row holds) as it was, so that the chain reports the entry rather than mistaking it for another.
  */
 export function sqliteTransferIdFromHex(hex: string): string {
-  if (hex.length !== 32) return hex;
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return hex.length === 32 ? uuidTextOfHex(hex) : hex;
 }
 
 /** A time as SQLite's journal keeps it: whole milliseconds since the epoch. */

@@ -10,7 +10,7 @@ import { isKeyId } from "../../protocol/credential.ts";
 import { decodeKey, encodeKey } from "../../protocol/handshake_crypto.ts";
 import { IDENTITY_KEYS_MAX } from "./limits.ts";
 import type { IdentityKey, KeyChangeResult, NewKey } from "./ledger.ts";
-import { asDate } from "./rows.ts";
+import { timeOf } from "./columns.ts";
 
 /** A row of `identity_keys`. */
 export interface IdentityKeyRow {
@@ -58,10 +58,10 @@ export function toIdentityKey(row: IdentityKeyRow): IdentityKey {
     publicKey,
     kind: row.kind,
     status: row.status,
-    expiresAt: row.expires_at === null ? null : asDate(row.expires_at, what),
+    expiresAt: row.expires_at === null ? null : timeOf(row.expires_at, what),
     attemptsLeft: row.attempts_left === null ? null : Number(row.attempts_left),
-    createdAt: asDate(row.created_at, what),
-    updatedAt: asDate(row.updated_at, what),
+    createdAt: timeOf(row.created_at, what),
+    updatedAt: timeOf(row.updated_at, what),
   };
 }
 

@@ -66,9 +66,9 @@ export function toHold(row: HoldRow): Hold {
     targetAccountId: String(row.target_account_id),
     amountMinor: asMinor(row.amount_minor),
     status,
-    expiresAt: asDate(row.expires_at, `Hold ${row.hold_id}`),
-    createdAt: asDate(row.created_at, `Hold ${row.hold_id}`),
-    settledAt: row.settled_at === null ? null : asDate(row.settled_at, `Hold ${row.hold_id}`),
+    expiresAt: timeOf(row.expires_at, `Hold ${row.hold_id}`),
+    createdAt: timeOf(row.created_at, `Hold ${row.hold_id}`),
+    settledAt: row.settled_at === null ? null : timeOf(row.settled_at, `Hold ${row.hold_id}`),
     captureEntry: row.capture_entry === null ? null : BigInt(row.capture_entry),
   };
 }
@@ -100,12 +100,6 @@ export function asMinor(value: unknown): bigint {
   return value;
 }
 
-export function asDate(value: Date | string, what: string): Date {
-  const date = new Date(value);
-  assert(!Number.isNaN(date.getTime()), `${what} has no valid time`);
-  return date;
-}
-
 export function toAccount(row: AccountRow): Account {
   const { status, kind } = row;
   assert(status === "open" || status === "frozen", `Account ${row.id} has status ${status}`);
@@ -118,7 +112,7 @@ export function toAccount(row: AccountRow): Account {
     balanceMinor: asMinor(row.balance_minor),
     heldMinor: asMinor(row.held_minor),
     status,
-    createdAt: asDate(row.created_at, `Account ${row.id}`),
+    createdAt: timeOf(row.created_at, `Account ${row.id}`),
   };
 }
 
@@ -201,8 +195,8 @@ export function toIdentityRecord(row: IdentityRow): IdentityRecord {
     name: String(row.name),
     status,
     generation: Number(row.generation),
-    createdAt: asDate(row.created_at, `Identity ${row.name}`),
-    updatedAt: asDate(row.updated_at, `Identity ${row.name}`),
+    createdAt: timeOf(row.created_at, `Identity ${row.name}`),
+    updatedAt: timeOf(row.updated_at, `Identity ${row.name}`),
   };
 }
 
@@ -225,7 +219,7 @@ export function contactChangeFromRow(row: { fields?: unknown; changed_at?: unkno
   assert(changed.every((field) => CONTACT_FIELD_NAMES.has(field)), `Contact change names unknown fields`);
   return {
     changed: changed as ContactField[],
-    at: asDate(row.changed_at as Date | string, "A contact change"),
+    at: timeOf(row.changed_at as Date | string, "A contact change"),
   };
 }
 

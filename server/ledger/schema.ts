@@ -218,7 +218,6 @@ CREATE TABLE holds (
 );
 CREATE INDEX holds_pending ON holds (source_account_id, expires_at) WHERE status = 'pending';
 `;
-  const index = JOURNAL_BY_ORIGINAL;
   if (dialect === "postgres") {
     return `${holds}
 ALTER TABLE journal DROP CONSTRAINT journal_kind_check;
@@ -227,7 +226,7 @@ ALTER TABLE journal ADD COLUMN original_entry BIGINT REFERENCES journal (entry),
   ADD COLUMN reason TEXT,
   ADD CONSTRAINT journal_kind_check CHECK (${JOURNAL_KINDS}),
   ADD ${JOURNAL_LINKS.replaceAll("\n  CHECK", "\n  ADD CHECK")};
-${index}
+${JOURNAL_BY_ORIGINAL}
 `;
   }
   return `${holds}
@@ -238,7 +237,7 @@ SELECT entry, transfer_id, kind, identity, idempotency_key, source_account_id, t
   amount_minor, created_at FROM journal;
 DROP TABLE journal;
 ALTER TABLE journal_v5 RENAME TO journal;
-${index}
+${JOURNAL_BY_ORIGINAL}
 `;
 };
 
@@ -274,16 +273,6 @@ const hexGlob = (digits: number) => "[0-9a-f]".repeat(digits);
 /** A GLOB matching a UUID in canonical text form (the only form the ledger ever made). */
 const UUID_GLOB = [8, 4, 4, 4, 12].map(hexGlob).join("-");
 
-/**
- * Smaller entries on SQLite: a transfer id becomes its 16 bytes (in the journal and in its unique index),
- * a journal time whole milliseconds since the epoch (an integer of 6 bytes instead of 24 characters), and
- * a chain hash its 32 bytes instead of 64 hex digits. Clients, receipts and the chain's encoding see the
- * same text as before (columns.ts converts), so no hash changes; `ledger verify` after the migration
- * proves it. A value the ledger could not have written (an id not in canonical form, a time that does not
- * come back as the same text) is copied as it was, so that its table's CHECK names it and the migration
- * stops with nothing changed. The journal and the chain are rebuilt (with foreign keys off, then checked:
- * see `foreignKeysOff`). PostgreSQL keeps its columns (native timestamps; its half changes nothing).
- */
 /** SQLite's chain table `name` (rebuilt under it, then renamed), its hash kept as `hash`. */
 export function sqliteChainTable(name: string, hash: string): string {
   return `CREATE TABLE ${name} (
@@ -304,6 +293,16 @@ const SQLITE_JOURNAL_COMPACT: SqliteJournalForm = {
   createdAt: "INTEGER NOT NULL CONSTRAINT created_at_is_milliseconds CHECK (typeof(created_at) = 'integer')",
 };
 
+/**
+ * Smaller entries on SQLite: a transfer id becomes its 16 bytes (in the journal and in its unique index),
+ * a journal time whole milliseconds since the epoch (an integer of 6 bytes instead of 24 characters), and
+ * a chain hash its 32 bytes instead of 64 hex digits. Clients, receipts and the chain's encoding see the
+ * same text as before (columns.ts converts), so no hash changes; `ledger verify` after the migration
+ * proves it. A value the ledger could not have written (an id not in canonical form, a time that does not
+ * come back as the same text) is copied as it was, so that its table's CHECK names it and the migration
+ * stops with nothing changed. The journal and the chain are rebuilt (with foreign keys off, then checked:
+ * see `foreignKeysOff`). PostgreSQL keeps its columns (native timestamps; its half changes nothing).
+ */
 const V7_COMPACT_JOURNAL = {
   sqlite: `
 ${sqliteJournalTable("journal_v7", SQLITE_JOURNAL_COMPACT)}

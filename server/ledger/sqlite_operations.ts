@@ -8,7 +8,8 @@
  */
 import { assert } from "../../lib/assert.ts";
 import { appendSqliteChain } from "./sqlite_chain.ts";
-import { sqliteTime, sqliteTransferId, sqliteTransferIdLookup } from "./columns.ts";
+import { uuidBytes } from "../../lib/uuid.ts";
+import { sqliteTime, sqliteTransferId } from "./columns.ts";
 import { chainEntryOf } from "./chain.ts";
 import type { EntryToWrite } from "./chain.ts";
 import { captureKeyOf } from "./operations.ts";
@@ -174,7 +175,8 @@ export function sqliteCaptureState(db: SqliteDatabase, input: CaptureInput, now:
 
 export function sqliteReversalState(db: SqliteDatabase, input: ReversalInput, now: Date): ReversalState {
   const previous = sqliteEntryByKey(db, input.identity, input.idempotencyKey);
-  const transferId = sqliteTransferIdLookup(input.transferId);
+  // SQLite keeps a transfer id as its 16 bytes; a named id that is no canonical UUID names no transfer.
+  const transferId = uuidBytes(input.transferId);
   const named = transferId === null
     ? null
     : toJournaledEntry(db.get(`${JOURNALED} WHERE j.transfer_id = ?`, [transferId]));
