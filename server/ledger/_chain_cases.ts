@@ -74,4 +74,28 @@ export const CHAIN_CASES: readonly LedgerCase[] = [
       assertEquals((await ledger.verify()).problems[0], "Entry 1: in the journal but not in the chain");
     },
   },
+  {
+    name: "verify() counts a posting that no entry's two accounts explain, even where every sum still agrees",
+    async fn({ ledger, execute }) {
+      for (const [owner, id] of [["alice", "A1"], ["bob", "B1"], ["carol", "C1"]] as const) {
+        assertEquals((await ledger.openAccount({ owner, id, depositMinor: 10_000n })).code, "ok");
+      }
+      for (let index = 0; index < 2; index++) {
+        assertEquals((await ledger.transfer(transfer(100n, `s${index}`))).code, "ok");
+      }
+      const clean = await ledger.verify();
+      assertEquals([clean.ok, clean.entries], [true, 5]);
+      // Carol gains 500 in one transfer between others and loses it in the other: her balance, every
+      // entry's own two postings and the total all agree.
+      await execute(`INSERT INTO postings (entry, account_id, amount_minor)
+        SELECT entry, 'C1', CASE WHEN idempotency_key = 's0' THEN 500 ELSE -500 END FROM journal
+        WHERE identity = 'alice'`);
+      const report = await ledger.verify();
+      assertEquals(report.ok, false);
+      assert(
+        report.problems.includes("The store holds 12 postings, expected 2 for each of its 5 entries"),
+        `the stray postings are counted: ${report.problems.join("; ")}`,
+      );
+    },
+  },
 ];

@@ -28,6 +28,11 @@ export const LEDGER_ATTEMPTS_MAX = 8;
 export const LEDGER_RETRY_DELAY_MS_MAX = 50;
 /** How long SQLite waits for another process's write lock before giving up. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+/**
+ * The page cache `ledger verify` reads SQLite with (the connection's own is SQLite's default, 2 MiB): an
+ * entry's two postings are two lookups by account, and the leaves of the accounts in use stay cached.
+ */
+export const SQLITE_VERIFY_CACHE_MIB = 64;
 /** PostgreSQL: connections per server process, and the longest a statement or a connect may take. */
 export const DATABASE_POOL_MAX = 10;
 export const DATABASE_STATEMENT_TIMEOUT_MS = 10_000;

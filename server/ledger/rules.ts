@@ -271,6 +271,8 @@ export function newTransferId(): string {
 export interface VerifyFacts {
   accounts: number;
   entries: number;
+  /** Postings in the store: two for each entry, or some belong to no entry's accounts. */
+  postings: number;
   totalMinor: bigint;
   /** Accounts whose stored balance differs from the sum of their postings. */
   balanceMismatches: { accountId: string; balanceMinor: bigint; postedMinor: bigint }[];
@@ -291,6 +293,11 @@ export function reportFromFacts(facts: VerifyFacts, chain: ChainCheck): VerifyRe
     ),
     ...facts.negativeAccounts.map((id) => `Account ${id}: negative balance`),
   ];
+  if (facts.postings !== 2 * facts.entries) {
+    problems.push(
+      `The store holds ${facts.postings} postings, expected 2 for each of its ${facts.entries} entries`,
+    );
+  }
   if (facts.totalMinor !== 0n) problems.push(`All balances add up to ${facts.totalMinor}, expected 0`);
   if (chain.problem !== null) problems.push(chain.problem);
   return {

@@ -331,6 +331,39 @@ ALTER TABLE journal_chain_v7 RENAME TO journal_chain;
   postgres: "SELECT 1 AS postgres_keeps_its_journal",
 };
 
+/**
+ * Smaller entries on SQLite, no posting kept twice: postings become a WITHOUT ROWID table keyed by
+ * (account_id, entry), the order a statement and an account's sum read them in, and `postings_by_account`,
+ * which held every posting a second time in that order, goes. An entry's postings are found through its
+ * journal row instead (its source and target accounts, two lookups of the key). Columns, constraints and
+ * foreign keys stay, and the rows are copied unchanged, so no hash of the chain changes. SQLite cannot
+ * change a table's key in place, so postings are rebuilt (with foreign keys off, then checked: see
+ * `foreignKeysOff`). PostgreSQL keeps its heap and both indexes (its half changes nothing).
+ */
+const V8_POSTINGS_BY_ACCOUNT = {
+  sqlite: `
+CREATE TABLE postings_v8 (
+  account_id   TEXT NOT NULL REFERENCES accounts (id),
+  entry        BIGINT NOT NULL REFERENCES journal (entry),
+  amount_minor BIGINT NOT NULL CHECK (amount_minor <> 0),
+  PRIMARY KEY (account_id, entry)
+) WITHOUT ROWID;
+INSERT INTO postings_v8 (account_id, entry, amount_minor)
+SELECT account_id, entry, amount_minor FROM postings ORDER BY account_id, entry;
+DROP TABLE postings;
+ALTER TABLE postings_v8 RENAME TO postings;
+`,
+  postgres: "SELECT 1 AS postgres_keeps_postings",
+};
+
+/**
+ * How a query finds the postings `p` of journal row `j` in either store: through the row's two accounts, on
+ * SQLite two lookups of the postings' key (account, entry) since migration 8. A posting of any other
+ * account is one `ledger verify` counts as a problem (two postings for each entry, no more).
+ */
+export const POSTINGS_OF_ENTRY =
+  "ON p.account_id IN (j.source_account_id, j.target_account_id) AND p.entry = j.entry";
+
 /** Every migration, oldest first. Versions are consecutive from 1. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -371,6 +404,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "compact journal",
     sqlite: V7_COMPACT_JOURNAL.sqlite,
     postgres: V7_COMPACT_JOURNAL.postgres,
+    foreignKeysOff: true,
+  },
+  {
+    version: 8,
+    name: "postings by account",
+    sqlite: V8_POSTINGS_BY_ACCOUNT.sqlite,
+    postgres: V8_POSTINGS_BY_ACCOUNT.postgres,
     foreignKeysOff: true,
   },
 ];

@@ -13,6 +13,7 @@ import {
   ACCOUNTS_PER_OWNER_MAX,
   CONTACT_HISTORY_PAGE_MAX,
   GROUP_COMMIT_DEADLINE_MS,
+  SQLITE_VERIFY_CACHE_MIB,
 } from "./limits.ts";
 import { EXTERNAL_ACCOUNT_ID } from "./ledger.ts";
 import type {
@@ -539,10 +540,11 @@ export class SqliteLedger implements BankStore {
 
   verify(): Promise<VerifyReport> {
     return this.#db.read(() =>
-      reportFromFacts(
-        factsFromRows(collectVerifyRows((sql) => this.#db.all(sql))),
-        checkSqliteChain(this.#db),
-      )
+      this.#db.withPageCache(SQLITE_VERIFY_CACHE_MIB, () =>
+        reportFromFacts(
+          factsFromRows(collectVerifyRows((sql) => this.#db.all(sql))),
+          checkSqliteChain(this.#db),
+        ))
     );
   }
 

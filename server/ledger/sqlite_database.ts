@@ -110,6 +110,19 @@ export class SqliteDatabase {
     this.#db.close();
   }
 
+  /** Runs `work` with a page cache of `mib` MiB on this connection, then gives the cache its old size. */
+  withPageCache<T>(mib: number, work: () => T): T {
+    assert(Number.isInteger(mib) && mib >= 1, `A page cache of ${mib} MiB must be a whole number from 1`);
+    const size = Number(this.#db.prepare("PRAGMA cache_size").get()?.cache_size);
+    assert(Number.isInteger(size), "SQLite tells its page cache's size");
+    this.#db.exec(`PRAGMA cache_size = ${-mib * 1024}`);
+    try {
+      return work();
+    } finally {
+      this.#db.exec(`PRAGMA cache_size = ${size}`);
+    }
+  }
+
   /** Runs `work` in a transaction holding the write lock; commits only if it returns. */
   write<T>(work: () => T): T {
     assert(!this.#closed, "Cannot use a closed ledger");

@@ -7,7 +7,7 @@ import { HOLD_CASES } from "./_hold_cases.ts";
 import { STATEMENT_CASES } from "./_statement_cases.ts";
 import { MIGRATIONS } from "./schema.ts";
 import { SqliteLedger } from "./sqlite.ts";
-import { executeSqlite } from "./testing.ts";
+import { executeSqlite, SQLITE_POSTINGS_BEFORE_V8 } from "./testing.ts";
 
 for (const ledgerCase of [...LEDGER_CASES, ...CHAIN_CASES, ...HOLD_CASES, ...STATEMENT_CASES]) {
   Deno.test(`SqliteLedger: ${ledgerCase.name}`, async () => {
@@ -92,7 +92,10 @@ Deno.test("SqliteLedger.open() refuses a store written by a newer program, with 
   }
 });
 
-/** Postings as every program before migration 6 stored them: a rowid table beside its primary key's index. */
+/**
+ * Postings as every program before migration 6 stored them: a rowid table beside its primary key's index;
+ * migrations 6 and 8, which rebuild postings, not applied.
+ */
 const POSTINGS_BEFORE_V6 = `
 CREATE TABLE postings_v5 (
   entry        BIGINT NOT NULL REFERENCES journal (entry),
@@ -104,11 +107,16 @@ INSERT INTO postings_v5 (entry, account_id, amount_minor) SELECT entry, account_
 DROP TABLE postings;
 ALTER TABLE postings_v5 RENAME TO postings;
 CREATE INDEX postings_by_account ON postings (account_id, entry);
-DELETE FROM schema_migrations WHERE version = 6`;
+DELETE FROM schema_migrations WHERE version IN (6, 8)`;
 
-function readPostings(
-  path: string,
-): { rows: unknown[]; postingsSql: unknown; indexes: unknown[]; byAccount: unknown[] } {
+interface PostingsShape {
+  rows: unknown[];
+  postingsSql: unknown;
+  indexes: unknown[];
+  key: unknown[];
+}
+
+function readPostings(path: string): PostingsShape {
   const raw = new DatabaseSync(path);
   try {
     return {
@@ -116,7 +124,7 @@ function readPostings(
         .all(),
       postingsSql: raw.prepare("SELECT sql FROM sqlite_schema WHERE name = 'postings'").get()?.sql,
       indexes: raw.prepare("SELECT name FROM pragma_index_list('postings') ORDER BY name").all(),
-      byAccount: raw.prepare("SELECT name FROM pragma_index_info('postings_by_account') ORDER BY seqno")
+      key: raw.prepare("SELECT name FROM pragma_index_info('sqlite_autoindex_postings_1') ORDER BY seqno")
         .all(),
     };
   } finally {
@@ -124,11 +132,10 @@ function readPostings(
   }
 }
 
-Deno.test("SqliteLedger.open() keeps every posting of a store written before postings lost their rowid", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ledger-" });
-  const path = `${dir}/bank.db`;
+/** A store with deposits, three transfers and a refund, made by this program; returns its chain head. */
+async function storeWithRefund(path: string): Promise<Uint8Array> {
+  const first = SqliteLedger.open(path);
   try {
-    const first = SqliteLedger.open(path);
     await first.openAccount({ owner: "alice", id: "A1", depositMinor: 5_000n });
     await first.openAccount({ owner: "bob", id: "B1", depositMinor: 500n });
     const transferIds: string[] = [];
@@ -149,24 +156,53 @@ Deno.test("SqliteLedger.open() keeps every posting of a store written before pos
       idempotencyKey: "r1",
     } as const;
     assertEquals((await first.reverse({ ...refund, amountMinor: 10n })).code, "ok");
-    const head = await first.chainHead();
-    await first.close();
-    const fresh = readPostings(path);
-    assertMatch(String(fresh.postingsSql), /\) WITHOUT ROWID$/);
-    // The store as a program before migration 6 left it: postings in a rowid table, migration 6 not applied.
-    await executeSqlite(path, POSTINGS_BEFORE_V6);
-    const old = readPostings(path);
-    assertEquals(old.rows, fresh.rows);
-    assertEquals(/WITHOUT ROWID/.test(String(old.postingsSql)), false, "the fixture has the old shape");
-    const second = SqliteLedger.open(path);
-    const report = await second.verify();
-    assertEquals([report.ok, report.chain.links], [true, 6]);
-    assertEquals((await second.chainHead()).hash, head.hash, "every entry hashes as it did");
-    await second.close();
-    const migrated = readPostings(path);
-    assertEquals(migrated.rows.length, 12, "two postings for each of 6 entries");
-    assertEquals(migrated, fresh, "the same postings, table and indexes as a store made by this program");
+    return (await first.chainHead()).hash;
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await first.close();
   }
-});
+}
+
+/** Older shapes of postings a store may hold, each as a test turns a fresh store back into it. */
+const OLD_POSTINGS = [
+  {
+    before: "postings lost their rowid",
+    sql: POSTINGS_BEFORE_V6,
+    // A rowid table, beside its primary key's index and postings_by_account.
+    isOld: (old: PostingsShape) => !/WITHOUT ROWID/.test(String(old.postingsSql)) && old.indexes.length === 2,
+  },
+  {
+    before: "postings were keyed by account",
+    sql: SQLITE_POSTINGS_BEFORE_V8,
+    // Keyed by entry, every posting kept again in postings_by_account.
+    isOld: (old: PostingsShape) =>
+      /PRIMARY KEY \(entry, account_id\)/.test(String(old.postingsSql)) &&
+      old.indexes.length === 2,
+  },
+];
+
+for (const shape of OLD_POSTINGS) {
+  Deno.test(`SqliteLedger.open() keeps every posting of a store written before ${shape.before}`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "ledger-" });
+    const path = `${dir}/bank.db`;
+    try {
+      const head = await storeWithRefund(path);
+      const fresh = readPostings(path);
+      assertMatch(String(fresh.postingsSql), /PRIMARY KEY \(account_id, entry\)\n\) WITHOUT ROWID$/);
+      assertEquals(fresh.indexes.length, 1, "the key's index alone");
+      await executeSqlite(path, shape.sql);
+      const old = readPostings(path);
+      assertEquals(old.rows, fresh.rows);
+      assert(shape.isOld(old), "the fixture has the old shape");
+      const second = SqliteLedger.open(path);
+      const report = await second.verify();
+      assertEquals([report.ok, report.problems, report.chain.links], [true, [], 6]);
+      assertEquals((await second.chainHead()).hash, head, "every entry hashes as it did");
+      await second.close();
+      const migrated = readPostings(path);
+      assertEquals(migrated.rows.length, 12, "two postings for each of 6 entries");
+      assertEquals(migrated, fresh, "the same postings, table and indexes as a store made by this program");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}

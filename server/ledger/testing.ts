@@ -10,6 +10,7 @@ import { assert } from "../../lib/assert.ts";
 import { DATABASE_CONNECT_TIMEOUT_S } from "./limits.ts";
 import {
   JOURNAL_BY_ORIGINAL,
+  MIGRATIONS,
   SQLITE_CHAIN_HASH_TEXT,
   SQLITE_JOURNAL_TEXT,
   sqliteChainTable,
@@ -92,13 +93,31 @@ export function executeSqlite(path: string, sql: string): Promise<void> {
 }
 
 /**
- * The journal and its chain as every program before migration 7 kept them: text ids, times and hashes
- * (rebuilt with foreign keys off, as the migrations rebuild tables): what a test turns a store back into to
- * stand for one an older program wrote.
+ * Postings as migration 6 left them (keyed by entry, and a second copy of each in `postings_by_account`):
+ * migration 6's own SQL rebuilds them, as it would from any older shape.
+ */
+const SQLITE_POSTINGS_V6 = MIGRATIONS[6 - 1]!.sqlite;
+
+/**
+ * Postings as every program before migration 8 kept them, migration 8 not applied (rebuilt with foreign keys
+ * off, as the migrations rebuild tables).
+ */
+export const SQLITE_POSTINGS_BEFORE_V8 = `
+PRAGMA foreign_keys = OFF;
+BEGIN;
+${SQLITE_POSTINGS_V6}
+DELETE FROM schema_migrations WHERE version = 8;
+COMMIT;`;
+
+/**
+ * The journal, its chain and postings as every program before migration 7 kept them: text ids, times and
+ * hashes, postings keyed by entry (rebuilt with foreign keys off, as the migrations rebuild tables): what a
+ * test turns a store back into to stand for one an older program wrote.
  */
 export const SQLITE_JOURNAL_BEFORE_V7 = `
 PRAGMA foreign_keys = OFF;
 BEGIN;
+${SQLITE_POSTINGS_V6}
 ${sqliteJournalTable("journal_v6", SQLITE_JOURNAL_TEXT)}
 INSERT INTO journal_v6 SELECT entry,
   lower(substr(hex(transfer_id), 1, 8) || '-' || substr(hex(transfer_id), 9, 4) || '-' ||
@@ -113,5 +132,5 @@ ${sqliteChainTable("journal_chain_v6", SQLITE_CHAIN_HASH_TEXT)}
 INSERT INTO journal_chain_v6 SELECT position, entry, lower(hex(hash)) FROM journal_chain ORDER BY position;
 DROP TABLE journal_chain;
 ALTER TABLE journal_chain_v6 RENAME TO journal_chain;
-DELETE FROM schema_migrations WHERE version = 7;
+DELETE FROM schema_migrations WHERE version >= 7;
 COMMIT;`;

@@ -1,7 +1,8 @@
 /**
  * What `ledger verify` asks either store, in SQL both dialects read alike, and how the rows become the
- * facts `reportFromFacts` judges: every balance against its postings, every entry's two postings, no
- * customer account below zero, and all balances adding up to zero.
+ * facts `reportFromFacts` judges: every balance against its postings, every entry's two postings (found
+ * through its journal row's two accounts, and no other posting in the store), no customer account below
+ * zero, and all balances adding up to zero.
  *
  * @module
  */
@@ -13,17 +14,22 @@ export const PROBLEM_ROWS_MAX = 100;
 
 export const VERIFY_QUERIES = {
   totals: `SELECT COUNT(*) AS accounts, CAST(COALESCE(SUM(balance_minor), 0) AS BIGINT) AS total,
-      (SELECT COUNT(*) FROM journal) AS entries
+      (SELECT COUNT(*) FROM journal) AS entries, (SELECT COUNT(*) FROM postings) AS postings
     FROM accounts`,
   balanceMismatches: `SELECT a.id, a.balance_minor, CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) AS posted
     FROM accounts a LEFT JOIN postings p ON p.account_id = a.id GROUP BY a.id
     HAVING a.balance_minor <> COALESCE(SUM(p.amount_minor), 0)
     ORDER BY a.id LIMIT ${PROBLEM_ROWS_MAX}`,
-  unbalancedEntries: `SELECT j.entry, COUNT(p.account_id) AS postings,
-      CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) AS total
-    FROM journal j LEFT JOIN postings p ON p.entry = j.entry GROUP BY j.entry, j.target_account_id, j.amount_minor
-    HAVING COUNT(p.account_id) <> 2 OR COALESCE(SUM(p.amount_minor), 0) <> 0
-      OR SUM(CASE WHEN p.account_id = j.target_account_id THEN p.amount_minor ELSE 0 END) <> j.amount_minor
+  // Each of an entry's two postings is one lookup of a key (account, entry): at most one row each.
+  unbalancedEntries: `SELECT j.entry,
+      CASE WHEN debit.amount_minor IS NULL THEN 0 ELSE 1 END
+        + CASE WHEN credit.amount_minor IS NULL THEN 0 ELSE 1 END AS postings,
+      CAST(COALESCE(debit.amount_minor, 0) + COALESCE(credit.amount_minor, 0) AS BIGINT) AS total
+    FROM journal j
+    LEFT JOIN postings debit ON debit.account_id = j.source_account_id AND debit.entry = j.entry
+    LEFT JOIN postings credit ON credit.account_id = j.target_account_id AND credit.entry = j.entry
+    WHERE debit.amount_minor IS NULL OR credit.amount_minor IS NULL
+      OR debit.amount_minor <> -j.amount_minor OR credit.amount_minor <> j.amount_minor
     ORDER BY j.entry LIMIT ${PROBLEM_ROWS_MAX}`,
   negativeAccounts: `SELECT id FROM accounts WHERE kind = 'customer' AND balance_minor < 0
     ORDER BY id LIMIT ${PROBLEM_ROWS_MAX}`,
@@ -57,6 +63,7 @@ export function factsFromRows(rows: VerifyRows): VerifyFacts {
   return {
     accounts: Number(totals.accounts),
     entries: Number(totals.entries),
+    postings: Number(totals.postings),
     totalMinor: asMinor(totals.total),
     balanceMismatches: rows.balanceMismatches.map((row) => ({
       accountId: String(row.id),
