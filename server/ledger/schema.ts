@@ -251,19 +251,26 @@ ${JOURNAL_BY_ORIGINAL}
  * foreign keys off, then checked: see `foreignKeysOff`). PostgreSQL keeps its table (a heap and its
  * primary-key index: there is no rowid to drop), so its half changes nothing.
  */
-const V6_POSTINGS_WITHOUT_ROWID = {
-  sqlite: `
-CREATE TABLE postings_v6 (
+/** SQLite's postings rebuilt WITHOUT ROWID under `name`, keyed by `key`, then renamed (migrations 6 and 8). */
+function sqlitePostingsRebuild(name: string, key: string): string {
+  return `
+CREATE TABLE ${name} (
   entry        BIGINT NOT NULL REFERENCES journal (entry),
   account_id   TEXT NOT NULL REFERENCES accounts (id),
   amount_minor BIGINT NOT NULL CHECK (amount_minor <> 0),
-  PRIMARY KEY (entry, account_id)
+  PRIMARY KEY (${key})
 ) WITHOUT ROWID;
-INSERT INTO postings_v6 (entry, account_id, amount_minor)
-SELECT entry, account_id, amount_minor FROM postings ORDER BY entry, account_id;
+INSERT INTO ${name} (entry, account_id, amount_minor)
+SELECT entry, account_id, amount_minor FROM postings ORDER BY ${key};
 DROP TABLE postings;
-ALTER TABLE postings_v6 RENAME TO postings;
-CREATE INDEX postings_by_account ON postings (account_id, entry, amount_minor);
+ALTER TABLE ${name} RENAME TO postings;
+`;
+}
+
+const V6_POSTINGS_WITHOUT_ROWID = {
+  sqlite: `${
+    sqlitePostingsRebuild("postings_v6", "entry, account_id")
+  }CREATE INDEX postings_by_account ON postings (account_id, entry, amount_minor);
 `,
   postgres: "SELECT 1 AS postgres_keeps_postings",
 };
@@ -335,24 +342,13 @@ ALTER TABLE journal_chain_v7 RENAME TO journal_chain;
  * Smaller entries on SQLite, no posting kept twice: postings become a WITHOUT ROWID table keyed by
  * (account_id, entry), the order a statement and an account's sum read them in, and `postings_by_account`,
  * which held every posting a second time in that order, goes. An entry's postings are found through its
- * journal row instead (its source and target accounts, two lookups of the key). Columns, constraints and
- * foreign keys stay, and the rows are copied unchanged, so no hash of the chain changes. SQLite cannot
+ * journal row instead (its source and target accounts, two lookups of the key). Columns (in their order),
+ * constraints and foreign keys stay, and the rows are copied unchanged, so no hash of the chain changes. SQLite cannot
  * change a table's key in place, so postings are rebuilt (with foreign keys off, then checked: see
  * `foreignKeysOff`). PostgreSQL keeps its heap and both indexes (its half changes nothing).
  */
 const V8_POSTINGS_BY_ACCOUNT = {
-  sqlite: `
-CREATE TABLE postings_v8 (
-  account_id   TEXT NOT NULL REFERENCES accounts (id),
-  entry        BIGINT NOT NULL REFERENCES journal (entry),
-  amount_minor BIGINT NOT NULL CHECK (amount_minor <> 0),
-  PRIMARY KEY (account_id, entry)
-) WITHOUT ROWID;
-INSERT INTO postings_v8 (account_id, entry, amount_minor)
-SELECT account_id, entry, amount_minor FROM postings ORDER BY account_id, entry;
-DROP TABLE postings;
-ALTER TABLE postings_v8 RENAME TO postings;
-`,
+  sqlite: sqlitePostingsRebuild("postings_v8", "account_id, entry"),
   postgres: "SELECT 1 AS postgres_keeps_postings",
 };
 

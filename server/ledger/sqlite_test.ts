@@ -7,6 +7,7 @@ import { HOLD_CASES } from "./_hold_cases.ts";
 import { STATEMENT_CASES } from "./_statement_cases.ts";
 import { MIGRATIONS } from "./schema.ts";
 import { SqliteLedger } from "./sqlite.ts";
+import { SqliteDatabase } from "./sqlite_database.ts";
 import { executeSqlite, SQLITE_POSTINGS_BEFORE_V8 } from "./testing.ts";
 
 for (const ledgerCase of [...LEDGER_CASES, ...CHAIN_CASES, ...HOLD_CASES, ...STATEMENT_CASES]) {
@@ -206,3 +207,18 @@ for (const shape of OLD_POSTINGS) {
     }
   });
 }
+
+Deno.test("SqliteDatabase.withPageCache() sizes the connection's page cache for its work, then gives it back", () => {
+  const db = SqliteDatabase.open(":memory:");
+  try {
+    const cacheSize = () => db.get("PRAGMA cache_size")?.cache_size;
+    const before = cacheSize();
+    assertEquals(db.withPageCache(64, cacheSize), -64n * 1024n, "64 MiB, as SQLite counts KiB");
+    assertEquals(cacheSize(), before);
+    assertThrows(() => db.withPageCache(8, () => assert(false, "the work fails")), Error, "the work fails");
+    assertEquals(cacheSize(), before, "given back when the work throws too");
+    assertThrows(() => db.withPageCache(0, cacheSize), Error, "whole number from 1");
+  } finally {
+    db.close();
+  }
+});
