@@ -98,4 +98,31 @@ export const CHAIN_CASES: readonly LedgerCase[] = [
       );
     },
   },
+  {
+    name: "verify() names an entry whose postings alone were rewritten, its balances made to agree",
+    async fn({ ledger, execute }) {
+      for (const [owner, id] of [["alice", "A1"], ["bob", "B1"]] as const) {
+        assertEquals((await ledger.openAccount({ owner, id, depositMinor: 10_000n })).code, "ok");
+      }
+      assertEquals((await ledger.transfer(transfer(100n, "p0"))).code, "ok");
+      const found = await ledger.findTransfer("alice", "p0");
+      assert(found !== null, "p0 is journaled");
+      // The journal row and its link stay; its postings say 1,100 moved, and both balances agree with them.
+      await execute(
+        `UPDATE postings SET amount_minor = CASE WHEN amount_minor < 0 THEN -1100 ELSE 1100 END
+         WHERE entry = (SELECT entry FROM journal WHERE identity = 'alice' AND idempotency_key = 'p0')`,
+      );
+      await execute("UPDATE accounts SET balance_minor = balance_minor - 1000 WHERE id = 'A1'");
+      await execute("UPDATE accounts SET balance_minor = balance_minor + 1000 WHERE id = 'B1'");
+      const report = await ledger.verify();
+      assertEquals(report.ok, false);
+      const entry = (await ledger.chainHead()).entry;
+      assert(
+        report.problems.includes(
+          `Entry ${entry}: its source's posting is -1100 and its target's 1100, expected -100 and 100`,
+        ),
+        report.problems.join("; "),
+      );
+    },
+  },
 ];

@@ -276,8 +276,16 @@ export interface VerifyFacts {
   totalMinor: bigint;
   /** Accounts whose stored balance differs from the sum of their postings. */
   balanceMismatches: { accountId: string; balanceMinor: bigint; postedMinor: bigint }[];
-  /** Entries whose postings are not exactly one debit and one credit of the entry's amount. */
-  unbalancedEntries: { entry: bigint; postings: number; sumMinor: bigint }[];
+  /**
+   * Entries whose postings are not one debit of their source and one credit of their target, both of the
+   * entry's amount: what each is (null when missing).
+   */
+  unbalancedEntries: {
+    entry: bigint;
+    amountMinor: bigint;
+    debitMinor: bigint | null;
+    creditMinor: bigint | null;
+  }[];
   /** Customer accounts below zero. */
   negativeAccounts: string[];
 }
@@ -289,7 +297,8 @@ export function reportFromFacts(facts: VerifyFacts, chain: ChainCheck): VerifyRe
       `Account ${row.accountId}: balance ${row.balanceMinor}, postings add up to ${row.postedMinor}`
     ),
     ...facts.unbalancedEntries.map((row) =>
-      `Entry ${row.entry}: ${row.postings} postings adding up to ${row.sumMinor}, expected 2 adding up to 0`
+      `Entry ${row.entry}: its source's posting is ${row.debitMinor ?? "missing"} and its target's ` +
+      `${row.creditMinor ?? "missing"}, expected ${-row.amountMinor} and ${row.amountMinor}`
     ),
     ...facts.negativeAccounts.map((id) => `Account ${id}: negative balance`),
   ];

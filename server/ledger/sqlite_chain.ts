@@ -3,7 +3,7 @@
  * threads' shared lock between processes' threads), so appending inside the entry's own transaction puts
  * the chain in commit order. Walking it for `ledger verify` reads a page at a time, with fixed statements.
  * A hash is stored as its 32 bytes (since migration 7); an entry's postings are found through its journal
- * row (since migration 8).
+ * row (since migration 8), and a link is checked against the postings that row names.
  *
  * @module
  */
@@ -22,31 +22,30 @@ import {
   linkFromRow,
   unlinkedProblem,
 } from "./chain.ts";
-import type { ChainCheck, ChainEntry, ChainHead, ChainPage, ChainPosting } from "./chain.ts";
+import type { ChainCheck, ChainEntry, ChainHead, ChainPage } from "./chain.ts";
 import { sqliteTransferIdFromHex } from "./columns.ts";
 import { POSTINGS_OF_ENTRY } from "./schema.ts";
 import type { SqliteDatabase } from "./sqlite_database.ts";
 import type { EntryLink } from "./ledger.ts";
 
 /**
- * The page of links after position `?1`, each with its journal row (null columns when the entry is missing)
- * and the amounts of its two postings, found by its source and target accounts (null when missing): one fixed
- * statement, rows read as arrays (a page is read for every 1,000 entries `ledger verify` checks). The hash
- * and the transfer id arrive as hex (SQLite's `hex()` spares a buffer for each, and the id's text is cut
- * from its digits: in all, a third of what reading them as bytes cost here).
+ * The page of links after position `?1`, each with its journal row (null columns when the entry is missing):
+ * one fixed statement, rows read as arrays (a page is read for every 1,000 entries `ledger verify` checks).
+ * The hash and the transfer id arrive as hex (SQLite's `hex()` spares a buffer for each, and the id's text is
+ * cut from its digits: in all, a third of what reading them as bytes cost here). An entry's postings are the
+ * debit and credit its row names (since migration 8 they are kept by account, and reading them back would be
+ * two lookups an entry); `ledger verify` checks the stored ones against the same rows (verify.ts).
  */
-const PAGE_LINKS =
-  `SELECT c.position, c.entry, lower(hex(c.hash)), j.entry, debit.amount_minor, credit.amount_minor, ${
-    JOURNAL_COLUMNS.map((c) => c === "transfer_id" ? "lower(hex(j.transfer_id))" : `j.${c}`).join(", ")
-  }
+const PAGE_LINKS = `SELECT c.position, c.entry, lower(hex(c.hash)), j.entry, ${
+  JOURNAL_COLUMNS.map((c) => c === "transfer_id" ? "lower(hex(j.transfer_id))" : `j.${c}`).join(", ")
+}
   FROM journal_chain c LEFT JOIN journal j ON j.entry = c.entry
-  LEFT JOIN postings debit ON debit.account_id = j.source_account_id AND debit.entry = j.entry
-  LEFT JOIN postings credit ON credit.account_id = j.target_account_id AND credit.entry = j.entry
   WHERE c.position > ?1 ORDER BY c.position LIMIT ${CHAIN_PAGE_ENTRIES}`;
 
 const TRANSFER_ID_COLUMN = JOURNAL_COLUMNS.indexOf("transfer_id");
 const SOURCE_COLUMN = JOURNAL_COLUMNS.indexOf("source_account_id");
 const TARGET_COLUMN = JOURNAL_COLUMNS.indexOf("target_account_id");
+const AMOUNT_COLUMN = JOURNAL_COLUMNS.indexOf("amount_minor");
 
 /** The latest link. Inside a write transaction it is the one the next entry follows. */
 export function sqliteChainHead(db: SqliteDatabase): ChainHead {
@@ -93,18 +92,15 @@ export function readSqliteChainPage(db: SqliteDatabase, position: bigint): Chain
   const rows = db.arrays(PAGE_LINKS, [position]);
   const links = [];
   const entries = new Map<bigint, ChainEntry>();
-  for (const [linkPosition, linkEntry, hash, journaled, debit, credit, ...columns] of rows) {
+  for (const [linkPosition, linkEntry, hash, journaled, ...columns] of rows) {
     links.push(linkFromRow({ position: linkPosition, entry: linkEntry, hash }));
     if (journaled === null) continue;
     columns[TRANSFER_ID_COLUMN] = sqliteTransferIdFromHex(columns[TRANSFER_ID_COLUMN] as string);
-    const postings: ChainPosting[] = [];
-    if (debit !== null) {
-      postings.push({ accountId: String(columns[SOURCE_COLUMN]), amountMinor: BigInt(debit as bigint) });
-    }
-    if (credit !== null) {
-      postings.push({ accountId: String(columns[TARGET_COLUMN]), amountMinor: BigInt(credit as bigint) });
-    }
-    const entry = chainEntryFromColumns(journaled as bigint, columns, postings);
+    const amountMinor = BigInt(columns[AMOUNT_COLUMN] as bigint);
+    const entry = chainEntryFromColumns(journaled as bigint, columns, [
+      { accountId: String(columns[SOURCE_COLUMN]), amountMinor: -amountMinor },
+      { accountId: String(columns[TARGET_COLUMN]), amountMinor },
+    ]);
     entries.set(entry.entry, entry);
   }
   return { links, entries };

@@ -21,10 +21,8 @@ export const VERIFY_QUERIES = {
     HAVING a.balance_minor <> COALESCE(SUM(p.amount_minor), 0)
     ORDER BY a.id LIMIT ${PROBLEM_ROWS_MAX}`,
   // Each of an entry's two postings is one lookup of a key (account, entry): at most one row each.
-  unbalancedEntries: `SELECT j.entry,
-      CASE WHEN debit.amount_minor IS NULL THEN 0 ELSE 1 END
-        + CASE WHEN credit.amount_minor IS NULL THEN 0 ELSE 1 END AS postings,
-      CAST(COALESCE(debit.amount_minor, 0) + COALESCE(credit.amount_minor, 0) AS BIGINT) AS total
+  unbalancedEntries:
+    `SELECT j.entry, j.amount_minor, debit.amount_minor AS debit, credit.amount_minor AS credit
     FROM journal j
     LEFT JOIN postings debit ON debit.account_id = j.source_account_id AND debit.entry = j.entry
     LEFT JOIN postings credit ON credit.account_id = j.target_account_id AND credit.entry = j.entry
@@ -72,8 +70,9 @@ export function factsFromRows(rows: VerifyRows): VerifyFacts {
     })),
     unbalancedEntries: rows.unbalancedEntries.map((row) => ({
       entry: BigInt(row.entry as bigint | number | string),
-      postings: Number(row.postings),
-      sumMinor: asMinor(row.total),
+      amountMinor: asMinor(row.amount_minor),
+      debitMinor: row.debit === null ? null : asMinor(row.debit),
+      creditMinor: row.credit === null ? null : asMinor(row.credit),
     })),
     negativeAccounts: rows.negativeAccounts.map((row) => String(row.id)),
   };
