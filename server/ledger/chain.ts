@@ -196,11 +196,13 @@ export function chainEntryOf(entry: bigint, journaled: EntryToWrite): ChainEntry
     targetAccountId: transfer.targetAccountId,
     amountMinor: transfer.amountMinor,
     createdAt: transfer.createdAt.toISOString(),
-    postings: [
-      { accountId: transfer.sourceAccountId, amountMinor: -transfer.amountMinor },
-      { accountId: transfer.targetAccountId, amountMinor: transfer.amountMinor },
-    ],
+    postings: entryPostings(transfer.sourceAccountId, transfer.targetAccountId, transfer.amountMinor),
   };
+}
+
+/** The two postings an entry from `source` to `target` of `amountMinor` makes: its debit, then its credit. */
+export function entryPostings(source: string, target: string, amountMinor: bigint): ChainPosting[] {
+  return [{ accountId: source, amountMinor: -amountMinor }, { accountId: target, amountMinor }];
 }
 
 /** The hash of `entry` following `previous`. */

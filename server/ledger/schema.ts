@@ -241,16 +241,6 @@ ${JOURNAL_BY_ORIGINAL}
 `;
 };
 
-/**
- * Smaller entries on SQLite: postings become a WITHOUT ROWID table, stored in its primary key's b-tree
- * (entry, account_id) instead of a rowid table plus that key's index, which held every posting twice.
- * `postings_by_account` gains the amount, so that sums by account (`ledger verify`, a statement's balance
- * after each posting) read the index alone; it costs no more space, as the index holds the key already.
- * Columns, constraints and foreign keys stay, and the rows are copied unchanged, so no hash of the chain
- * changes. SQLite cannot drop a table's rowid in place, so postings are rebuilt (with
- * foreign keys off, then checked: see `foreignKeysOff`). PostgreSQL keeps its table (a heap and its
- * primary-key index: there is no rowid to drop), so its half changes nothing.
- */
 /** SQLite's postings rebuilt WITHOUT ROWID under `name`, keyed by `key`, then renamed (migrations 6 and 8). */
 function sqlitePostingsRebuild(name: string, key: string): string {
   return `
@@ -267,6 +257,16 @@ ALTER TABLE ${name} RENAME TO postings;
 `;
 }
 
+/**
+ * Smaller entries on SQLite: postings become a WITHOUT ROWID table, stored in its primary key's b-tree
+ * (entry, account_id) instead of a rowid table plus that key's index, which held every posting twice.
+ * `postings_by_account` gains the amount, so that sums by account (`ledger verify`, a statement's balance
+ * after each posting) read the index alone; it costs no more space, as the index holds the key already.
+ * Columns, constraints and foreign keys stay, and the rows are copied unchanged, so no hash of the chain
+ * changes. SQLite cannot drop a table's rowid in place, so postings are rebuilt (with
+ * foreign keys off, then checked: see `foreignKeysOff`). PostgreSQL keeps its table (a heap and its
+ * primary-key index: there is no rowid to drop), so its half changes nothing.
+ */
 const V6_POSTINGS_WITHOUT_ROWID = {
   sqlite: `${
     sqlitePostingsRebuild("postings_v6", "entry, account_id")
@@ -343,22 +343,14 @@ ALTER TABLE journal_chain_v7 RENAME TO journal_chain;
  * (account_id, entry), the order a statement and an account's sum read them in, and `postings_by_account`,
  * which held every posting a second time in that order, goes. An entry's postings are found through its
  * journal row instead (its source and target accounts, two lookups of the key). Columns (in their order),
- * constraints and foreign keys stay, and the rows are copied unchanged, so no hash of the chain changes. SQLite cannot
- * change a table's key in place, so postings are rebuilt (with foreign keys off, then checked: see
- * `foreignKeysOff`). PostgreSQL keeps its heap and both indexes (its half changes nothing).
+ * constraints and foreign keys stay, and the rows are copied unchanged, so no hash of the chain changes.
+ * SQLite cannot change a table's key in place, so postings are rebuilt (with foreign keys off, then checked:
+ * see `foreignKeysOff`). PostgreSQL keeps its heap and both indexes (its half changes nothing).
  */
 const V8_POSTINGS_BY_ACCOUNT = {
   sqlite: sqlitePostingsRebuild("postings_v8", "account_id, entry"),
   postgres: "SELECT 1 AS postgres_keeps_postings",
 };
-
-/**
- * How a query finds the postings `p` of journal row `j` in either store: through the row's two accounts, on
- * SQLite two lookups of the postings' key (account, entry) since migration 8. A posting of any other
- * account is one `ledger verify` counts as a problem (two postings for each entry, no more).
- */
-export const POSTINGS_OF_ENTRY =
-  "ON p.account_id IN (j.source_account_id, j.target_account_id) AND p.entry = j.entry";
 
 /** Every migration, oldest first. Versions are consecutive from 1. */
 export const MIGRATIONS: readonly Migration[] = [

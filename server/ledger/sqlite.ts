@@ -207,9 +207,10 @@ export class SqliteLedger implements BankStore {
         // chain's newest shape.
         if (pending.some((migration) => migration.version === CHAIN_MIGRATION)) backfillSqliteChain(this.#db);
         // Only after a rebuild with foreign keys off: the check reads every reference in the store.
-        if (!pending.some((migration) => migration.foreignKeysOff)) return;
-        const dangling = this.#db.all("PRAGMA foreign_key_check");
-        assert(dangling.length === 0, `Migrated ledger has ${dangling.length} dangling references`);
+        if (pending.some((migration) => migration.foreignKeysOff)) {
+          const dangling = this.#db.all("PRAGMA foreign_key_check");
+          assert(dangling.length === 0, `Migrated ledger has ${dangling.length} dangling references`);
+        }
       });
     } finally {
       if (rebuilds) this.#db.exec("PRAGMA foreign_keys = ON");

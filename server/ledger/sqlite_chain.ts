@@ -15,6 +15,7 @@ import {
   chainHash,
   checkChainPage,
   EMPTY_CHAIN,
+  entryPostings,
   FIRST_UNLINKED_SQL,
   formatHash,
   headFromRow,
@@ -24,7 +25,6 @@ import {
 } from "./chain.ts";
 import type { ChainCheck, ChainEntry, ChainHead, ChainPage } from "./chain.ts";
 import { sqliteTransferIdFromHex } from "./columns.ts";
-import { POSTINGS_OF_ENTRY } from "./schema.ts";
 import type { SqliteDatabase } from "./sqlite_database.ts";
 import type { EntryLink } from "./ledger.ts";
 
@@ -80,9 +80,10 @@ export function backfillSqliteChain(db: SqliteDatabase): void {
   for (;;) {
     const journal = db.all(`SELECT * FROM journal WHERE entry IN (${unlinked}) ORDER BY entry`);
     if (journal.length === 0) return;
-    const postings = db.all(
-      `SELECT p.* FROM journal j JOIN postings p ${POSTINGS_OF_ENTRY} WHERE j.entry IN (${unlinked})`,
-    );
+    // An entry's postings are keyed by its two accounts (since migration 8).
+    const postings = db.all(`SELECT p.* FROM journal j JOIN postings p
+      ON p.account_id IN (j.source_account_id, j.target_account_id) AND p.entry = j.entry
+      WHERE j.entry IN (${unlinked})`);
     appendSqliteChain(db, chainEntriesFromRows(journal, postings));
   }
 }
@@ -96,11 +97,15 @@ export function readSqliteChainPage(db: SqliteDatabase, position: bigint): Chain
     links.push(linkFromRow({ position: linkPosition, entry: linkEntry, hash }));
     if (journaled === null) continue;
     columns[TRANSFER_ID_COLUMN] = sqliteTransferIdFromHex(columns[TRANSFER_ID_COLUMN] as string);
-    const amountMinor = BigInt(columns[AMOUNT_COLUMN] as bigint);
-    const entry = chainEntryFromColumns(journaled as bigint, columns, [
-      { accountId: String(columns[SOURCE_COLUMN]), amountMinor: -amountMinor },
-      { accountId: String(columns[TARGET_COLUMN]), amountMinor },
-    ]);
+    const entry = chainEntryFromColumns(
+      journaled as bigint,
+      columns,
+      entryPostings(
+        String(columns[SOURCE_COLUMN]),
+        String(columns[TARGET_COLUMN]),
+        BigInt(columns[AMOUNT_COLUMN] as bigint),
+      ),
+    );
     entries.set(entry.entry, entry);
   }
   return { links, entries };
